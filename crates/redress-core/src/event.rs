@@ -1,0 +1,300 @@
+//! Events: what happened to a complaint, append-only, in the past tense.
+//!
+//! An event carries everything needed to rebuild the complaint ([`crate::apply`]); nothing is
+//! looked up again from the procedure when replaying, so a complaint keeps the rules and wording
+//! in force when it was first received.
+
+use jiff::Timestamp;
+use jiff::civil::Date;
+use serde::{Deserialize, Serialize};
+
+use crate::model::{Actor, Channel, Customer, Reference, Stage};
+use crate::procedure::Rules;
+
+/// One thing that happened to a complaint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Event {
+    /// When it happened (for a deadline, when it fired).
+    pub at: Timestamp,
+    /// Who did it (Redress itself for deadlines).
+    pub by: Actor,
+    #[serde(flatten)]
+    pub kind: EventKind,
+}
+
+/// Who is asked for evidence.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum EvidenceSource {
+    Customer,
+    ThirdParty,
+}
+
+/// Which way a telephone call went.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[serde(rename_all = "snake_case")]
+pub enum CallDirection {
+    #[default]
+    Inbound,
+    Outbound,
+}
+
+/// The ombudsman's finding.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum OmbudsmanOutcome {
+    Upheld,
+    PartlyUpheld,
+    NotUpheld,
+}
+
+impl OmbudsmanOutcome {
+    /// Whether the decision asks the provider to do something.
+    pub fn requires_remedy(self) -> bool {
+        !matches!(self, OmbudsmanOutcome::NotUpheld)
+    }
+}
+
+/// Why a complaint became eligible for ADR.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AdrReason {
+    /// The ADR period (8 weeks by default) passed with the complaint unresolved.
+    PeriodPassed,
+    /// A deadlock letter was issued.
+    DeadlockLetter,
+}
+
+/// What happened. Serialised with its snake_case name under `"event"`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum EventKind {
+    Received {
+        reference: Reference,
+        channel: Channel,
+        customer: Customer,
+        summary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        category: Option<String>,
+        /// When the complaint was first received (may be before it was recorded).
+        received_at: Timestamp,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        staff_concerned: Vec<String>,
+        procedure_version: String,
+        rules: Rules,
+    },
+    Acknowledged {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
+    },
+    NoteAdded {
+        text: String,
+        /// Visible to managers only (always so for notes about a staff member concerned).
+        restricted: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        about_staff: Option<String>,
+    },
+    CallRecorded {
+        direction: CallDirection,
+        summary: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        duration_minutes: Option<u32>,
+    },
+    HandlerAssigned {
+        handler: String,
+    },
+    StaffConcernedNamed {
+        staff: String,
+        /// Whether the named person was the handler and has been taken off the complaint.
+        unassigned: bool,
+    },
+    ResolutionOffered {
+        text: String,
+        stage: Stage,
+    },
+    ResolutionAccepted {},
+    ResolutionRejected {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Escalated {
+        from_stage: Stage,
+        to_stage: Stage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
+    },
+    Transferred {
+        to_stage: Stage,
+        to_department: String,
+        /// The last London date for the formal written response.
+        response_due_by: Date,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    EvidenceRequested {
+        request: u32,
+        from: EvidenceSource,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        /// The last London date for the evidence.
+        due_by: Date,
+    },
+    EvidenceReceived {
+        /// The request it answers; none for evidence sent unasked.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        request: Option<u32>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
+    },
+    EvidenceOverdue {
+        request: u32,
+        due_at: Timestamp,
+    },
+    CourseOfEventsRecorded {
+        text: String,
+    },
+    FaultEstablished {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        description: Option<String>,
+    },
+    NoFaultFound {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    CompensationOffered {
+        offer: u32,
+        amount_pence: i64,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+        /// Within the offerer's own approval limit, so approved at once.
+        approved: bool,
+    },
+    CompensationApproved {
+        offer: u32,
+        amount_pence: i64,
+    },
+    CompensationAccepted {
+        offer: u32,
+        amount_pence: i64,
+    },
+    FormalResponseIssued {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    ResponseOverdue {
+        due_at: Timestamp,
+    },
+    AcknowledgementOverdue {
+        due_at: Timestamp,
+    },
+    ManagerReviewRequested {
+        from_stage: Stage,
+        to_stage: Stage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    DeadlockIssued {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    AdrEligible {
+        because: AdrReason,
+        /// The instant it became due (the ADR point, or the deadlock letter).
+        due_at: Timestamp,
+    },
+    AdrNoticeSent {
+        due_at: Timestamp,
+        /// The last London date on which the customer may refer the complaint to the scheme.
+        referral_window_ends: Date,
+    },
+    ReferredToOmbudsman {
+        from_stage: Stage,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        ombudsman_reference: Option<String>,
+    },
+    OmbudsmanDecided {
+        outcome: OmbudsmanOutcome,
+        customer_accepted: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remedy: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        award_pence: Option<i64>,
+        /// The last London date for the remedy, where one is owed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        remedy_due_by: Option<Date>,
+    },
+    RemedyCompleted {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        text: Option<String>,
+    },
+    RemedyOverdue {
+        due_at: Timestamp,
+    },
+    Closed {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    Reopened {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+}
+
+impl EventKind {
+    /// The event's snake_case name, as written on every interface.
+    pub fn name(&self) -> &'static str {
+        match self {
+            EventKind::Received { .. } => "received",
+            EventKind::Acknowledged { .. } => "acknowledged",
+            EventKind::NoteAdded { .. } => "note_added",
+            EventKind::CallRecorded { .. } => "call_recorded",
+            EventKind::HandlerAssigned { .. } => "handler_assigned",
+            EventKind::StaffConcernedNamed { .. } => "staff_concerned_named",
+            EventKind::ResolutionOffered { .. } => "resolution_offered",
+            EventKind::ResolutionAccepted {} => "resolution_accepted",
+            EventKind::ResolutionRejected { .. } => "resolution_rejected",
+            EventKind::Escalated { .. } => "escalated",
+            EventKind::Transferred { .. } => "transferred",
+            EventKind::EvidenceRequested { .. } => "evidence_requested",
+            EventKind::EvidenceReceived { .. } => "evidence_received",
+            EventKind::EvidenceOverdue { .. } => "evidence_overdue",
+            EventKind::CourseOfEventsRecorded { .. } => "course_of_events_recorded",
+            EventKind::FaultEstablished { .. } => "fault_established",
+            EventKind::NoFaultFound { .. } => "no_fault_found",
+            EventKind::CompensationOffered { .. } => "compensation_offered",
+            EventKind::CompensationApproved { .. } => "compensation_approved",
+            EventKind::CompensationAccepted { .. } => "compensation_accepted",
+            EventKind::FormalResponseIssued { .. } => "formal_response_issued",
+            EventKind::ResponseOverdue { .. } => "response_overdue",
+            EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",
+            EventKind::ManagerReviewRequested { .. } => "manager_review_requested",
+            EventKind::DeadlockIssued { .. } => "deadlock_issued",
+            EventKind::AdrEligible { .. } => "adr_eligible",
+            EventKind::AdrNoticeSent { .. } => "adr_notice_sent",
+            EventKind::ReferredToOmbudsman { .. } => "referred_to_ombudsman",
+            EventKind::OmbudsmanDecided { .. } => "ombudsman_decided",
+            EventKind::RemedyCompleted { .. } => "remedy_completed",
+            EventKind::RemedyOverdue { .. } => "remedy_overdue",
+            EventKind::Closed { .. } => "closed",
+            EventKind::Reopened { .. } => "reopened",
+        }
+    }
+
+    /// Whether the event was produced by a deadline coming due rather than by a person.
+    pub fn is_deadline(&self) -> bool {
+        matches!(
+            self,
+            EventKind::EvidenceOverdue { .. }
+                | EventKind::ResponseOverdue { .. }
+                | EventKind::AcknowledgementOverdue { .. }
+                | EventKind::AdrEligible {
+                    because: AdrReason::PeriodPassed,
+                    ..
+                }
+                | EventKind::AdrNoticeSent { .. }
+                | EventKind::RemedyOverdue { .. }
+        )
+    }
+}
