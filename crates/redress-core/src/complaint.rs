@@ -236,7 +236,10 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
                 c.handler = None;
             }
         }
-        EventKind::ResolutionOffered { text, stage } => {
+        EventKind::ResolutionOffered {
+            text,
+            offered_at_stage,
+        } => {
             withdraw_pending_offer(&mut c);
             c.offers.push(ResolutionOffer {
                 text: text.clone(),

@@ -110,7 +110,8 @@ pub enum EventKind {
     },
     ResolutionOffered {
         text: String,
-        stage: Stage,
+        /// The stage that made the offer.
+        offered_at_stage: Stage,
     },
     ResolutionAccepted {},
     ResolutionRejected {

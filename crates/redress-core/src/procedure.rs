@@ -174,7 +174,7 @@ pub struct Rules {
     /// Stages from which a deadlock letter may be issued.
     pub deadlock_stages: StageSet,
     /// Days within which a complaint should be acknowledged, if the provider sets a target.
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub acknowledgement_days: Option<i64>,
     /// The longest time an evidence request may allow.
     pub evidence_max_days: i64,
@@ -875,7 +875,7 @@ mod tests {
             + "\n[[rules]]\neffective_from = \"2027-04-01\"\nformal_response_days = 28\nadr_after_weeks = 6\n\
                adr_referral_window_months = 12\nremedy_days = 28\ndeadlock_stages = [3, 4]\nevidence_max_days = 90\n\
                compensation_max_pence = 1000000\nretention_months = 15\n\
-               approval_limits_pence = { handler = 5000, team_manager = 25000, customer_resolution_manager = 100000 }\n";
+               approval_limits_pence = { handler = 10000, team_manager = 50000, customer_resolution_manager = 250000 }\n";
         let p = Procedure::from_toml(&text).unwrap();
         assert_eq!(p.rules_for(date(2027, 3, 31)).adr_after_weeks, 8);
         assert_eq!(p.rules_for(date(2027, 4, 1)).adr_after_weeks, 6);

@@ -1,0 +1,3 @@
+//! The `redress` application: the shells around the pure core (`redress-core`).
+pub mod cli;
+pub mod simulate;
