@@ -243,7 +243,7 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
             withdraw_pending_offer(&mut c);
             c.offers.push(ResolutionOffer {
                 text: text.clone(),
-                stage: *stage,
+                stage: *offered_at_stage,
                 at,
                 answer: OfferAnswer::Pending,
             });

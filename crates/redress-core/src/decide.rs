@@ -347,7 +347,7 @@ pub fn decide(
             let text = model::long_text("the resolution offered", &text).map_err(invalid)?;
             one(EventKind::ResolutionOffered {
                 text,
-                stage: c.stage,
+                offered_at_stage: c.stage,
             })
         }
         Action::AcceptResolution {} => {
