@@ -125,41 +125,16 @@ fn typed<T: serde::de::DeserializeOwned>(
     value: Value,
     ignored: &mut Vec<String>,
 ) -> Result<T, ScenarioError> {
-    let mut unused = Vec::new();
-    let result = {
-        let mut note = |path: serde_ignored::Path<'_>| unused.push(path.to_string());
-        let de = serde_ignored::Deserializer::new(value, &mut note);
-        serde_path_to_error::deserialize::<_, T>(de)
-    };
-    match result {
-        Ok(v) => {
+    match crate::json::read::<T>(value) {
+        Ok(read) => {
             ignored.extend(
-                unused
+                read.unused
                     .into_iter()
                     .map(|p| format!("step {step}: field `{p}`")),
             );
-            Ok(v)
+            Ok(read.value)
         }
-        Err(e) => {
-            let path = e.path().to_string();
-            let inner = e.into_inner().to_string();
-            // serde names a missing field in its message; put it in the field slot instead.
-            if let Some(rest) = inner.strip_prefix("missing field `") {
-                let name = rest.split('`').next().unwrap_or(rest);
-                let full = if path == "." {
-                    name.to_owned()
-                } else {
-                    format!("{path}.{name}")
-                };
-                return Err(error(Some(step), Some(&full), "missing"));
-            }
-            let field = if path == "." {
-                None
-            } else {
-                Some(path.as_str())
-            };
-            Err(error(Some(step), field, inner))
-        }
+        Err(e) => Err(error(Some(step), e.field.as_deref(), e.message)),
     }
 }
 
@@ -216,18 +191,18 @@ impl Scenario {
             };
             let at = timestamp(s, "at", fields.get("at"))?;
             fields.remove("at");
-            if let Some(previous) = parsed.last() {
-                if at < previous.at {
-                    return Err(error(
-                        s,
-                        Some("at"),
-                        format!(
-                            "steps must be in time order, but {at} is before step {}'s {}",
-                            i - 1,
-                            previous.at
-                        ),
-                    ));
-                }
+            if let Some(previous) = parsed.last()
+                && at < previous.at
+            {
+                return Err(error(
+                    s,
+                    Some("at"),
+                    format!(
+                        "steps must be in time order, but {at} is before step {}'s {}",
+                        i - 1,
+                        previous.at
+                    ),
+                ));
             }
             let complaint = match fields.remove("complaint") {
                 Some(Value::String(label)) if !label.trim().is_empty() && label.len() <= 200 => {
@@ -283,14 +258,14 @@ impl Scenario {
                 kind,
             });
         }
-        if let Some(last) = parsed.last() {
-            if until < last.at {
-                return Err(error(
-                    None,
-                    Some("until"),
-                    format!("{until} is before the last step ({})", last.at),
-                ));
-            }
+        if let Some(last) = parsed.last()
+            && until < last.at
+        {
+            return Err(error(
+                None,
+                Some("until"),
+                format!("{until} is before the last step ({})", last.at),
+            ));
         }
         Ok(Scenario {
             procedure,

@@ -118,7 +118,10 @@ pub struct Complaint {
 impl Complaint {
     /// Starts a complaint from its `received` event; `None` for any other event.
     pub fn start(event: &Event) -> Option<Complaint> {
-        let EventKind::Received {
+        let EventKind::Received(received) = &event.kind else {
+            return None;
+        };
+        let crate::event::Received {
             reference,
             channel,
             customer,
@@ -128,10 +131,7 @@ impl Complaint {
             staff_concerned,
             procedure_version,
             rules,
-        } = &event.kind
-        else {
-            return None;
-        };
+        } = received.as_ref();
         Some(Complaint {
             reference: reference.clone(),
             customer: customer.clone(),
@@ -218,7 +218,7 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
     c.version += 1;
     c.last_event_at = at;
     match &event.kind {
-        EventKind::Received { .. } => {
+        EventKind::Received(_) => {
             c.version -= 1;
         }
         EventKind::Acknowledged { .. } => c.acknowledged_at = Some(at),
@@ -290,10 +290,10 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
             });
         }
         EventKind::EvidenceReceived { request, .. } => {
-            if let Some(id) = request {
-                if let Some(r) = c.evidence_requests.iter_mut().find(|r| r.id == *id) {
-                    r.received_at = Some(at);
-                }
+            if let Some(id) = request
+                && let Some(r) = c.evidence_requests.iter_mut().find(|r| r.id == *id)
+            {
+                r.received_at = Some(at);
             }
         }
         EventKind::EvidenceOverdue { request, .. } => {
@@ -379,10 +379,10 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
             c.status = Status::Closed;
         }
         EventKind::Reopened { .. } => {
-            if let Some(offer) = c.offers.last_mut() {
-                if offer.answer == OfferAnswer::Accepted {
-                    offer.answer = OfferAnswer::Withdrawn;
-                }
+            if let Some(offer) = c.offers.last_mut()
+                && offer.answer == OfferAnswer::Accepted
+            {
+                offer.answer = OfferAnswer::Withdrawn;
             }
             c.closed_at = None;
             c.reopened_count += 1;
@@ -400,9 +400,9 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
 
 /// An offer still waiting for an answer when the complaint moves on is withdrawn.
 fn withdraw_pending_offer(c: &mut Complaint) {
-    if let Some(offer) = c.offers.last_mut() {
-        if offer.answer == OfferAnswer::Pending {
-            offer.answer = OfferAnswer::Withdrawn;
-        }
+    if let Some(offer) = c.offers.last_mut()
+        && offer.answer == OfferAnswer::Pending
+    {
+        offer.answer = OfferAnswer::Withdrawn;
     }
 }

@@ -71,18 +71,17 @@ pub fn deadlines(c: &Complaint, procedure: &Procedure) -> Vec<Deadline> {
         }
     };
 
-    if let Some(days) = rules.acknowledgement_days {
-        if c.acknowledged_at.is_none()
-            && c.acknowledgement_overdue_at.is_none()
-            && c.status != Status::Closed
-        {
-            out.push(period(
-                DeadlineKind::Acknowledgement,
-                None,
-                c.first_received_at,
-                days,
-            ));
-        }
+    if let Some(days) = rules.acknowledgement_days
+        && c.acknowledged_at.is_none()
+        && c.acknowledgement_overdue_at.is_none()
+        && c.status != Status::Closed
+    {
+        out.push(period(
+            DeadlineKind::Acknowledgement,
+            None,
+            c.first_received_at,
+            days,
+        ));
     }
     if !c.is_settled() {
         for r in &c.evidence_requests {
@@ -98,7 +97,10 @@ pub fn deadlines(c: &Complaint, procedure: &Procedure) -> Vec<Deadline> {
     }
     if let Some(transferred) = c.transferred_at {
         let waiting = c.formal_response_at.is_none() && c.response_overdue_at.is_none();
-        let live = !c.is_settled() && c.status != Status::ReferredToAdr;
+        // A deadlock letter is the provider's final position in writing, and a complaint with
+        // the ombudsman is the ombudsman's to decide: either ends the wait for a response.
+        let live =
+            !c.is_settled() && c.status != Status::ReferredToAdr && c.deadlock_issued_at.is_none();
         if waiting && live {
             out.push(period(
                 DeadlineKind::FormalResponse,
@@ -117,18 +119,17 @@ pub fn deadlines(c: &Complaint, procedure: &Procedure) -> Vec<Deadline> {
             due_by,
         });
     }
-    if let Some(decision) = &c.ombudsman {
-        if decision.remedy_owed()
-            && decision.remedy_completed_at.is_none()
-            && decision.remedy_overdue_at.is_none()
-        {
-            out.push(period(
-                DeadlineKind::Remedy,
-                None,
-                decision.decided_at,
-                rules.remedy_days,
-            ));
-        }
+    if let Some(decision) = &c.ombudsman
+        && decision.remedy_owed()
+        && decision.remedy_completed_at.is_none()
+        && decision.remedy_overdue_at.is_none()
+    {
+        out.push(period(
+            DeadlineKind::Remedy,
+            None,
+            decision.decided_at,
+            rules.remedy_days,
+        ));
     }
     out.sort_by_key(|d| (d.due_at, d.kind, d.request));
     out
@@ -191,8 +192,10 @@ pub fn fire_due(
     procedure: &Procedure,
 ) -> (Complaint, Vec<Event>) {
     let mut fired = Vec::new();
-    // Each firing removes its deadline for good, so this ends; the bound guards the invariant.
-    for _ in 0..64 {
+    // Each firing removes its deadline for good and firing never starts a clock, so this ends
+    // after at most one pass per running deadline; the bound only guards that invariant.
+    let bound = deadlines(&c, procedure).len() + 1;
+    for _ in 0..bound {
         let Some(next) = deadlines(&c, procedure)
             .into_iter()
             .find(|d| d.due_at <= now)

@@ -142,7 +142,7 @@ pub fn receive(
     Ok(vec![Event {
         at: now,
         by: command.by,
-        kind: EventKind::Received {
+        kind: EventKind::Received(Box::new(crate::event::Received {
             reference: command.reference,
             channel: command.channel,
             customer,
@@ -152,7 +152,7 @@ pub fn receive(
             staff_concerned,
             procedure_version: procedure.version.clone(),
             rules,
-        },
+        })),
     }])
 }
 
@@ -188,13 +188,13 @@ pub fn authorise(
                     "a member of staff must belong to a department to act on a complaint",
                 );
             };
-            if let Some(staff) = &by.staff {
-                if c.staff_concerned.iter().any(|s| s == staff) {
-                    return refuse(
-                        RefusalCode::NotPermitted,
-                        "you are named as a staff member concerned in this complaint, so you cannot handle it",
-                    );
-                }
+            if let Some(staff) = &by.staff
+                && c.staff_concerned.iter().any(|s| s == staff)
+            {
+                return refuse(
+                    RefusalCode::NotPermitted,
+                    "you are named as a staff member concerned in this complaint, so you cannot handle it",
+                );
             }
             let stage_department = |n: u8| {
                 Stage::new(n)

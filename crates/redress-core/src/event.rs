@@ -65,24 +65,29 @@ pub enum AdrReason {
     DeadlockLetter,
 }
 
+/// The facts of a new complaint.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Received {
+    pub reference: Reference,
+    pub channel: Channel,
+    pub customer: Customer,
+    pub summary: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub category: Option<String>,
+    /// When the complaint was first received (may be before it was recorded).
+    pub received_at: Timestamp,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub staff_concerned: Vec<String>,
+    pub procedure_version: String,
+    pub rules: Rules,
+}
+
 /// What happened. Serialised with its snake_case name under `"event"`.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum EventKind {
-    Received {
-        reference: Reference,
-        channel: Channel,
-        customer: Customer,
-        summary: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        category: Option<String>,
-        /// When the complaint was first received (may be before it was recorded).
-        received_at: Timestamp,
-        #[serde(default, skip_serializing_if = "Vec::is_empty")]
-        staff_concerned: Vec<String>,
-        procedure_version: String,
-        rules: Rules,
-    },
+    /// A new complaint (boxed: it is much larger than every other event).
+    Received(Box<Received>),
     Acknowledged {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         channel: Option<Channel>,
@@ -247,7 +252,7 @@ impl EventKind {
     /// The event's snake_case name, as written on every interface.
     pub fn name(&self) -> &'static str {
         match self {
-            EventKind::Received { .. } => "received",
+            EventKind::Received(_) => "received",
             EventKind::Acknowledged { .. } => "acknowledged",
             EventKind::NoteAdded { .. } => "note_added",
             EventKind::CallRecorded { .. } => "call_recorded",

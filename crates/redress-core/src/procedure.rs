@@ -424,7 +424,7 @@ impl Procedure {
             .find(|r| r.effective_from <= date)
             .or_else(|| self.rules.first())
             .copied()
-            .unwrap_or_else(|| unreachable_rules())
+            .unwrap_or_else(unreachable_rules)
     }
 
     pub fn stage(&self, stage: Stage) -> &StageDefinition {
@@ -616,13 +616,13 @@ fn validate(checker: &mut Checker<'_>, p: &Procedure) {
     if p.organisation.address.iter().all(|l| is_blank(l)) {
         checker.problem("organisation.address", "must have at least one line");
     }
-    if let Some(t) = &p.organisation.telephone {
-        if !looks_like_phone_number(t) {
-            checker.problem(
-                "organisation.telephone",
-                format!("'{t}' is not a telephone number"),
-            );
-        }
+    if let Some(t) = &p.organisation.telephone
+        && !looks_like_phone_number(t)
+    {
+        checker.problem(
+            "organisation.telephone",
+            format!("'{t}' is not a telephone number"),
+        );
     }
 
     if p.departments.is_empty() {
@@ -648,21 +648,21 @@ fn validate(checker: &mut Checker<'_>, p: &Procedure) {
                 "must have at least one line (customers may always write)",
             );
         }
-        if let Some(t) = &d.telephone {
-            if !looks_like_phone_number(t) {
-                checker.problem(
-                    &format!("{path}.telephone"),
-                    format!("'{t}' is not a telephone number"),
-                );
-            }
+        if let Some(t) = &d.telephone
+            && !looks_like_phone_number(t)
+        {
+            checker.problem(
+                &format!("{path}.telephone"),
+                format!("'{t}' is not a telephone number"),
+            );
         }
-        if let Some(e) = &d.email {
-            if !e.contains('@') {
-                checker.problem(
-                    &format!("{path}.email"),
-                    format!("'{e}' is not an email address"),
-                );
-            }
+        if let Some(e) = &d.email
+            && !e.contains('@')
+        {
+            checker.problem(
+                &format!("{path}.email"),
+                format!("'{e}' is not an email address"),
+            );
         }
     }
 
@@ -705,13 +705,13 @@ fn validate(checker: &mut Checker<'_>, p: &Procedure) {
         );
     }
     for (field, value) in [("facsimile", &a.facsimile), ("textphone", &a.textphone)] {
-        if let Some(v) = value {
-            if !looks_like_phone_number(v) {
-                checker.problem(
-                    &format!("adr_scheme.{field}"),
-                    format!("'{v}' is not a telephone number"),
-                );
-            }
+        if let Some(v) = value
+            && !looks_like_phone_number(v)
+        {
+            checker.problem(
+                &format!("adr_scheme.{field}"),
+                format!("'{v}' is not a telephone number"),
+            );
         }
     }
     if a.award_limit_pence <= 0 {
@@ -766,6 +766,20 @@ fn validate(checker: &mut Checker<'_>, p: &Procedure) {
                 value,
                 0,
                 r.compensation_max_pence.max(0),
+            );
+        }
+        let highest = limits
+            .handler
+            .max(limits.team_manager)
+            .max(limits.customer_resolution_manager);
+        if r.compensation_max_pence > highest {
+            checker.problem(
+                &format!("{path}.compensation_max_pence"),
+                format!(
+                    "is {} but the highest approval limit is {}: no one could approve the largest offers",
+                    crate::model::Money(r.compensation_max_pence),
+                    crate::model::Money(highest)
+                ),
             );
         }
         let stages = r.deadlock_stages.numbers();
@@ -874,7 +888,7 @@ mod tests {
         let text = DEFAULT_PROCEDURE_TOML.to_owned()
             + "\n[[rules]]\neffective_from = \"2027-04-01\"\nformal_response_days = 28\nadr_after_weeks = 6\n\
                adr_referral_window_months = 12\nremedy_days = 28\ndeadlock_stages = [3, 4]\nevidence_max_days = 90\n\
-               compensation_max_pence = 1000000\nretention_months = 15\n\
+               compensation_max_pence = 250000\nretention_months = 15\n\
                approval_limits_pence = { handler = 10000, team_manager = 50000, customer_resolution_manager = 250000 }\n";
         let p = Procedure::from_toml(&text).unwrap();
         assert_eq!(p.rules_for(date(2027, 3, 31)).adr_after_weeks, 8);
