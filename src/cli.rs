@@ -4,12 +4,18 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
+use std::sync::Arc;
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
-use redress_core::Procedure;
 use redress_core::procedure::MAX_PROCEDURE_BYTES;
+use redress_core::{Procedure, Role};
 
+use crate::app::{Application, Config};
+use crate::clock::{Clock, OffsetClock, SystemClock};
 use crate::simulate::{MAX_SCENARIO_BYTES, Scenario};
+use crate::store::Store;
 
 #[derive(Debug, Parser)]
 #[command(
@@ -22,8 +28,57 @@ pub struct Cli {
     pub command: Commands,
 }
 
+/// Where the data lives; shared by every command that opens the database.
+#[derive(Debug, Clone, clap::Args)]
+pub struct DatabaseArgs {
+    /// A SQLite file path (created if missing) or a postgres:// URL.
+    #[arg(long, env = "REDRESS_DATABASE_URL", default_value = "redress.db")]
+    pub database: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
 #[derive(Debug, Subcommand)]
 pub enum Commands {
+    /// Serve the JSON API and run the deadline scheduler.
+    Serve {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, env = "REDRESS_LISTEN", default_value = "127.0.0.1:8080")]
+        listen: String,
+        /// `default` (the built-in procedure) or a procedure file.
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+        #[arg(long, env = "REDRESS_LOG_FORMAT", value_enum, default_value = "text")]
+        log_format: LogFormat,
+        /// How often the scheduler looks for deadlines that have come due, in milliseconds.
+        #[arg(long, env = "REDRESS_SCHEDULER_INTERVAL_MS", default_value_t = 1000)]
+        scheduler_interval_ms: u64,
+        /// Run as if the time now were this instant (RFC 3339), advancing in real time: for
+        /// rehearsing a procedure change or testing deadlines. Never in production.
+        #[arg(long, env = "REDRESS_CLOCK_START")]
+        clock_start: Option<jiff::Timestamp>,
+    },
+    /// Bring the database schema up to date (also done by `serve`).
+    Migrate {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
+    /// Check the record.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
     /// Run a dated scenario through the real core on a virtual clock; prints JSON lines.
     Simulate {
         /// The scenario file (JSON).
@@ -33,6 +88,40 @@ pub enum Commands {
     Procedure {
         #[command(subcommand)]
         command: ProcedureCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token and print it (it is stored only as a hash: keep it safe).
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// handler, team_manager, customer_resolution_manager, compliance or administrator.
+        #[arg(long)]
+        role: String,
+        /// The department key (from the procedure) of a handler or manager.
+        #[arg(long)]
+        department: Option<String>,
+        /// Who holds it (a staff identifier, shown on events they cause).
+        #[arg(long)]
+        staff: Option<String>,
+        /// A note on what the token is for.
+        #[arg(long)]
+        label: Option<String>,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum AuditCommand {
+    /// Verify every complaint's hash chain and that each complaint is the fold of its events.
+    Verify {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
     },
 }
 
@@ -72,7 +161,154 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Procedure {
             command: ProcedureCommand::Check { file },
         } => check(&file),
+        Commands::Serve {
+            db,
+            listen,
+            procedure,
+            log_format,
+            scheduler_interval_ms,
+            clock_start,
+        } => {
+            init_logging(log_format);
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            let clock: Arc<dyn Clock> = match clock_start {
+                Some(start) => {
+                    tracing::warn!(%start, "running on a shifted clock: deadlines follow it, not the real time");
+                    Arc::new(OffsetClock::starting_at(start))
+                }
+                None => Arc::new(SystemClock),
+            };
+            let config = Config {
+                database: db.database,
+                listen,
+                procedure,
+                clock,
+                scheduler_interval: Duration::from_millis(scheduler_interval_ms.max(10)),
+            };
+            runtime()?.block_on(async {
+                let app = Application::build(config).await?;
+                app.run_until_stopped().await
+            })?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Commands::Migrate { db } => runtime()?.block_on(async {
+            let store =
+                Store::connect(&db.database, Arc::new(Procedure::default_procedure())).await?;
+            store.migrate().await?;
+            println!("the database schema is up to date");
+            Ok(ExitCode::SUCCESS)
+        }),
+        Commands::Token {
+            command:
+                TokenCommand::Create {
+                    db,
+                    role,
+                    department,
+                    staff,
+                    label,
+                    procedure,
+                },
+        } => {
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).map_err(|_| {
+                anyhow::anyhow!(
+                    "'{role}' is not a role; use handler, team_manager, customer_resolution_manager, compliance or administrator"
+                )
+            })?;
+            if matches!(role, Role::System | Role::Customer) {
+                anyhow::bail!("API tokens are for staff; customers use the customer portal");
+            }
+            if role.handles_complaints() {
+                match &department {
+                    None => anyhow::bail!(
+                        "a {} token needs --department (one of {})",
+                        role.as_str(),
+                        departments(&procedure)
+                    ),
+                    Some(d) if procedure.department(d).is_none() => {
+                        anyhow::bail!(
+                            "'{d}' is not a department; use one of {}",
+                            departments(&procedure)
+                        )
+                    }
+                    Some(_) => {}
+                }
+            }
+            runtime()?.block_on(async {
+                let store = Store::connect(&db.database, procedure).await?;
+                store.migrate().await?;
+                let token = store
+                    .create_token(
+                        role,
+                        department.as_deref(),
+                        staff.as_deref(),
+                        label.as_deref(),
+                        SystemClock.now(),
+                    )
+                    .await?;
+                println!("{token}");
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Commands::Audit {
+            command: AuditCommand::Verify { db, procedure },
+        } => {
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            runtime()?.block_on(async {
+                let store = Store::connect(&db.database, procedure).await?;
+                store.migrate().await?;
+                let report = store.verify_audit().await?;
+                for p in &report.problems {
+                    match p.sequence {
+                        Some(seq) => eprintln!("{}: event {seq}: {}", p.reference, p.problem),
+                        None => eprintln!("{}: {}", p.reference, p.problem),
+                    }
+                }
+                let verdict = if report.problems.is_empty() {
+                    "the record is intact".to_owned()
+                } else {
+                    format!("{} problems", report.problems.len())
+                };
+                println!(
+                    "checked {} complaints and {} events: {verdict}",
+                    report.complaints, report.events
+                );
+                Ok(if report.problems.is_empty() {
+                    ExitCode::SUCCESS
+                } else {
+                    ExitCode::FAILURE
+                })
+            })
+        }
     }
+}
+
+fn departments(procedure: &Procedure) -> String {
+    procedure
+        .departments
+        .keys()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+/// Logs to stderr, as text or JSON lines; `RUST_LOG` overrides the level (default info).
+fn init_logging(format: LogFormat) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = match format {
+        LogFormat::Json => builder.json().try_init(),
+        LogFormat::Text => builder.try_init(),
+    };
 }
 
 fn simulate(path: &Path) -> anyhow::Result<ExitCode> {

@@ -226,6 +226,42 @@ impl Action {
         }
     }
 
+    /// What the command does, in words that fit "only X can ... now".
+    pub fn in_words(&self) -> &'static str {
+        match self {
+            Action::Acknowledge { .. } => "acknowledge the complaint",
+            Action::AddNote { .. } => "add a note",
+            Action::RecordCall { .. } => "record a call",
+            Action::Assign { .. } => "assign the complaint",
+            Action::NameStaffConcerned { .. } => "name a staff member concerned",
+            Action::OfferResolution { .. } => "offer a resolution",
+            Action::AcceptResolution {} => "accept the resolution",
+            Action::RejectResolution { .. } => "reject the resolution",
+            Action::RequestEscalation { .. } => "ask for escalation",
+            Action::TransferToResolution { .. } => {
+                "transfer the complaint to the Customer Resolution department"
+            }
+            Action::RequestEvidence { .. } => "request evidence",
+            Action::ReceiveEvidence { .. } => "record evidence received",
+            Action::RecordCourseOfEvents { .. } => "record the course of events",
+            Action::EstablishFault { .. } => "establish fault",
+            Action::FindNoFault { .. } => "find no fault",
+            Action::OfferCompensation { .. } => "offer compensation",
+            Action::ApproveCompensation { .. } => "approve compensation",
+            Action::AcceptCompensation { .. } => "accept compensation",
+            Action::IssueFormalResponse { .. } => "issue the formal written response",
+            Action::RequestManagerReview { .. } => {
+                "ask for the Customer Resolution Manager's review"
+            }
+            Action::IssueDeadlockLetter { .. } => "issue a deadlock letter",
+            Action::ReferToOmbudsman { .. } => "record a referral to the ombudsman",
+            Action::RecordOmbudsmanDecision { .. } => "record the ombudsman's decision",
+            Action::CompleteRemedy { .. } => "complete the remedy",
+            Action::Close { .. } => "close the complaint",
+            Action::Reopen { .. } => "reopen the complaint",
+        }
+    }
+
     /// Who normally asks for this command.
     pub fn asker(&self) -> Asker {
         match self {

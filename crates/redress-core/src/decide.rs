@@ -163,7 +163,7 @@ pub fn authorise(
     action: &Action,
     procedure: &Procedure,
 ) -> Result<(), Refusal> {
-    let words = action.name().replace('_', " ");
+    let words = action.in_words();
     match by.role {
         Role::System => Ok(()),
         Role::Administrator => refuse(

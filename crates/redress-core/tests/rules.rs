@@ -1884,7 +1884,7 @@ fn a_handler_of_another_department_is_refused() {
     assert_eq!(refusal.code, RefusalCode::NotPermitted);
     assert_eq!(
         refusal.reason,
-        "this complaint is at stage 1 (Customer Services); only Customer Services can offer resolution now"
+        "this complaint is at stage 1 (Customer Services); only Customer Services can offer a resolution now"
     );
 }
 
@@ -1896,7 +1896,7 @@ fn after_escalation_only_the_escalation_team_can_act() {
     assert_refused(
         &refusal,
         RefusalCode::NotPermitted,
-        "only The Escalation Team can transfer to resolution now",
+        "only The Escalation Team can transfer the complaint to the Customer Resolution department now",
     );
     assert_eq!(case.c.stage, Stage::ESCALATION_TEAM);
 }
@@ -1919,7 +1919,7 @@ fn customers_cannot_take_staff_commands() {
         close(),
         reopen(),
     ] {
-        let name = action.name().replace('_', " ");
+        let name = action.in_words();
         let refusal = case.refused(at(RECEIVED), customer(), action);
         assert_eq!(refusal.code, RefusalCode::NotPermitted);
         assert_eq!(refusal.reason, format!("only staff can {name}"));

@@ -1,0 +1,121 @@
+//! `Application::build(config)`: opens the store, migrates, binds the listener (port 0 works,
+//! for tests) and starts the deadline scheduler; `run_until_stopped` serves until SIGTERM or
+//! SIGINT, then finishes in-flight requests and stops the scheduler.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use redress_core::Procedure;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::http::{AppState, router};
+use crate::jobs::scheduler;
+use crate::store::Store;
+
+/// Everything `redress serve` needs.
+#[derive(Clone)]
+pub struct Config {
+    pub database: String,
+    pub listen: String,
+    pub procedure: Arc<Procedure>,
+    pub clock: Arc<dyn Clock>,
+    pub scheduler_interval: Duration,
+}
+
+/// A built, bound application, not yet serving.
+pub struct Application {
+    listener: TcpListener,
+    store: Store,
+    clock: Arc<dyn Clock>,
+    scheduler_interval: Duration,
+}
+
+impl Application {
+    pub async fn build(config: Config) -> anyhow::Result<Application> {
+        let store = Store::connect(&config.database, config.procedure.clone())
+            .await
+            .with_context(|| "cannot open the database")?;
+        store
+            .migrate()
+            .await
+            .context("cannot bring the database schema up to date")?;
+        let listener = TcpListener::bind(&config.listen)
+            .await
+            .with_context(|| format!("cannot listen on {}", config.listen))?;
+        Ok(Application {
+            listener,
+            store,
+            clock: config.clock,
+            scheduler_interval: config.scheduler_interval,
+        })
+    }
+
+    pub fn local_addr(&self) -> anyhow::Result<SocketAddr> {
+        Ok(self.listener.local_addr()?)
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Serves until `shutdown` completes (or SIGTERM/SIGINT when `None`).
+    pub async fn run_until<F>(self, shutdown: F) -> anyhow::Result<()>
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        let _ = crate::http::metrics::handle();
+        let (stop_tx, stop_rx) = watch::channel(false);
+        let scheduler = tokio::spawn(scheduler::run(
+            self.store.clone(),
+            self.clock.clone(),
+            self.scheduler_interval,
+            stop_rx,
+        ));
+        let state = AppState {
+            store: self.store.clone(),
+            clock: self.clock.clone(),
+        };
+        let app = router(state);
+        tracing::info!(address = %self.listener.local_addr()?, "serving");
+        let served = axum::serve(self.listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await;
+        // Stop claiming deadlines; wait for the tick in progress to commit or roll back.
+        let _ = stop_tx.send(true);
+        let _ = scheduler.await;
+        self.store.close().await;
+        tracing::info!("stopped");
+        served.context("the HTTP server failed")
+    }
+
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        self.run_until(shutdown_signal()).await
+    }
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = terminate => {}
+    }
+    tracing::info!("shutdown requested; finishing requests in flight");
+}

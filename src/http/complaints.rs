@@ -1,0 +1,559 @@
+//! `/api/v1/complaints`: create, read, list, and run commands.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use redress_core::{Action, Channel, Command, Customer, Event, Receive, Reference, Role, Status};
+use serde::Deserialize;
+use serde_json::{Map, Value, json};
+use sha2::{Digest, Sha256};
+use utoipa::ToSchema;
+
+use super::AppState;
+use super::auth::Caller;
+use super::body::{parse_object, read_body, require_json, typed};
+use super::error::{ApiError, Problem};
+use crate::store::{ComplaintFilter, ComplaintView, Idempotency, StoreError, StoredResponse};
+
+/// A new complaint, as sent to `POST /api/v1/complaints`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct NewComplaint {
+    /// telephone | email | letter | web | textphone
+    pub channel: String,
+    pub customer: CustomerInput,
+    pub summary: String,
+    /// A category code from the procedure (e.g. `billing_pricing_charges`).
+    #[serde(default)]
+    pub category: Option<String>,
+    /// When it first reached the provider (RFC 3339); may be in the past, not the future.
+    #[serde(default)]
+    pub received_at: Option<String>,
+    /// Staff members the complaint is about; they will never handle it.
+    #[serde(default)]
+    pub staff_concerned: Vec<String>,
+}
+
+/// The customer, as sent to the API.
+#[derive(Debug, Deserialize, ToSchema)]
+#[allow(dead_code)]
+pub struct CustomerInput {
+    pub account: String,
+    pub name: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub telephone: Option<String>,
+    #[serde(default)]
+    pub address: Vec<String>,
+    #[serde(default)]
+    pub postcode: Option<String>,
+    #[serde(default)]
+    pub preferred_channel: Option<String>,
+    #[serde(default)]
+    pub accessibility_needs: Vec<String>,
+    #[serde(default)]
+    pub vulnerabilities: Vec<String>,
+}
+
+/// The fields `POST /api/v1/complaints` really reads (shared with the schema above).
+#[derive(Debug, Deserialize)]
+struct CreateBody {
+    channel: Channel,
+    customer: Customer,
+    summary: String,
+    #[serde(default)]
+    category: Option<String>,
+    #[serde(default)]
+    received_at: Option<jiff::Timestamp>,
+    #[serde(default)]
+    staff_concerned: Vec<String>,
+}
+
+fn parse_reference(text: &str) -> Result<Reference, ApiError> {
+    Reference::parse(text).map_err(|e| ApiError::bad_request("invalid_reference", e.0))
+}
+
+/// The Idempotency-Key header, checked, scoped to the caller and bound to the request.
+fn idempotency(
+    headers: &HeaderMap,
+    caller: &Caller,
+    what: &str,
+    body: &[u8],
+) -> Result<Option<Idempotency>, ApiError> {
+    let Some(value) = headers.get("idempotency-key") else {
+        return Ok(None);
+    };
+    let key = value
+        .to_str()
+        .ok()
+        .map(str::trim)
+        .filter(|k| !k.is_empty() && k.len() <= 200 && k.chars().all(|c| c.is_ascii_graphic()))
+        .ok_or_else(|| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "the Idempotency-Key must be 1 to 200 visible ASCII characters",
+            )
+        })?;
+    let mut hasher = Sha256::new();
+    hasher.update(what.as_bytes());
+    hasher.update([0]);
+    hasher.update(body);
+    let request_hash = hasher
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok(Some(Idempotency {
+        scope: format!("token:{}", caller.token_id),
+        key: key.to_owned(),
+        request_hash,
+    }))
+}
+
+/// An event as the API shows it: `sequence`, `at`, `event`, its fields, `by`.
+pub fn event_json(
+    sequence: Option<i64>,
+    recorded_at: Option<jiff::Timestamp>,
+    event: &Event,
+) -> Value {
+    let mut out = Map::new();
+    if let Some(sequence) = sequence {
+        out.insert("sequence".into(), json!(sequence));
+    }
+    out.insert("at".into(), json!(event.at.to_string()));
+    if let Some(recorded_at) = recorded_at {
+        out.insert("recorded_at".into(), json!(recorded_at.to_string()));
+    }
+    out.insert("event".into(), json!(event.kind.name()));
+    if let Ok(Value::Object(fields)) = serde_json::to_value(&event.kind) {
+        for (k, v) in fields {
+            if !out.contains_key(&k) {
+                out.insert(k, v);
+            }
+        }
+    }
+    out.insert(
+        "by".into(),
+        serde_json::to_value(&event.by).unwrap_or(Value::Null),
+    );
+    Value::Object(out)
+}
+
+/// The complaint as the API shows it: its state, the department that owns it, its timeline
+/// and its clocks.
+fn complaint_json(state: &AppState, view: &ComplaintView) -> Value {
+    let c = &view.complaint;
+    let mut out = match serde_json::to_value(c) {
+        Ok(Value::Object(map)) => map,
+        _ => Map::new(),
+    };
+    out.insert(
+        "department".into(),
+        json!(state.store.procedure().department_of(c.stage)),
+    );
+    out.insert(
+        "events".into(),
+        Value::Array(
+            view.events
+                .iter()
+                .map(|e| event_json(Some(e.sequence), Some(e.recorded_at), &e.event))
+                .collect(),
+        ),
+    );
+    out.insert(
+        "deadlines".into(),
+        serde_json::to_value(&view.deadlines).unwrap_or(Value::Array(Vec::new())),
+    );
+    Value::Object(out)
+}
+
+fn json_response(status: StatusCode, body: String, location: Option<&str>) -> Response {
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    if let Some(location) = location.and_then(|l| HeaderValue::from_str(l).ok()) {
+        response.headers_mut().insert(header::LOCATION, location);
+    }
+    response
+}
+
+fn replay(stored: StoredResponse) -> Response {
+    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
+    let mut response = json_response(status, stored.body, stored.location.as_deref());
+    if status.is_client_error() {
+        response.headers_mut().insert(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/problem+json"),
+        );
+    }
+    response
+        .headers_mut()
+        .insert("idempotent-replayed", HeaderValue::from_static("true"));
+    response
+}
+
+/// Record a new complaint.
+#[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints",
+    request_body = NewComplaint,
+    params(("Idempotency-Key" = Option<String>, Header, description = "retrying with the same key creates nothing twice")),
+    responses(
+        (status = 201, description = "Recorded; `Location` names it", body = Object),
+        (status = 400, description = "Not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not record complaints", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn create(
+    State(state): State<AppState>,
+    caller: Caller,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require_intake()?;
+    let bytes = read_body(&headers, body).await?;
+    require_json(&headers, &bytes)?;
+    let object = parse_object(&bytes)?;
+    let input: CreateBody = typed(Value::Object(object))?;
+    let now = state.clock.now();
+    if input.received_at.is_some_and(|t| t > now) {
+        return Err(ApiError::invalid(
+            "received_in_future",
+            "received_at is in the future; a complaint can only be recorded once it has arrived",
+            vec!["received_at".into()],
+        ));
+    }
+    let key = idempotency(&headers, &caller, "POST /api/v1/complaints", &bytes)?;
+    let receive = Receive {
+        reference: Reference::new(&state.store.procedure().reference_prefix, 2000, 0),
+        channel: input.channel,
+        customer: input.customer,
+        summary: input.summary,
+        category: input.category,
+        received_at: input.received_at,
+        staff_concerned: input.staff_concerned,
+        by: caller.actor.clone(),
+    };
+    let state_for_body = state.clone();
+    let result = state
+        .store
+        .create_complaint(receive, now, key.as_ref(), |created| {
+            let location = format!("/api/v1/complaints/{}", created.complaint.reference);
+            let view = ComplaintView {
+                complaint: created.complaint.clone(),
+                events: created
+                    .events
+                    .iter()
+                    .enumerate()
+                    .map(|(i, e)| crate::store::EventRow {
+                        sequence: i64::try_from(i).unwrap_or(0) + 1,
+                        recorded_at: now,
+                        event: e.clone(),
+                    })
+                    .collect(),
+                deadlines: Vec::new(),
+            };
+            StoredResponse {
+                status: 201,
+                body: complaint_json(&state_for_body, &view).to_string(),
+                location: Some(location),
+            }
+        })
+        .await;
+    match result {
+        Ok(Ok(created)) => {
+            metrics::counter!("redress_complaints_created_total").increment(1);
+            let reference = created.complaint.reference.clone();
+            // Answer with the stored view (events with sequences, deadlines as rows).
+            let view = state.store.get_complaint(&reference).await?;
+            let location = format!("/api/v1/complaints/{reference}");
+            Ok(json_response(
+                StatusCode::CREATED,
+                complaint_json(&state, &view).to_string(),
+                Some(&location),
+            ))
+        }
+        Ok(Err(replayed)) => Ok(replay(replayed.0)),
+        Err(StoreError::Refused(refusal)) => Err(ApiError::Refused(refusal)),
+        Err(other) => Err(other.into()),
+    }
+}
+
+/// A complaint with its timeline (`events`) and clocks (`deadlines`).
+#[utoipa::path(get, path = "/api/v1/complaints/{reference}", tag = "complaints",
+    params(("reference" = String, Path, description = "e.g. CMP-2026-000123")),
+    responses(
+        (status = 200, description = "The complaint", body = Object),
+        (status = 400, description = "Not a reference", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not read complaints", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn get(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(reference): Path<String>,
+) -> Result<Response, ApiError> {
+    caller.require_reader()?;
+    let reference = parse_reference(&reference)?;
+    let view = state.store.get_complaint(&reference).await?;
+    Ok(json_response(
+        StatusCode::OK,
+        complaint_json(&state, &view).to_string(),
+        None,
+    ))
+}
+
+/// Run a command (`offer_resolution`, `request_escalation`, `issue_deadlock_letter`...) with its
+/// fields as the JSON body. A refusal is a 409 whose `detail` is the reason in plain words.
+#[utoipa::path(post, path = "/api/v1/complaints/{reference}/commands/{command}", tag = "complaints",
+    params(
+        ("reference" = String, Path, description = "e.g. CMP-2026-000123"),
+        ("command" = String, Path, description = "a snake_case command name"),
+        ("Idempotency-Key" = Option<String>, Header, description = "retrying with the same key does nothing twice"),
+    ),
+    request_body(content = Object, description = "the command's fields, as in `redress simulate`"),
+    responses(
+        (status = 200, description = "Done: `events` lists what happened", body = Object),
+        (status = 403, description = "Role or department may not do this now", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint or command", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Refused by the procedure; `detail` says why", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn command(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path((reference, name)): Path<(String, String)>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, ApiError> {
+    caller.require_reader()?;
+    let reference = parse_reference(&reference)?;
+    if name == "receive" || !Action::NAMES.contains(&name.as_str()) {
+        return Err(ApiError::NotFound(format!(
+            "there is no command '{}'; the commands are {}",
+            name.chars().take(60).collect::<String>(),
+            &Action::NAMES[1..].join(", ")
+        )));
+    }
+    let bytes = read_body(&headers, body).await?;
+    require_json(&headers, &bytes)?;
+    let mut object = parse_object(&bytes)?;
+    if object.contains_key("command") {
+        return Err(ApiError::invalid(
+            "unknown_field",
+            "the command is named in the path, not the body",
+            vec!["command".into()],
+        ));
+    }
+    object.insert("command".into(), Value::String(name.clone()));
+    let action: Action = typed(Value::Object(object))?;
+    let key = idempotency(
+        &headers,
+        &caller,
+        &format!("POST {reference}/{name}"),
+        &bytes,
+    )?;
+    let now = state.clock.now();
+    let command = Command {
+        by: caller.actor.clone(),
+        action,
+    };
+    let result = state
+        .store
+        .run_command(
+            &reference,
+            command,
+            now,
+            key.as_ref(),
+            |outcome| match &outcome.refusal {
+                Some(refusal) => {
+                    let problem = ApiError::Refused(refusal.clone()).problem();
+                    StoredResponse {
+                        status: problem.status,
+                        body: serde_json::to_string(&problem).unwrap_or_default(),
+                        location: None,
+                    }
+                }
+                None => StoredResponse {
+                    status: 200,
+                    body: outcome_json(outcome).to_string(),
+                    location: None,
+                },
+            },
+        )
+        .await?;
+    match result {
+        Ok(outcome) => match outcome.refusal {
+            Some(refusal) => Err(ApiError::Refused(refusal)),
+            None => Ok(json_response(
+                StatusCode::OK,
+                outcome_json(&outcome).to_string(),
+                None,
+            )),
+        },
+        Err(replayed) => Ok(replay(replayed.0)),
+    }
+}
+
+fn outcome_json(outcome: &crate::store::CommandOutcome) -> Value {
+    let first = outcome.complaint.version as i64 - outcome.events.len() as i64;
+    json!({
+        "reference": outcome.complaint.reference,
+        "stage": outcome.complaint.stage,
+        "status": outcome.complaint.status,
+        "events": outcome.events.iter().enumerate()
+            .map(|(i, e)| event_json(Some(first + i as i64 + 1), None, e))
+            .collect::<Vec<_>>(),
+    })
+}
+
+/// Query parameters of the list.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ListQuery {
+    stage: Option<String>,
+    status: Option<String>,
+    department: Option<String>,
+    overdue: Option<String>,
+    q: Option<String>,
+    limit: Option<String>,
+    cursor: Option<String>,
+}
+
+fn encode_cursor(key: i64, reference: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{key}.{reference}"))
+}
+
+fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
+    let bytes = URL_SAFE_NO_PAD.decode(cursor.as_bytes()).ok()?;
+    let text = String::from_utf8(bytes).ok()?;
+    let (key, reference) = text.split_once('.')?;
+    let reference = Reference::parse(reference).ok()?;
+    Some((key.parse().ok()?, reference.to_string()))
+}
+
+/// A page of complaints, soonest deadline first, with `next_cursor` for the next page.
+#[utoipa::path(get, path = "/api/v1/complaints", tag = "complaints",
+    params(
+        ("stage" = Option<u8>, Query, description = "1 to 5"),
+        ("status" = Option<String>, Query, description = "open | resolution_offered | resolved | deadlocked | referred_to_adr | closed"),
+        ("department" = Option<String>, Query, description = "a department key from the procedure"),
+        ("overdue" = Option<bool>, Query, description = "only complaints with something overdue"),
+        ("q" = Option<String>, Query, description = "search reference, account, name, postcode, email"),
+        ("limit" = Option<u32>, Query, description = "1 to 200, default 50"),
+        ("cursor" = Option<String>, Query, description = "`next_cursor` of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "`items` and `next_cursor`", body = Object),
+        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Role may not read complaints", body = Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn list(
+    State(state): State<AppState>,
+    caller: Caller,
+    RawQuery(query): RawQuery,
+) -> Result<Response, ApiError> {
+    caller.require_reader()?;
+    let raw = query.unwrap_or_default();
+    if raw.len() > 2048 {
+        return Err(ApiError::bad_request(
+            "query_too_long",
+            "the query string is too long",
+        ));
+    }
+    let q: ListQuery = serde_urlencoded::from_str(&raw).map_err(|e| {
+        ApiError::bad_request("invalid_query", format!("the query is not valid: {e}"))
+    })?;
+    let bad = |field: &str, detail: String| ApiError::BadRequest {
+        code: "invalid_query",
+        detail,
+        fields: vec![field.to_owned()],
+    };
+    let mut filter = ComplaintFilter {
+        limit: 50,
+        ..ComplaintFilter::default()
+    };
+    if let Some(stage) = q.stage.filter(|s| !s.is_empty()) {
+        match stage.parse::<i64>() {
+            Ok(n) if (1..=5).contains(&n) => filter.stage = Some(n),
+            _ => return Err(bad("stage", "stage must be a number from 1 to 5".into())),
+        }
+    }
+    if let Some(status) = q.status.filter(|s| !s.is_empty()) {
+        let parsed: Result<Status, _> = serde_json::from_value(Value::String(status.clone()));
+        match parsed {
+            Ok(s) => filter.status = Some(s.as_str().to_owned()),
+            Err(_) => {
+                return Err(bad(
+                    "status",
+                    "status must be one of open, resolution_offered, resolved, deadlocked, referred_to_adr, closed".into(),
+                ));
+            }
+        }
+    }
+    if let Some(department) = q.department.filter(|s| !s.is_empty()) {
+        if state.store.procedure().department(&department).is_none() {
+            let known: Vec<&str> = state
+                .store
+                .procedure()
+                .departments
+                .keys()
+                .map(String::as_str)
+                .collect();
+            return Err(bad(
+                "department",
+                format!("department must be one of {}", known.join(", ")),
+            ));
+        }
+        filter.department = Some(department);
+    }
+    if let Some(overdue) = q.overdue.filter(|s| !s.is_empty()) {
+        filter.overdue = Some(match overdue.as_str() {
+            "true" | "1" => true,
+            "false" | "0" => false,
+            _ => return Err(bad("overdue", "overdue must be true or false".into())),
+        });
+    }
+    if let Some(text) = q.q.filter(|s| !s.trim().is_empty()) {
+        if text.chars().count() > 200 {
+            return Err(bad("q", "the search must be at most 200 characters".into()));
+        }
+        filter.q = Some(text.trim().to_owned());
+    }
+    if let Some(limit) = q.limit.filter(|s| !s.is_empty()) {
+        match limit.parse::<i64>() {
+            Ok(n) if (1..=200).contains(&n) => filter.limit = n,
+            _ => return Err(bad("limit", "limit must be a number from 1 to 200".into())),
+        }
+    }
+    if let Some(cursor) = q.cursor.filter(|s| !s.is_empty()) {
+        filter.after = Some(
+            decode_cursor(&cursor)
+                .ok_or_else(|| bad("cursor", "the cursor is not one this API gave out".into()))?,
+        );
+    }
+    let page = state.store.list_complaints(&filter).await?;
+    let body = json!({
+        "items": page.items,
+        "next_cursor": page.next.map(|(key, reference)| encode_cursor(key, &reference)),
+    });
+    Ok(Json(body).into_response())
+}
+
+/// Whether a role is a member of staff with a department (used by the authorisation matrix).
+pub fn is_departmental(role: Role) -> bool {
+    role.handles_complaints()
+}

@@ -1,0 +1,37 @@
+//! The OpenAPI 3.1 document, generated from the handlers, and the Swagger UI (assets vendored
+//! into the binary).
+
+use axum::Json;
+use axum::response::IntoResponse;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+use super::complaints;
+use super::error::Problem;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Redress API", description = "Complaints handling for UK communications providers. Errors are RFC 9457 problem documents with a stable snake_case `code`."),
+    paths(complaints::create, complaints::get, complaints::list, complaints::command),
+    components(schemas(Problem, complaints::NewComplaint, complaints::CustomerInput)),
+    modifiers(&BearerAuth),
+    tags((name = "complaints", description = "Complaints, their timelines, clocks and commands"))
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+/// `GET /api/v1/openapi.json`
+pub async fn document() -> impl IntoResponse {
+    Json(ApiDoc::openapi())
+}

@@ -1,0 +1,2 @@
+//! Background jobs that run inside `redress serve`.
+pub mod scheduler;
