@@ -1,0 +1,166 @@
+//! Shared by the black-box tests: a real `redress serve` application on port 0 with a fresh
+//! database (a temporary SQLite file, or a new PostgreSQL database by name), a clock the test
+//! moves, and tokens for every role.
+#![allow(dead_code)]
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use redress::app::{Application, Config};
+use redress::clock::{Clock, ManualClock};
+use redress::store::Store;
+use redress_core::{Procedure, Role};
+use sqlx::Connection;
+use tokio::sync::oneshot;
+
+/// Which database a test runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Db {
+    Sqlite,
+    Postgres,
+}
+
+/// The PostgreSQL server tests use: `REDRESS_TEST_POSTGRES_URL`, by default the local server.
+pub fn postgres_admin_url() -> String {
+    std::env::var("REDRESS_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+/// Creates a fresh PostgreSQL database and returns its URL; `None` (the test skips) when no
+/// server is reachable, except under CI where a missing PostgreSQL is a failure.
+pub async fn fresh_postgres_database() -> Option<String> {
+    let admin = postgres_admin_url();
+    let mut conn = match sqlx::postgres::PgConnection::connect(&admin).await {
+        Ok(conn) => conn,
+        Err(error) => {
+            if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+                panic!("PostgreSQL is not reachable at {admin} under CI: {error}");
+            }
+            eprintln!("skipped: PostgreSQL is not reachable at {admin} ({error})");
+            return None;
+        }
+    };
+    let name = format!("redress_test_{}_{}", std::process::id(), unique());
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
+        .execute(&mut conn)
+        .await
+        .expect("create a test database");
+    let base = admin
+        .rsplit_once('/')
+        .map_or(admin.as_str(), |(base, _)| base)
+        .to_owned();
+    Some(format!("{base}/{name}"))
+}
+
+fn unique() -> u64 {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.subsec_nanos());
+    NEXT.fetch_add(1, Ordering::Relaxed) * 1_000_000_000 + u64::from(nanos)
+}
+
+/// A running application and what a test needs to talk to it.
+pub struct TestApp {
+    pub address: String,
+    pub store: Store,
+    pub clock: ManualClock,
+    pub client: reqwest::Client,
+    pub database: String,
+    shutdown: Option<oneshot::Sender<()>>,
+    server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+/// The instant tests start at unless they say otherwise.
+pub const START: &str = "2026-03-02T09:00:00Z";
+
+pub fn ts(text: &str) -> Timestamp {
+    text.parse().expect("a test instant")
+}
+
+/// Starts the application on `db` with the default procedure; `None` if PostgreSQL is wanted
+/// but not available (outside CI).
+pub async fn spawn_app(db: Db) -> Option<TestApp> {
+    spawn_app_with(db, Procedure::default_procedure()).await
+}
+
+pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
+    let (database, dir) = match db {
+        Db::Sqlite => {
+            let dir = tempfile::tempdir().expect("a temporary directory");
+            let path = dir.path().join("redress.db");
+            (path.display().to_string(), Some(dir))
+        }
+        Db::Postgres => (fresh_postgres_database().await?, None),
+    };
+    let clock = ManualClock::new(ts(START));
+    let config = Config {
+        database: database.clone(),
+        listen: "127.0.0.1:0".into(),
+        procedure: Arc::new(procedure),
+        clock: Arc::new(clock.clone()) as Arc<dyn Clock>,
+        // Tests fire deadlines themselves (`fire_deadlines`), so the scheduler only ticks at start.
+        scheduler_interval: Duration::from_secs(3600),
+    };
+    let app = Application::build(config)
+        .await
+        .expect("the application builds");
+    let address = format!("http://{}", app.local_addr().expect("bound"));
+    let store = app.store().clone();
+    let (tx, rx) = oneshot::channel();
+    let server = tokio::spawn(app.run_until(async move {
+        let _ = rx.await;
+    }));
+    Some(TestApp {
+        address,
+        store,
+        clock,
+        client: reqwest::Client::new(),
+        database,
+        shutdown: Some(tx),
+        server: Some(server),
+        _dir: dir,
+    })
+}
+
+impl TestApp {
+    /// A token for a role (and department, for handlers and managers).
+    pub async fn token(&self, role: Role, department: Option<&str>, staff: Option<&str>) -> String {
+        self.store
+            .create_token(role, department, staff, Some("test"), self.clock.now())
+            .await
+            .expect("create a token")
+    }
+
+    /// Fires every deadline due at the test clock's time, as the scheduler would.
+    pub async fn fire_deadlines(&self) -> usize {
+        redress::jobs::scheduler::fire_all_due(&self.store, &self.clock).await
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.shutdown.take() {
+            let _ = tx.send(());
+        }
+        if let Some(server) = self.server.take() {
+            let _ = server.await;
+        }
+    }
+}
+
+/// A minimal valid complaint body.
+pub fn complaint_body(account: &str, name: &str) -> serde_json::Value {
+    serde_json::json!({
+        "channel": "telephone",
+        "customer": {"account": account, "name": name, "postcode": "M22 4SY"},
+        "summary": "Broadband drops every evening",
+        "category": "faults_service_provision"
+    })
+}
