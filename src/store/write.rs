@@ -75,9 +75,18 @@ impl Store {
 
     /// The stored answer for an idempotency key, if the request was seen before.
     async fn idempotent_replay(
+        &self,
         tx: &mut Transaction<'static, Any>,
         key: &Idempotency,
     ) -> Result<Option<Replayed>, StoreError> {
+        if self.backend == Backend::Postgres {
+            // Two requests with the same key at once: the second waits here for the first to
+            // commit, then finds its answer (SQLite's single writer already serialises them).
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("{}\u{1f}{}", key.scope, key.key))
+                .execute(&mut **tx)
+                .await?;
+        }
         let row = sqlx::query(
             "SELECT request_hash, status, body, location FROM idempotency_keys WHERE scope = $1 AND key = $2",
         )
@@ -131,7 +140,7 @@ impl Store {
     ) -> Result<Result<Created, Replayed>, StoreError> {
         let mut w = self.begin_write().await?;
         if let Some(key) = idempotency
-            && let Some(replayed) = Self::idempotent_replay(&mut w.tx, key).await?
+            && let Some(replayed) = self.idempotent_replay(&mut w.tx, key).await?
         {
             return Ok(Err(replayed));
         }
@@ -182,7 +191,7 @@ impl Store {
     ) -> Result<Result<CommandOutcome, Replayed>, StoreError> {
         let mut w = self.begin_write().await?;
         if let Some(key) = idempotency
-            && let Some(replayed) = Self::idempotent_replay(&mut w.tx, key).await?
+            && let Some(replayed) = self.idempotent_replay(&mut w.tx, key).await?
         {
             return Ok(Err(replayed));
         }

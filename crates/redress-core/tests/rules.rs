@@ -2402,3 +2402,35 @@ fn a_complaint_climbs_the_whole_ladder_and_never_goes_down() {
         assert_eq!(case.c.stage, Stage::OMBUDSMAN);
     }
 }
+
+#[test]
+fn a_deadlock_letter_stops_the_formal_response_clock() {
+    // Transferred on 10 March; the response would be overdue at 00:00 BST on 8 April.
+    let mut case = Case::at_stage_3(RECEIVED, RECEIVED);
+    assert!(case.deadline(DeadlineKind::FormalResponse).is_some());
+    case.run(at("2026-03-20T10:00:00Z"), handler(3), deadlock_letter());
+    assert!(case.deadline(DeadlineKind::FormalResponse).is_none());
+    case.run(
+        at("2026-04-20T10:00:00Z"),
+        handler(3),
+        note("after the due date"),
+    );
+    assert_eq!(case.count("response_overdue"), 0);
+}
+
+#[test]
+fn the_referral_window_counts_from_the_later_adr_letter() {
+    // The 8-week notice goes on 5 May 2026; a deadlock letter follows on 1 June 2026.
+    let mut case = Case::at_stage_3(RECEIVED, RECEIVED);
+    case.run(at(EIGHT_WEEKS), handler(3), note("eight weeks"));
+    case.run(at("2026-06-01T10:00:00Z"), handler(3), deadlock_letter());
+    // Twelve months after the notice have passed, but not twelve months after the deadlock letter.
+    case.run(at("2027-05-20T10:00:00Z"), customer(), referral());
+    assert_eq!(case.c.stage, Stage::OMBUDSMAN);
+    // And a day after twelve months from the deadlock letter it would have been too late.
+    let mut late = Case::at_stage_3(RECEIVED, RECEIVED);
+    late.run(at(EIGHT_WEEKS), handler(3), note("eight weeks"));
+    late.run(at("2026-06-01T10:00:00Z"), handler(3), deadlock_letter());
+    let refusal = late.refused(at("2027-06-02T10:00:00Z"), customer(), referral());
+    assert_eq!(refusal.code, RefusalCode::TooLate);
+}
