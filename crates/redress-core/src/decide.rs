@@ -201,19 +201,20 @@ pub fn authorise(
                     .map(|s| procedure.department_of(s))
                     .unwrap_or("")
             };
-            let mut allowed = vec![procedure.department_of(c.stage)];
-            match action {
+            let also = match action {
                 // The customer may phone the Escalation Team directly to ask for escalation.
-                Action::RequestEscalation { .. } => allowed.push(stage_department(2)),
+                Action::RequestEscalation { .. } => Some(stage_department(2)),
                 // ... and writes to the Customer Resolution Manager to ask for a review.
-                Action::RequestManagerReview { .. } => allowed.push(stage_department(4)),
-                Action::ReferToOmbudsman { .. } => allowed.push(stage_department(5)),
-                _ => {}
-            }
+                Action::RequestManagerReview { .. } => Some(stage_department(4)),
+                Action::ReferToOmbudsman { .. } => Some(stage_department(5)),
+                _ => None,
+            };
+            let owner_or_also =
+                department == procedure.department_of(c.stage) || also == Some(department);
             let crm_reach = by.role == Role::CustomerResolutionManager
                 && (c.stage >= Stage::CUSTOMER_RESOLUTION
                     || matches!(action, Action::ApproveCompensation { .. }));
-            if allowed.contains(&department) || crm_reach {
+            if owner_or_also || crm_reach {
                 Ok(())
             } else {
                 let stage = procedure.stage(c.stage);
