@@ -3,6 +3,7 @@
 //! SIGINT, then finishes in-flight requests and stops the scheduler.
 
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,6 +25,36 @@ pub struct Config {
     pub procedure: Arc<Procedure>,
     pub clock: Arc<dyn Clock>,
     pub scheduler_interval: Duration,
+    pub web: WebConfig,
+}
+
+/// Settings of the web pages.
+#[derive(Debug, Clone)]
+pub struct WebConfig {
+    /// Where uploaded files are kept (by content hash).
+    pub files_dir: PathBuf,
+    /// Mark cookies Secure (the site is served over TLS, perhaps behind a proxy).
+    pub secure_cookies: bool,
+    /// The site's address as customers see it, for links in emails.
+    pub public_url: String,
+}
+
+impl Config {
+    /// A configuration with the defaults for everything but the essentials.
+    pub fn new(database: &str, listen: &str, procedure: Arc<Procedure>, clock: Arc<dyn Clock>) -> Config {
+        Config {
+            database: database.to_owned(),
+            listen: listen.to_owned(),
+            procedure,
+            clock,
+            scheduler_interval: Duration::from_secs(1),
+            web: WebConfig {
+                files_dir: PathBuf::from("redress-files"),
+                secure_cookies: false,
+                public_url: format!("http://{listen}"),
+            },
+        }
+    }
 }
 
 /// A built, bound application, not yet serving.
@@ -32,6 +63,7 @@ pub struct Application {
     store: Store,
     clock: Arc<dyn Clock>,
     scheduler_interval: Duration,
+    web: Arc<WebConfig>,
 }
 
 impl Application {
@@ -51,6 +83,7 @@ impl Application {
             store,
             clock: config.clock,
             scheduler_interval: config.scheduler_interval,
+            web: Arc::new(config.web),
         })
     }
 
@@ -78,6 +111,7 @@ impl Application {
         let state = AppState {
             store: self.store.clone(),
             clock: self.clock.clone(),
+            web: self.web.clone(),
         };
         let app = router(state);
         tracing::info!(address = %self.listener.local_addr()?, "serving");

@@ -37,6 +37,12 @@ pub struct DatabaseArgs {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum RenderFormat {
+    Text,
+    Html,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum LogFormat {
     Text,
     Json,
@@ -63,6 +69,20 @@ pub enum Commands {
         /// rehearsing a procedure change or testing deadlines. Never in production.
         #[arg(long, env = "REDRESS_CLOCK_START")]
         clock_start: Option<jiff::Timestamp>,
+        /// Where uploaded files are kept.
+        #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
+        files_dir: std::path::PathBuf,
+        /// Mark session cookies Secure (set this when the site is served over HTTPS).
+        #[arg(long, env = "REDRESS_SECURE_COOKIES")]
+        secure_cookies: bool,
+        /// The site's public address, for links in emails (default: http://LISTEN).
+        #[arg(long, env = "REDRESS_PUBLIC_URL")]
+        public_url: Option<String>,
+    },
+    /// Manage staff accounts for the web pages.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
     },
     /// Bring the database schema up to date (also done by `serve`).
     Migrate {
@@ -115,6 +135,27 @@ pub enum TokenCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Create a staff account; the password is read from REDRESS_PASSWORD or standard input.
+    Create {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: Option<String>,
+        /// handler, team_manager, customer_resolution_manager, compliance or administrator.
+        #[arg(long)]
+        role: String,
+        /// The department key (from the procedure) of a handler or manager.
+        #[arg(long)]
+        department: Option<String>,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum AuditCommand {
     /// Verify every complaint's hash chain and that each complaint is the fold of its events.
     Verify {
@@ -131,6 +172,13 @@ pub enum ProcedureCommand {
     Check {
         /// The procedure file (TOML), or `default` for the built-in procedure.
         file: String,
+    },
+    /// Print the customer-facing complaints code generated from a procedure file.
+    Render {
+        /// The procedure file (TOML), or `default` for the built-in procedure.
+        file: String,
+        #[arg(long, value_enum, default_value = "text")]
+        format: RenderFormat,
     },
 }
 
@@ -161,6 +209,56 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Commands::Procedure {
             command: ProcedureCommand::Check { file },
         } => check(&file),
+        Commands::Procedure {
+            command: ProcedureCommand::Render { file, format },
+        } => render(&file, format),
+        Commands::User {
+            command:
+                UserCommand::Create {
+                    db,
+                    email,
+                    name,
+                    role,
+                    department,
+                    procedure,
+                },
+        } => {
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            let role = staff_role(&role, department.as_deref(), &procedure)?;
+            let email = email.trim().to_lowercase();
+            if !email.contains('@') || email.len() > 200 {
+                anyhow::bail!("'{email}' is not an email address");
+            }
+            let password = match std::env::var("REDRESS_PASSWORD") {
+                Ok(p) => p,
+                Err(_) => {
+                    let mut line = String::new();
+                    std::io::stdin()
+                        .read_line(&mut line)
+                        .context("cannot read the password from standard input")?;
+                    line.trim_end_matches(['\r', '\n']).to_owned()
+                }
+            };
+            if password.chars().count() < 12 || password.len() > 200 {
+                anyhow::bail!("the password must be 12 to 200 characters long");
+            }
+            let name = name.unwrap_or_else(|| email.split('@').next().unwrap_or(&email).to_owned());
+            runtime()?.block_on(async {
+                let store = Store::connect(&db.database, procedure).await?;
+                store.migrate().await?;
+                let user = store
+                    .create_user(&email, &name, &password, role, department.as_deref(), SystemClock.now())
+                    .await
+                    .map_err(|e| match e {
+                        crate::store::StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                            anyhow::anyhow!("a user with the email {email} already exists")
+                        }
+                        other => anyhow::Error::new(other),
+                    })?;
+                println!("created {} ({}) as {}", user.email, user.name, user.role.as_str());
+                Ok(ExitCode::SUCCESS)
+            })
+        }
         Commands::Serve {
             db,
             listen,
@@ -168,6 +266,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             log_format,
             scheduler_interval_ms,
             clock_start,
+            files_dir,
+            secure_cookies,
+            public_url,
         } => {
             init_logging(log_format);
             let procedure = Arc::new(load_procedure(&procedure)?);
@@ -178,13 +279,13 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
                 None => Arc::new(SystemClock),
             };
-            let config = Config {
-                database: db.database,
-                listen,
-                procedure,
-                clock,
-                scheduler_interval: Duration::from_millis(scheduler_interval_ms.max(10)),
-            };
+            let mut config = Config::new(&db.database, &listen, procedure, clock);
+            config.scheduler_interval = Duration::from_millis(scheduler_interval_ms.max(10));
+            config.web.files_dir = files_dir;
+            config.web.secure_cookies = secure_cookies;
+            if let Some(url) = public_url {
+                config.web.public_url = url.trim_end_matches('/').to_owned();
+            }
             runtime()?.block_on(async {
                 let app = Application::build(config).await?;
                 app.run_until_stopped().await
@@ -210,30 +311,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 },
         } => {
             let procedure = Arc::new(load_procedure(&procedure)?);
-            let role: Role = serde_json::from_value(serde_json::Value::String(role.clone())).map_err(|_| {
-                anyhow::anyhow!(
-                    "'{role}' is not a role; use handler, team_manager, customer_resolution_manager, compliance or administrator"
-                )
-            })?;
-            if matches!(role, Role::System | Role::Customer) {
-                anyhow::bail!("API tokens are for staff; customers use the customer portal");
-            }
-            if role.handles_complaints() {
-                match &department {
-                    None => anyhow::bail!(
-                        "a {} token needs --department (one of {})",
-                        role.as_str(),
-                        departments(&procedure)
-                    ),
-                    Some(d) if procedure.department(d).is_none() => {
-                        anyhow::bail!(
-                            "'{d}' is not a department; use one of {}",
-                            departments(&procedure)
-                        )
-                    }
-                    Some(_) => {}
-                }
-            }
+            let role = staff_role(&role, department.as_deref(), &procedure)?;
             runtime()?.block_on(async {
                 let store = Store::connect(&db.database, procedure).await?;
                 store.migrate().await?;
@@ -281,6 +359,28 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
         }
     }
+}
+
+/// A staff role from the command line, with the department it needs.
+fn staff_role(role: &str, department: Option<&str>, procedure: &Procedure) -> anyhow::Result<Role> {
+    let parsed: Role = serde_json::from_value(serde_json::Value::String(role.to_owned())).map_err(|_| {
+        anyhow::anyhow!(
+            "'{role}' is not a role; use handler, team_manager, customer_resolution_manager, compliance or administrator"
+        )
+    })?;
+    if matches!(parsed, Role::System | Role::Customer) {
+        anyhow::bail!("this is for staff; customers use the customer portal");
+    }
+    if parsed.handles_complaints() {
+        match department {
+            None => anyhow::bail!("a {role} needs --department (one of {})", departments(procedure)),
+            Some(d) if procedure.department(d).is_none() => {
+                anyhow::bail!("'{d}' is not a department; use one of {}", departments(procedure))
+            }
+            Some(_) => {}
+        }
+    }
+    Ok(parsed)
 }
 
 fn departments(procedure: &Procedure) -> String {
@@ -340,6 +440,21 @@ fn simulate(path: &Path) -> anyhow::Result<ExitCode> {
         out.write_all(b"\n")?;
     }
     out.flush()?;
+    Ok(ExitCode::SUCCESS)
+}
+
+fn render(file: &str, format: RenderFormat) -> anyhow::Result<ExitCode> {
+    let procedure = load_procedure(file)?;
+    let today = redress_core::clock::local_date(procedure.time_zone(), SystemClock.now());
+    let code = crate::web::code::CodeView::new(&procedure, today);
+    let text = match format {
+        RenderFormat::Text => askama::Template::render(&crate::web::code::CodeText { code: &code })?,
+        RenderFormat::Html => {
+            let chrome = crate::web::Chrome::standalone(&procedure.organisation.name);
+            askama::Template::render(&crate::web::code::CodePage { code: &code, chrome })?
+        }
+    };
+    println!("{text}");
     Ok(ExitCode::SUCCESS)
 }
 

@@ -7,3 +7,4 @@ pub mod jobs;
 pub mod json;
 pub mod simulate;
 pub mod store;
+pub mod web;

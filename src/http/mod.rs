@@ -31,6 +31,7 @@ use error::ApiError;
 pub struct AppState {
     pub store: Store,
     pub clock: Arc<dyn Clock>,
+    pub web: Arc<crate::app::WebConfig>,
 }
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -56,8 +57,12 @@ pub fn router(state: AppState) -> Router {
         .merge(api)
         .merge(ops)
         .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", openapi::ApiDoc::openapi()))
+        .merge(crate::web::router())
         .fallback(not_found)
+        // After every route is merged: it applies to the routes present when it is called.
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
@@ -89,6 +94,21 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-async fn not_found() -> ApiError {
-    ApiError::NotFound("there is nothing at this address".into())
+/// A known address asked with a method it does not take (axum adds the `Allow` header).
+async fn method_not_allowed(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        ApiError::MethodNotAllowed.into_response()
+    } else {
+        crate::web::error_page(&ApiError::MethodNotAllowed)
+    }
+}
+
+/// Unknown addresses: a problem document under `/api`, an HTML page elsewhere.
+async fn not_found(uri: axum::http::Uri) -> Response {
+    let error = ApiError::NotFound("there is nothing at this address".into());
+    if uri.path().starts_with("/api/") {
+        error.into_response()
+    } else {
+        crate::web::error_page(&error)
+    }
 }

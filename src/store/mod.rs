@@ -8,6 +8,7 @@
 //! (`FOR UPDATE [SKIP LOCKED]` on PostgreSQL; SQLite has one writer at a time).
 
 mod audit;
+mod people;
 mod read;
 mod tokens;
 mod write;
@@ -23,6 +24,10 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use tokio::sync::Mutex;
 
 pub use audit::{AuditProblem, AuditReport};
+pub use people::{
+    AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, MAX_FAILURES, NewAttachment, SESSION_HOURS, Session, SessionOwner, User,
+    hash_password, random_token,
+};
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,
 };

@@ -61,6 +61,10 @@ pub struct ComplaintFilter {
     pub department: Option<String>,
     pub overdue: Option<bool>,
     pub q: Option<String>,
+    /// Only this customer's complaints (by email address).
+    pub customer_email: Option<String>,
+    /// Only this customer's complaints (by account number and postcode).
+    pub customer_account: Option<(String, String)>,
     pub limit: i64,
     /// Resume after this (sort key, reference).
     pub after: Option<(i64, String)>,
@@ -160,6 +164,13 @@ impl Store {
         if filter.q.is_some() {
             sql.push_str(&format!(" AND search_text LIKE {}", param()));
         }
+        if filter.customer_email.is_some() {
+            sql.push_str(&format!(" AND customer_email = {}", param()));
+        }
+        if filter.customer_account.is_some() {
+            let (account, postcode) = (param(), param());
+            sql.push_str(&format!(" AND customer_account = {account} AND customer_postcode = {postcode}"));
+        }
         if filter.after.is_some() {
             let (key, reference) = (param(), param());
             sql.push_str(&format!(
@@ -184,6 +195,12 @@ impl Store {
         if let Some(q) = &filter.q {
             let escaped = q.to_lowercase().replace(['%', '_'], " ");
             query = query.bind(format!("%{escaped}%"));
+        }
+        if let Some(email) = &filter.customer_email {
+            query = query.bind(email.clone());
+        }
+        if let Some((account, postcode)) = &filter.customer_account {
+            query = query.bind(account.clone()).bind(postcode.clone());
         }
         if let Some((key, reference)) = &filter.after {
             query = query.bind(*key).bind(reference.clone());

@@ -628,7 +628,8 @@ async fn update_projection(
     .to_lowercase();
     sqlx::query(
         "UPDATE complaints SET stage = $1, status = $2, department = $3, next_due_at = $4, last_hash = $5, \
-         overdue = $6, adr_eligible = $7, version = $8, state = $9, search_text = $10, updated_at = $11 WHERE id = $12",
+         overdue = $6, adr_eligible = $7, version = $8, state = $9, search_text = $10, updated_at = $11, \
+         customer_email = $12 WHERE id = $13",
     )
     .bind(i64::from(c.stage.number()))
     .bind(c.status.as_str())
@@ -641,6 +642,7 @@ async fn update_projection(
     .bind(state)
     .bind(search)
     .bind(micros(now))
+    .bind(c.customer.email.as_ref().map(|e| e.trim().to_lowercase()))
     .bind(id)
     .execute(&mut **tx)
     .await?;

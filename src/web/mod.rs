@@ -1,0 +1,173 @@
+//! The people's side: server-rendered pages for staff and customers, and the published
+//! complaints code. Every page works without JavaScript; templates auto-escape (askama);
+//! every form carries a CSRF token; responses carry a strict Content Security Policy.
+
+pub mod code;
+pub mod session;
+pub mod words;
+
+use askama::Template;
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::http::AppState;
+use crate::http::error::ApiError;
+
+/// Which part of the site a page belongs to (its navigation differs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Area {
+    Public,
+    Staff,
+}
+
+impl Area {
+    fn as_str(self) -> &'static str {
+        match self {
+            Area::Public => "public",
+            Area::Staff => "staff",
+        }
+    }
+}
+
+/// What the layout needs on every page.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    pub organisation: String,
+    pub area: &'static str,
+    /// The signed-in person's name, if any.
+    pub signed_in: Option<String>,
+    /// The CSRF token for forms on the page (the sign-out form among them).
+    pub csrf: String,
+    pub flash: Option<String>,
+    /// A page printed on its own, without the site's navigation.
+    pub standalone: bool,
+}
+
+impl Chrome {
+    pub fn new(state: &AppState, area: Area, signed_in: Option<String>, csrf: String) -> Chrome {
+        Chrome {
+            organisation: state.store.procedure().organisation.name.clone(),
+            area: area.as_str(),
+            signed_in,
+            csrf,
+            flash: None,
+            standalone: false,
+        }
+    }
+
+    /// For a page printed on its own (`redress procedure render --format html`).
+    pub fn standalone(organisation: &str) -> Chrome {
+        Chrome {
+            organisation: organisation.to_owned(),
+            area: "public",
+            signed_in: None,
+            csrf: String::new(),
+            flash: None,
+            standalone: true,
+        }
+    }
+
+    pub fn with_flash(mut self, flash: Option<String>) -> Chrome {
+        self.flash = flash;
+        self
+    }
+}
+
+/// Renders a template as an HTML response (a template error is a logged 500 page).
+pub fn render<T: Template>(template: &T) -> Response {
+    match template.render() {
+        Ok(html) => Html(html).into_response(),
+        Err(error) => {
+            tracing::error!(%error, "a page could not be rendered");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html(FALLBACK_ERROR)).into_response()
+        }
+    }
+}
+
+const FALLBACK_ERROR: &str = "<!doctype html><html lang=\"en-GB\"><head><meta charset=\"utf-8\"><title>Something went wrong</title></head><body><main><h1>Something went wrong</h1><p>Please try again. If it keeps happening, telephone us.</p></main></body></html>";
+
+#[derive(Template)]
+#[template(path = "error.html")]
+struct ErrorPage {
+    chrome: Chrome,
+    status: u16,
+    heading: String,
+    detail: String,
+}
+
+/// A consistent HTML error page for an error (details of server faults are logged, not shown).
+pub fn error_page(error: &ApiError) -> Response {
+    let problem = error.problem();
+    if let ApiError::Internal(cause) = error {
+        tracing::error!(error = %cause, cause = ?cause, "page failed");
+    }
+    let heading = match problem.status {
+        404 => "Page not found".to_owned(),
+        403 => "You cannot do that".to_owned(),
+        401 => "Please sign in".to_owned(),
+        500 => "Something went wrong".to_owned(),
+        _ => problem.title.clone(),
+    };
+    let page = ErrorPage {
+        chrome: Chrome {
+            organisation: String::new(),
+            area: "public",
+            signed_in: None,
+            csrf: String::new(),
+            flash: None,
+            standalone: false,
+        },
+        status: problem.status,
+        heading,
+        detail: problem.detail,
+    };
+    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    (status, render(&page)).into_response()
+}
+
+/// The published complaints code.
+async fn complaints_code(State(state): State<AppState>) -> Response {
+    let today = redress_core::clock::local_date(state.store.procedure().time_zone(), state.clock.now());
+    let code = code::CodeView::new(state.store.procedure(), today);
+    let chrome = Chrome::new(&state, Area::Public, None, String::new());
+    render(&code::CodePage { code: &code, chrome })
+}
+
+const SITE_CSS: &str = include_str!("../../static/site.css");
+
+async fn stylesheet() -> Response {
+    let mut response = SITE_CSS.into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
+}
+
+/// Security headers on every response: no inline scripts or styles, no framing, no referrer.
+pub async fn security_headers(request: Request, next: Next) -> Response {
+    let is_docs = request.uri().path().starts_with("/api/docs");
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    // Swagger UI needs inline styles and scripts of its own; everything else gets the strict policy.
+    let csp = if is_docs {
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
+    } else {
+        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
+    };
+    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
+    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    response
+}
+
+/// The web pages' routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/complaints-code", get(complaints_code))
+        .route("/static/site.css", get(stylesheet))
+}
