@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
-# Runs every test. Makes sure PostgreSQL is there first (the store's tests run on SQLite and
-# on PostgreSQL); without it the PostgreSQL tests say they skipped, except under CI, where a
-# missing PostgreSQL is a failure.
+# Runs every test: the Rust suites (on SQLite and PostgreSQL), then the browser tests of the
+# web pages in headless Chromium with axe-core. Installs and starts what they need first.
+# Without PostgreSQL or a browser the affected tests say they skipped, except under CI, where
+# a missing one is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+in_ci() { [ "${CI:-}" = "true" ]; }
 
 if url=$(bash scripts/ensure-postgres.sh | tail -n 1) && [ -n "$url" ]; then
   export REDRESS_TEST_POSTGRES_URL="${REDRESS_TEST_POSTGRES_URL:-$url}"
-  echo "PostgreSQL for tests: ${REDRESS_TEST_POSTGRES_URL%%@*}@…" | sed 's/:[^:@]*@/:***@/'
-elif [ "${CI:-}" = "true" ]; then
+elif in_ci; then
   echo "PostgreSQL is required under CI and could not be started" >&2
   exit 1
 else
@@ -16,3 +17,13 @@ else
 fi
 
 cargo test --workspace "$@"
+
+if bash scripts/ensure-browser.sh; then
+  cargo build --quiet --bin redress
+  (cd e2e && npm test --silent)
+elif in_ci; then
+  echo "the browser tests are required under CI and could not be set up" >&2
+  exit 1
+else
+  echo "Chromium or Node.js is not available: the browser tests skipped" >&2
+fi

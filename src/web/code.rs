@@ -40,7 +40,8 @@ pub struct CodeView {
     pub aims: Option<String>,
     pub compensation_statement: Option<String>,
     pub codes_of_practice: Vec<String>,
-    pub effective_from: Date,
+    /// The London date the clocks in force took effect, in words.
+    pub effective_from: String,
 }
 
 impl CodeView {
@@ -90,7 +91,7 @@ impl CodeView {
             aims: procedure.organisation.aims.clone(),
             compensation_statement: procedure.organisation.compensation_statement.clone(),
             codes_of_practice: procedure.organisation.codes_of_practice.clone(),
-            effective_from: rules.effective_from,
+            effective_from: super::words::date(rules.effective_from),
         }
     }
 }
