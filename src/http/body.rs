@@ -70,6 +70,51 @@ pub fn parse_object(body: &[u8]) -> Result<serde_json::Map<String, serde_json::V
     }
 }
 
+/// Like [`typed`], for internally tagged enums such as the core's `Action`: serde hands their
+/// fields to the variant through a buffer, so fields the variant ignores are not reported and
+/// [`typed`] alone would accept them. Each top-level field is therefore tried with a value no
+/// field type accepts; if `T` still reads, the field is unknown.
+pub fn typed_tagged<T: DeserializeOwned>(
+    object: serde_json::Map<String, serde_json::Value>,
+) -> Result<T, ApiError> {
+    // Commands have a handful of fields; bounding them keeps the probing below cheap.
+    const MAX_FIELDS: usize = 32;
+    if object.len() > MAX_FIELDS {
+        return Err(ApiError::invalid(
+            "unknown_field",
+            format!(
+                "the request has {} fields; no command takes more than {MAX_FIELDS}",
+                object.len()
+            ),
+            Vec::new(),
+        ));
+    }
+    let value: T = typed(serde_json::Value::Object(object.clone()))?;
+    let unreadable = serde_json::json!({ "\u{0}": null });
+    let unknown: Vec<String> = object
+        .keys()
+        .filter(|key| {
+            let mut probe = object.clone();
+            probe.insert((*key).clone(), unreadable.clone());
+            serde_json::from_value::<T>(serde_json::Value::Object(probe)).is_ok()
+        })
+        .cloned()
+        .collect();
+    if unknown.is_empty() {
+        Ok(value)
+    } else {
+        Err(ApiError::invalid(
+            "unknown_field",
+            format!(
+                "unknown field{}: {}",
+                if unknown.len() == 1 { "" } else { "s" },
+                unknown.join(", ")
+            ),
+            unknown,
+        ))
+    }
+}
+
 /// Deserialises a JSON value into `T`, refusing unknown fields and naming the field at fault.
 pub fn typed<T: DeserializeOwned>(value: serde_json::Value) -> Result<T, ApiError> {
     match crate::json::read::<T>(value) {

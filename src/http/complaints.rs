@@ -2,6 +2,7 @@
 
 use axum::Json;
 use axum::body::Body;
+use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -15,9 +16,11 @@ use utoipa::ToSchema;
 
 use super::AppState;
 use super::auth::Caller;
-use super::body::{parse_object, read_body, require_json, typed};
+use super::body::{parse_object, read_body, require_json, typed, typed_tagged};
 use super::error::{ApiError, Problem};
-use crate::store::{ComplaintFilter, ComplaintView, Idempotency, StoreError, StoredResponse};
+use crate::store::{
+    ComplaintFilter, ComplaintView, Created, Idempotency, StoreError, StoredResponse,
+};
 
 /// A new complaint, as sent to `POST /api/v1/complaints`.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -76,6 +79,17 @@ struct CreateBody {
 
 fn parse_reference(text: &str) -> Result<Reference, ApiError> {
     Reference::parse(text).map_err(|e| ApiError::bad_request("invalid_reference", e.0))
+}
+
+/// The path's parameters, or a problem document (not axum's plain-text rejection) when they
+/// cannot be read, e.g. percent-encoded bytes that are not UTF-8.
+fn path_params<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
+    path.map(|Path(params)| params).map_err(|_| {
+        ApiError::bad_request(
+            "invalid_reference",
+            "the address is not valid: a complaint reference looks like CMP-2026-000123",
+        )
+    })
 }
 
 /// The Idempotency-Key header, checked, scoped to the caller and bound to the request.
@@ -199,6 +213,40 @@ fn replay(stored: StoredResponse) -> Response {
     response
 }
 
+/// The answer to a new complaint: the complaint, its events as recorded and its deadline rows
+/// as the store writes them. Rendered inside the creating transaction and again for the first
+/// answer, so a retry with the same Idempotency-Key gets exactly the first answer.
+fn created_response(state: &AppState, created: &Created, now: jiff::Timestamp) -> StoredResponse {
+    // `recorded_at` is stored in microseconds: show it as it reads back, not with nanoseconds.
+    let recorded_at = jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
+    let view = ComplaintView {
+        complaint: created.complaint.clone(),
+        events: created
+            .events
+            .iter()
+            .enumerate()
+            .map(|(i, e)| crate::store::EventRow {
+                sequence: i64::try_from(i).unwrap_or(0) + 1,
+                recorded_at,
+                event: e.clone(),
+            })
+            .collect(),
+        deadlines: crate::store::new_deadline_rows(
+            &created.events,
+            &created.complaint,
+            state.store.procedure(),
+        ),
+    };
+    StoredResponse {
+        status: 201,
+        body: complaint_json(state, &view).to_string(),
+        location: Some(format!(
+            "/api/v1/complaints/{}",
+            created.complaint.reference
+        )),
+    }
+}
+
 /// Record a new complaint.
 #[utoipa::path(post, path = "/api/v1/complaints", tag = "complaints",
     request_body = NewComplaint,
@@ -246,39 +294,18 @@ pub async fn create(
     let result = state
         .store
         .create_complaint(receive, now, key.as_ref(), |created| {
-            let location = format!("/api/v1/complaints/{}", created.complaint.reference);
-            let view = ComplaintView {
-                complaint: created.complaint.clone(),
-                events: created
-                    .events
-                    .iter()
-                    .enumerate()
-                    .map(|(i, e)| crate::store::EventRow {
-                        sequence: i64::try_from(i).unwrap_or(0) + 1,
-                        recorded_at: now,
-                        event: e.clone(),
-                    })
-                    .collect(),
-                deadlines: Vec::new(),
-            };
-            StoredResponse {
-                status: 201,
-                body: complaint_json(&state_for_body, &view).to_string(),
-                location: Some(location),
-            }
+            created_response(&state_for_body, created, now)
         })
         .await;
     match result {
         Ok(Ok(created)) => {
             metrics::counter!("redress_complaints_created_total").increment(1);
-            let reference = created.complaint.reference.clone();
-            // Answer with the stored view (events with sequences, deadlines as rows).
-            let view = state.store.get_complaint(&reference).await?;
-            let location = format!("/api/v1/complaints/{reference}");
+            // The very answer kept for a retry with the same Idempotency-Key.
+            let answer = created_response(&state, &created, now);
             Ok(json_response(
                 StatusCode::CREATED,
-                complaint_json(&state, &view).to_string(),
-                Some(&location),
+                answer.body,
+                answer.location.as_deref(),
             ))
         }
         Ok(Err(replayed)) => Ok(replay(replayed.0)),
@@ -301,10 +328,10 @@ pub async fn create(
 pub async fn get(
     State(state): State<AppState>,
     caller: Caller,
-    Path(reference): Path<String>,
+    path: Result<Path<String>, PathRejection>,
 ) -> Result<Response, ApiError> {
     caller.require_reader()?;
-    let reference = parse_reference(&reference)?;
+    let reference = parse_reference(&path_params(path)?)?;
     let view = state.store.get_complaint(&reference).await?;
     Ok(json_response(
         StatusCode::OK,
@@ -333,11 +360,12 @@ pub async fn get(
 pub async fn command(
     State(state): State<AppState>,
     caller: Caller,
-    Path((reference, name)): Path<(String, String)>,
+    path: Result<Path<(String, String)>, PathRejection>,
     headers: HeaderMap,
     body: Body,
 ) -> Result<Response, ApiError> {
     caller.require_reader()?;
+    let (reference, name) = path_params(path)?;
     let reference = parse_reference(&reference)?;
     if name == "receive" || !Action::NAMES.contains(&name.as_str()) {
         return Err(ApiError::NotFound(format!(
@@ -357,7 +385,7 @@ pub async fn command(
         ));
     }
     object.insert("command".into(), Value::String(name.clone()));
-    let action: Action = typed(Value::Object(object))?;
+    let action: Action = typed_tagged(object)?;
     let key = idempotency(
         &headers,
         &caller,

@@ -48,6 +48,8 @@ pub enum ApiError {
     Forbidden(String),
     #[error("{0}")]
     NotFound(String),
+    #[error("this address does not accept that method")]
+    MethodNotAllowed,
     #[error("{0}")]
     Refused(Refusal),
     #[error("the Idempotency-Key was already used for a different request")]
@@ -115,6 +117,13 @@ impl ApiError {
                 StatusCode::NOT_FOUND,
                 "not_found",
                 detail.clone(),
+                Vec::new(),
+            ),
+            ApiError::MethodNotAllowed => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this address does not accept that method; the Allow header lists those it does"
+                    .into(),
                 Vec::new(),
             ),
             ApiError::Refused(refusal) => match refusal.code {
@@ -202,6 +211,13 @@ pub fn problem_response(problem: &Problem) -> Response {
         response
             .headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    if status == StatusCode::PAYLOAD_TOO_LARGE {
+        // The rest of the body is never read, so the connection cannot be reused: say so, or a
+        // client that keeps it for its next request sees that request fail.
+        response
+            .headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
     }
     response
 }

@@ -25,14 +25,16 @@ use tokio::sync::Mutex;
 
 pub use audit::{AuditProblem, AuditReport};
 pub use people::{
-    AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, MAX_FAILURES, NewAttachment, SESSION_HOURS, Session, SessionOwner, User,
+    AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES, NewAttachment, SESSION_HOURS, Session, SessionOwner, User,
     hash_password, random_token,
 };
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,
 };
 pub use tokens::TokenInfo;
-pub use write::{CommandOutcome, Created, Idempotency, Replayed, StoredResponse};
+pub use write::{
+    CommandOutcome, Created, Idempotency, Replayed, StoredResponse, new_deadline_rows,
+};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -407,6 +407,54 @@ fn fired_deadline(event: &Event) -> Option<(DeadlineKind, i64)> {
     }
 }
 
+/// The deadline rows a new complaint has once `events` (its `received` event and the deadlines
+/// that fired at once) are appended: the rows `append` writes for fired deadlines and the clocks
+/// still running, ordered as [`Store::get_complaint`] lists them. Lets a caller render the
+/// complaint as stored from inside the creating transaction (an idempotent answer).
+/// The last London date of a deadline that fired at `due_at`: the day before for a period
+/// (it fires at 00:00 after its last day), the day itself for the ADR point.
+fn fired_due_by(kind: DeadlineKind, due_at: Timestamp, procedure: &Procedure) -> jiff::civil::Date {
+    let date = clock::local_date(procedure.time_zone(), due_at);
+    match kind {
+        DeadlineKind::Adr => date,
+        _ => clock::add_days(date, -1),
+    }
+}
+
+pub fn new_deadline_rows(
+    events: &[Event],
+    complaint: &Complaint,
+    procedure: &Procedure,
+) -> Vec<super::DeadlineRow> {
+    let mut rows: Vec<super::DeadlineRow> = events
+        .iter()
+        .filter_map(|event| {
+            let (kind, request) = fired_deadline(event)?;
+            let due_at = due_of(event)?;
+            Some(super::DeadlineRow {
+                kind: kind.as_str().to_owned(),
+                request: (request != 0).then_some(request),
+                due_at,
+                due_by: fired_due_by(kind, due_at, procedure).to_string(),
+                fired_at: Some(event.at),
+            })
+        })
+        .collect();
+    rows.extend(
+        deadlines(complaint, procedure)
+            .into_iter()
+            .map(|d| super::DeadlineRow {
+                kind: d.kind.as_str().to_owned(),
+                request: d.request.map(i64::from).filter(|r| *r != 0),
+                due_at: d.due_at,
+                due_by: d.due_by.to_string(),
+                fired_at: None,
+            }),
+    );
+    rows.sort_by(|a, b| (a.due_at, &a.kind).cmp(&(b.due_at, &b.kind)));
+    rows
+}
+
 /// The letter (outbox row) an event causes, by the letter kinds of the mail shell.
 fn letter_for(event: &Event, complaint: &Complaint) -> Option<&'static str> {
     Some(match &event.kind {
@@ -502,7 +550,7 @@ pub(crate) async fn append(
         .execute(&mut **tx)
         .await?;
         if let (Some((kind, request)), Some(due)) = (fired_deadline(event), due) {
-            let due_by = clock::local_date(procedure.time_zone(), from_micros(due)?).to_string();
+            let due_by = fired_due_by(kind, from_micros(due)?, procedure).to_string();
             sqlx::query(
                 "INSERT INTO deadlines (complaint_id, kind, request, due_at, due_by, fired_at) VALUES ($1, $2, $3, $4, $5, $6) \
                  ON CONFLICT (complaint_id, kind, request) DO UPDATE SET fired_at = excluded.fired_at \

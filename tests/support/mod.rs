@@ -97,10 +97,17 @@ pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
         Db::Postgres => (fresh_postgres_database().await?, None),
     };
     let clock = ManualClock::new(ts(START));
-    let mut config = Config::new(&database, "127.0.0.1:0", Arc::new(procedure), Arc::new(clock.clone()) as Arc<dyn Clock>);
+    let mut config = Config::new(
+        &database,
+        "127.0.0.1:0",
+        Arc::new(procedure),
+        Arc::new(clock.clone()) as Arc<dyn Clock>,
+    );
     // Tests fire deadlines themselves (`fire_deadlines`), so the scheduler only ticks at start.
     config.scheduler_interval = Duration::from_secs(3600);
-    config.web.files_dir = dir.as_ref().map_or_else(std::env::temp_dir, |d| d.path().join("files"));
+    config.web.files_dir = dir
+        .as_ref()
+        .map_or_else(std::env::temp_dir, |d| d.path().join("files"));
     let app = Application::build(config)
         .await
         .expect("the application builds");
