@@ -41,7 +41,12 @@ pub struct WebConfig {
 
 impl Config {
     /// A configuration with the defaults for everything but the essentials.
-    pub fn new(database: &str, listen: &str, procedure: Arc<Procedure>, clock: Arc<dyn Clock>) -> Config {
+    pub fn new(
+        database: &str,
+        listen: &str,
+        procedure: Arc<Procedure>,
+        clock: Arc<dyn Clock>,
+    ) -> Config {
         Config {
             database: database.to_owned(),
             listen: listen.to_owned(),

@@ -247,15 +247,29 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 let store = Store::connect(&db.database, procedure).await?;
                 store.migrate().await?;
                 let user = store
-                    .create_user(&email, &name, &password, role, department.as_deref(), SystemClock.now())
+                    .create_user(
+                        &email,
+                        &name,
+                        &password,
+                        role,
+                        department.as_deref(),
+                        SystemClock.now(),
+                    )
                     .await
                     .map_err(|e| match e {
-                        crate::store::StoreError::Database(sqlx::Error::Database(d)) if d.is_unique_violation() => {
+                        crate::store::StoreError::Database(sqlx::Error::Database(d))
+                            if d.is_unique_violation() =>
+                        {
                             anyhow::anyhow!("a user with the email {email} already exists")
                         }
                         other => anyhow::Error::new(other),
                     })?;
-                println!("created {} ({}) as {}", user.email, user.name, user.role.as_str());
+                println!(
+                    "created {} ({}) as {}",
+                    user.email,
+                    user.name,
+                    user.role.as_str()
+                );
                 Ok(ExitCode::SUCCESS)
             })
         }
@@ -373,9 +387,15 @@ fn staff_role(role: &str, department: Option<&str>, procedure: &Procedure) -> an
     }
     if parsed.handles_complaints() {
         match department {
-            None => anyhow::bail!("a {role} needs --department (one of {})", departments(procedure)),
+            None => anyhow::bail!(
+                "a {role} needs --department (one of {})",
+                departments(procedure)
+            ),
             Some(d) if procedure.department(d).is_none() => {
-                anyhow::bail!("'{d}' is not a department; use one of {}", departments(procedure))
+                anyhow::bail!(
+                    "'{d}' is not a department; use one of {}",
+                    departments(procedure)
+                )
             }
             Some(_) => {}
         }
@@ -448,10 +468,15 @@ fn render(file: &str, format: RenderFormat) -> anyhow::Result<ExitCode> {
     let today = redress_core::clock::local_date(procedure.time_zone(), SystemClock.now());
     let code = crate::web::code::CodeView::new(&procedure, today);
     let text = match format {
-        RenderFormat::Text => askama::Template::render(&crate::web::code::CodeText { code: &code })?,
+        RenderFormat::Text => {
+            askama::Template::render(&crate::web::code::CodeText { code: &code })?
+        }
         RenderFormat::Html => {
             let chrome = crate::web::Chrome::standalone(&procedure.organisation.name);
-            askama::Template::render(&crate::web::code::CodePage { code: &code, chrome })?
+            askama::Template::render(&crate::web::code::CodePage {
+                code: &code,
+                chrome,
+            })?
         }
     };
     println!("{text}");

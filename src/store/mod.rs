@@ -8,6 +8,8 @@
 //! (`FOR UPDATE [SKIP LOCKED]` on PostgreSQL; SQLite has one writer at a time).
 
 mod audit;
+mod dashboard;
+mod letters;
 mod people;
 mod read;
 mod tokens;
@@ -24,9 +26,11 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use tokio::sync::Mutex;
 
 pub use audit::{AuditProblem, AuditReport};
+pub use dashboard::{QueueEntry, StageFigures};
+pub use letters::LetterRow;
 pub use people::{
-    AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES, NewAttachment, SESSION_HOURS, Session, SessionOwner, User,
-    hash_password, random_token,
+    AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES,
+    NewAttachment, SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,
 };
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,

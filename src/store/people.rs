@@ -1,8 +1,8 @@
 //! People: staff accounts (argon2id password hashes), sessions for staff and customers,
 //! sign-in throttling, customers' one-time links, and the complaints a customer may see.
 
-use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use argon2::Argon2;
+use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use jiff::{SignedDuration, Timestamp};
 use rand::RngCore;
 use redress_core::Role;
@@ -65,7 +65,10 @@ pub fn random_token() -> String {
 }
 
 pub(crate) fn sha256_hex(text: &str) -> String {
-    Sha256::digest(text.as_bytes()).iter().map(|b| format!("{b:02x}")).collect()
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 /// An argon2id hash (PHC string) of a password with a fresh random salt.
@@ -79,7 +82,9 @@ pub fn hash_password(password: &str) -> Result<String, StoreError> {
 }
 
 fn verify_password(password: &str, hash: &str) -> bool {
-    Argon2::default().verify_password(password.as_bytes(), hash).is_ok()
+    Argon2::default()
+        .verify_password(password.as_bytes(), hash)
+        .is_ok()
 }
 
 fn role_from(text: &str) -> Result<Role, StoreError> {
@@ -138,18 +143,22 @@ impl Store {
     /// Recent failed sign-ins for a throttle key (an account or an address).
     pub async fn recent_failures(&self, key: &str, now: Timestamp) -> Result<i64, StoreError> {
         let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
-        let row = sqlx::query("SELECT COUNT(*) AS n FROM sign_in_failures WHERE key = $1 AND at > $2")
-            .bind(key)
-            .bind(micros(since))
-            .fetch_one(&self.pool)
-            .await?;
+        let row =
+            sqlx::query("SELECT COUNT(*) AS n FROM sign_in_failures WHERE key = $1 AND at > $2")
+                .bind(key)
+                .bind(micros(since))
+                .fetch_one(&self.pool)
+                .await?;
         Ok(row.try_get("n")?)
     }
 
     pub async fn record_failure(&self, keys: &[&str], now: Timestamp) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         let old = now - SignedDuration::from_hours(24);
-        sqlx::query("DELETE FROM sign_in_failures WHERE at < $1").bind(micros(old)).execute(&mut *w.tx).await?;
+        sqlx::query("DELETE FROM sign_in_failures WHERE at < $1")
+            .bind(micros(old))
+            .execute(&mut *w.tx)
+            .await?;
         for key in keys {
             sqlx::query("INSERT INTO sign_in_failures (key, at) VALUES ($1, $2)")
                 .bind(*key)
@@ -163,7 +172,11 @@ impl Store {
 
     /// Checks an email and password. Always spends an argon2 verification, so an unknown
     /// address takes as long as a wrong password.
-    pub async fn check_password(&self, email: &str, password: &str) -> Result<Option<User>, StoreError> {
+    pub async fn check_password(
+        &self,
+        email: &str,
+        password: &str,
+    ) -> Result<Option<User>, StoreError> {
         let row = sqlx::query(
             "SELECT id, email, name, role, department, password_hash FROM users WHERE email = $1 AND disabled_at IS NULL",
         )
@@ -174,27 +187,40 @@ impl Store {
         static DUMMY: std::sync::OnceLock<String> = std::sync::OnceLock::new();
         let dummy = DUMMY.get_or_init(|| hash_password(&random_token()).unwrap_or_default());
         let (user, hash) = match &row {
-            Some(row) => (Some(user_from(row)?), row.try_get::<String, _>("password_hash")?),
+            Some(row) => (
+                Some(user_from(row)?),
+                row.try_get::<String, _>("password_hash")?,
+            ),
             None => (None, dummy.clone()),
         };
         let password = password.to_owned();
-        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash)).await.unwrap_or(false);
+        let ok = tokio::task::spawn_blocking(move || verify_password(&password, &hash))
+            .await
+            .unwrap_or(false);
         Ok(if ok { user } else { None })
     }
 
     /// Starts a session; returns the cookie value (only its hash is stored).
-    pub async fn create_session(&self, owner: &SessionOwner, now: Timestamp) -> Result<(String, Session), StoreError> {
+    pub async fn create_session(
+        &self,
+        owner: &SessionOwner,
+        now: Timestamp,
+    ) -> Result<(String, Session), StoreError> {
         let token = random_token();
         let csrf = random_token();
         let expires = now + SignedDuration::from_hours(SESSION_HOURS);
         let (user_id, scope) = match owner {
             SessionOwner::Staff(user) => (Some(user.id), None),
-            SessionOwner::Customer(scope) => {
-                (None, Some(serde_json::to_string(scope).map_err(|e| StoreError::Corrupt(e.to_string()))?))
-            }
+            SessionOwner::Customer(scope) => (
+                None,
+                Some(serde_json::to_string(scope).map_err(|e| StoreError::Corrupt(e.to_string()))?),
+            ),
         };
         let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE expires_at < $1").bind(micros(now)).execute(&mut *w.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE expires_at < $1")
+            .bind(micros(now))
+            .execute(&mut *w.tx)
+            .await?;
         sqlx::query(
             "INSERT INTO sessions (id_hash, user_id, customer_scope, csrf_token, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
         )
@@ -207,11 +233,22 @@ impl Store {
         .execute(&mut *w.tx)
         .await?;
         w.tx.commit().await?;
-        Ok((token, Session { owner: owner.clone(), csrf_token: csrf, expires_at: expires }))
+        Ok((
+            token,
+            Session {
+                owner: owner.clone(),
+                csrf_token: csrf,
+                expires_at: expires,
+            },
+        ))
     }
 
     /// The live session for a cookie value, if any.
-    pub async fn session(&self, token: &str, now: Timestamp) -> Result<Option<Session>, StoreError> {
+    pub async fn session(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<Session>, StoreError> {
         if token.len() > 128 {
             return Ok(None);
         }
@@ -231,7 +268,8 @@ impl Store {
                 None => return Ok(None),
             },
             (None, Some(scope)) => SessionOwner::Customer(
-                serde_json::from_str(&scope).map_err(|e| StoreError::Corrupt(format!("session scope: {e}")))?,
+                serde_json::from_str(&scope)
+                    .map_err(|e| StoreError::Corrupt(format!("session scope: {e}")))?,
             ),
             (None, None) => return Ok(None),
         };
@@ -244,7 +282,10 @@ impl Store {
 
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256_hex(token)).execute(&mut *w.tx).await?;
+        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+            .bind(sha256_hex(token))
+            .execute(&mut *w.tx)
+            .await?;
         w.tx.commit().await?;
         Ok(())
     }
@@ -252,15 +293,24 @@ impl Store {
     /// Makes a one-time sign-in link token for an email address, and records the email to
     /// send in the outbox of every complaint with that address (none: nothing is sent, and the
     /// caller says the same either way, so addresses cannot be probed).
-    pub async fn create_customer_link(&self, email: &str, link_base: &str, now: Timestamp) -> Result<Option<String>, StoreError> {
+    pub async fn create_customer_link(
+        &self,
+        email: &str,
+        link_base: &str,
+        now: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
         let email = email.trim().to_lowercase();
         let token = random_token();
         let mut w = self.begin_write().await?;
-        let complaint = sqlx::query("SELECT id FROM complaints WHERE customer_email = $1 ORDER BY id DESC LIMIT 1")
-            .bind(&email)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        let Some(complaint) = complaint else { return Ok(None) };
+        let complaint = sqlx::query(
+            "SELECT id FROM complaints WHERE customer_email = $1 ORDER BY id DESC LIMIT 1",
+        )
+        .bind(&email)
+        .fetch_optional(&mut *w.tx)
+        .await?;
+        let Some(complaint) = complaint else {
+            return Ok(None);
+        };
         let complaint_id: i64 = complaint.try_get("id")?;
         sqlx::query("INSERT INTO customer_links (token_hash, email, created_at, expires_at) VALUES ($1, $2, $3, $4)")
             .bind(sha256_hex(&token))
@@ -286,7 +336,11 @@ impl Store {
     }
 
     /// Uses a one-time link: the email it was for, once, while it is fresh.
-    pub async fn use_customer_link(&self, token: &str, now: Timestamp) -> Result<Option<String>, StoreError> {
+    pub async fn use_customer_link(
+        &self,
+        token: &str,
+        now: Timestamp,
+    ) -> Result<Option<String>, StoreError> {
         if token.len() > 128 {
             return Ok(None);
         }
@@ -303,7 +357,11 @@ impl Store {
     }
 
     /// The scope for a reference and postcode that match one complaint.
-    pub async fn customer_scope_for(&self, reference: &str, postcode: &Postcode) -> Result<Option<CustomerScope>, StoreError> {
+    pub async fn customer_scope_for(
+        &self,
+        reference: &str,
+        postcode: &Postcode,
+    ) -> Result<Option<CustomerScope>, StoreError> {
         let row = sqlx::query("SELECT customer_account FROM complaints WHERE reference = $1 AND customer_postcode = $2")
             .bind(reference)
             .bind(postcode.as_str())
@@ -312,12 +370,21 @@ impl Store {
         Ok(row
             .map(|r| r.try_get::<String, _>("customer_account"))
             .transpose()?
-            .map(|account| CustomerScope::Account { account, postcode: postcode.as_str().to_owned() }))
+            .map(|account| CustomerScope::Account {
+                account,
+                postcode: postcode.as_str().to_owned(),
+            }))
     }
 
     /// The complaints a customer scope may see (at most 100), soonest deadline first.
-    pub async fn customer_complaints(&self, scope: &CustomerScope) -> Result<Vec<ComplaintSummary>, StoreError> {
-        let mut filter = super::ComplaintFilter { limit: 100, ..Default::default() };
+    pub async fn customer_complaints(
+        &self,
+        scope: &CustomerScope,
+    ) -> Result<Vec<ComplaintSummary>, StoreError> {
+        let mut filter = super::ComplaintFilter {
+            limit: 100,
+            ..Default::default()
+        };
         match scope {
             CustomerScope::Email { email } => filter.customer_email = Some(email.clone()),
             CustomerScope::Account { account, postcode } => {
@@ -330,18 +397,28 @@ impl Store {
     /// Whether a customer scope covers a complaint.
     pub fn scope_covers(scope: &CustomerScope, complaint: &redress_core::Complaint) -> bool {
         match scope {
-            CustomerScope::Email { email } => {
-                complaint.customer.email.as_deref().is_some_and(|e| e.trim().eq_ignore_ascii_case(email))
-            }
+            CustomerScope::Email { email } => complaint
+                .customer
+                .email
+                .as_deref()
+                .is_some_and(|e| e.trim().eq_ignore_ascii_case(email)),
             CustomerScope::Account { account, postcode } => {
                 &complaint.customer.account == account
-                    && complaint.customer.postcode.as_ref().is_some_and(|p| p.as_str() == postcode)
+                    && complaint
+                        .customer
+                        .postcode
+                        .as_ref()
+                        .is_some_and(|p| p.as_str() == postcode)
             }
         }
     }
 
     /// Records a stored file against a complaint.
-    pub async fn add_attachment(&self, attachment: &NewAttachment<'_>, now: Timestamp) -> Result<(), StoreError> {
+    pub async fn add_attachment(
+        &self,
+        attachment: &NewAttachment<'_>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO attachments (complaint_id, sha256, filename, content_type, size_bytes, uploaded_at, uploaded_by) \

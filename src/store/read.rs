@@ -140,7 +140,7 @@ impl Store {
     ) -> Result<ComplaintPage, StoreError> {
         let mut sql = String::from(
             "SELECT reference, stage, status, department, customer_name, customer_account, category, channel, \
-             first_received_at, next_due_at, overdue, adr_eligible, COALESCE(next_due_at, $1) AS sort_key \
+             first_received_at, next_due_at, overdue, adr_eligible, COALESCE(queue_at, $1) AS sort_key \
              FROM complaints WHERE 1 = 1",
         );
         // Placeholders are numbered in order of first use, as SQLite requires.
@@ -169,12 +169,14 @@ impl Store {
         }
         if filter.customer_account.is_some() {
             let (account, postcode) = (param(), param());
-            sql.push_str(&format!(" AND customer_account = {account} AND customer_postcode = {postcode}"));
+            sql.push_str(&format!(
+                " AND customer_account = {account} AND customer_postcode = {postcode}"
+            ));
         }
         if filter.after.is_some() {
             let (key, reference) = (param(), param());
             sql.push_str(&format!(
-                " AND (COALESCE(next_due_at, $1) > {key} OR (COALESCE(next_due_at, $1) = {key} AND reference > {reference}))"
+                " AND (COALESCE(queue_at, $1) > {key} OR (COALESCE(queue_at, $1) = {key} AND reference > {reference}))"
             ));
         }
         sql.push_str(&format!(" ORDER BY sort_key, reference LIMIT {}", param()));

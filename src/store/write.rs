@@ -640,6 +640,49 @@ async fn sync_deadlines(
     Ok(())
 }
 
+/// When a queue should put this complaint: the instant something still owed fell overdue, or
+/// else its next running clock.
+fn queue_at(c: &Complaint, next_due: Option<i64>, procedure: &Procedure) -> Option<i64> {
+    let tz = procedure.time_zone();
+    let r = &c.rules;
+    let mut overdue_since: Vec<Timestamp> = Vec::new();
+    if !c.is_settled() {
+        if let (Some(_), None, Some(transferred)) = (
+            c.response_overdue_at,
+            c.formal_response_at,
+            c.transferred_at,
+        ) {
+            overdue_since.push(clock::period_over_at(
+                tz,
+                transferred,
+                r.formal_response_days,
+            ));
+        }
+        if let (Some(_), None, Some(days)) = (
+            c.acknowledgement_overdue_at,
+            c.acknowledged_at,
+            r.acknowledgement_days,
+        ) {
+            overdue_since.push(clock::period_over_at(tz, c.first_received_at, days));
+        }
+        for e in c
+            .evidence_requests
+            .iter()
+            .filter(|e| e.overdue_at.is_some() && e.received_at.is_none())
+        {
+            overdue_since.push(clock::start_of_day(tz, clock::add_days(e.due_by, 1)));
+        }
+    }
+    if let Some(d) = c
+        .ombudsman
+        .as_ref()
+        .filter(|d| d.remedy_overdue_at.is_some() && d.remedy_completed_at.is_none())
+    {
+        overdue_since.push(clock::period_over_at(tz, d.decided_at, r.remedy_days));
+    }
+    overdue_since.into_iter().map(micros).chain(next_due).min()
+}
+
 /// Whether something the provider owed is past its time and still not done.
 pub fn is_overdue(c: &Complaint) -> bool {
     let response = c.response_overdue_at.is_some() && c.formal_response_at.is_none();
@@ -675,7 +718,7 @@ async fn update_projection(
     )
     .to_lowercase();
     sqlx::query(
-        "UPDATE complaints SET stage = $1, status = $2, department = $3, next_due_at = $4, last_hash = $5, \
+        "UPDATE complaints SET stage = $1, status = $2, department = $3, next_due_at = $4, last_hash = $5, queue_at = $14, \
          overdue = $6, adr_eligible = $7, version = $8, state = $9, search_text = $10, updated_at = $11, \
          customer_email = $12 WHERE id = $13",
     )
@@ -692,6 +735,7 @@ async fn update_projection(
     .bind(micros(now))
     .bind(c.customer.email.as_ref().map(|e| e.trim().to_lowercase()))
     .bind(id)
+    .bind(queue_at(c, next_due, procedure))
     .execute(&mut **tx)
     .await?;
     Ok(())

@@ -58,7 +58,10 @@ impl CodeView {
                     description: definition.description.clone().unwrap_or_default(),
                     department: department.map_or_else(String::new, |d| d.name.clone()),
                     telephone: department.and_then(|d| d.telephone.clone()),
-                    telephone_href: department.and_then(|d| d.telephone.as_deref()).map(tel_href).unwrap_or_default(),
+                    telephone_href: department
+                        .and_then(|d| d.telephone.as_deref())
+                        .map(tel_href)
+                        .unwrap_or_default(),
                     telephone_note: department.and_then(|d| d.telephone_note.clone()),
                     email: department.and_then(|d| d.email.clone()),
                     accepts_email: department.is_some_and(|d| d.accepts_email),

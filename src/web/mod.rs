@@ -3,7 +3,9 @@
 //! every form carries a CSRF token; responses carry a strict Content Security Policy.
 
 pub mod code;
+pub mod portal;
 pub mod session;
+pub mod staff;
 pub mod words;
 
 use askama::Template;
@@ -131,10 +133,14 @@ pub fn error_page(error: &ApiError) -> Response {
 
 /// The published complaints code.
 async fn complaints_code(State(state): State<AppState>) -> Response {
-    let today = redress_core::clock::local_date(state.store.procedure().time_zone(), state.clock.now());
+    let today =
+        redress_core::clock::local_date(state.store.procedure().time_zone(), state.clock.now());
     let code = code::CodeView::new(state.store.procedure(), today);
     let chrome = Chrome::new(&state, Area::Public, None, String::new());
-    render(&code::CodePage { code: &code, chrome })
+    render(&code::CodePage {
+        code: &code,
+        chrome,
+    })
 }
 
 const SITE_CSS: &str = include_str!("../../static/site.css");
@@ -142,8 +148,14 @@ const SITE_CSS: &str = include_str!("../../static/site.css");
 async fn stylesheet() -> Response {
     let mut response = SITE_CSS.into_response();
     let headers = response.headers_mut();
-    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("text/css; charset=utf-8"));
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    headers.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
     response
 }
 
@@ -158,10 +170,19 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
     } else {
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; frame-ancestors 'none'; base-uri 'none'; object-src 'none'"
     };
-    headers.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(csp));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
-    headers.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
     response
 }
 
@@ -170,4 +191,6 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/complaints-code", get(complaints_code))
         .route("/static/site.css", get(stylesheet))
+        .merge(staff::router())
+        .merge(portal::router())
 }

@@ -20,16 +20,23 @@ pub const CSRF_COOKIE: &str = "redress_csrf";
 
 /// A cookie's value from the request headers.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
-    headers.get_all(COOKIE).iter().filter_map(|v| v.to_str().ok()).flat_map(|v| v.split(';')).find_map(|pair| {
-        let (k, v) = pair.trim().split_once('=')?;
-        (k == name && !v.is_empty() && v.len() <= 200).then(|| v.to_owned())
-    })
+    headers
+        .get_all(COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .find_map(|pair| {
+            let (k, v) = pair.trim().split_once('=')?;
+            (k == name && !v.is_empty() && v.len() <= 200).then(|| v.to_owned())
+        })
 }
 
 /// A `Set-Cookie` value. `max_age` 0 deletes the cookie.
 pub fn set_cookie(name: &str, value: &str, max_age_seconds: i64, secure: bool) -> HeaderValue {
     let secure = if secure { "; Secure" } else { "" };
-    let text = format!("{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}");
+    let text = format!(
+        "{name}={value}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
+    );
     HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("invalid=; Max-Age=0"))
 }
 
@@ -41,7 +48,11 @@ pub fn with_cookie(mut response: Response, cookie: HeaderValue) -> Response {
 
 /// Compares secrets in constant time.
 pub fn same_secret(a: &str, b: &str) -> bool {
-    a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+    a.len() == b.len()
+        && a.bytes()
+            .zip(b.bytes())
+            .fold(0u8, |acc, (x, y)| acc | (x ^ y))
+            == 0
 }
 
 /// A signed-in member of staff, with the session's CSRF token. Pages that need one redirect
@@ -56,13 +67,24 @@ pub struct StaffSession {
 impl FromRequestParts<AppState> for StaffSession {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let to_sign_in = || Redirect::to("/staff/sign-in").into_response();
-        let Some(token) = cookie(&parts.headers, STAFF_COOKIE) else { return Err(to_sign_in()) };
+        let Some(token) = cookie(&parts.headers, STAFF_COOKIE) else {
+            return Err(to_sign_in());
+        };
         match state.store.session(&token, state.clock.now()).await {
-            Ok(Some(Session { owner: SessionOwner::Staff(user), csrf_token, .. })) => {
-                Ok(StaffSession { user, csrf: csrf_token, token })
-            }
+            Ok(Some(Session {
+                owner: SessionOwner::Staff(user),
+                csrf_token,
+                ..
+            })) => Ok(StaffSession {
+                user,
+                csrf: csrf_token,
+                token,
+            }),
             Ok(_) => Err(to_sign_in()),
             Err(error) => Err(super::error_page(&error.into())),
         }
@@ -80,13 +102,24 @@ pub struct CustomerSession {
 impl FromRequestParts<AppState> for CustomerSession {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         let to_sign_in = || Redirect::to("/my").into_response();
-        let Some(token) = cookie(&parts.headers, CUSTOMER_COOKIE) else { return Err(to_sign_in()) };
+        let Some(token) = cookie(&parts.headers, CUSTOMER_COOKIE) else {
+            return Err(to_sign_in());
+        };
         match state.store.session(&token, state.clock.now()).await {
-            Ok(Some(Session { owner: SessionOwner::Customer(scope), csrf_token, .. })) => {
-                Ok(CustomerSession { scope, csrf: csrf_token, token })
-            }
+            Ok(Some(Session {
+                owner: SessionOwner::Customer(scope),
+                csrf_token,
+                ..
+            })) => Ok(CustomerSession {
+                scope,
+                csrf: csrf_token,
+                token,
+            }),
             Ok(_) => Err(to_sign_in()),
             Err(error) => Err(super::error_page(&error.into())),
         }

@@ -8,19 +8,39 @@ use redress_core::deadline::DeadlineKind;
 use redress_core::event::{AdrReason, EvidenceSource, OmbudsmanOutcome};
 use redress_core::{Event, EventKind, Money, Procedure, Role};
 
-const MONTHS: [&str; 12] =
-    ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"];
+const MONTHS: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
 
 /// "7 April 2026".
 pub fn date(d: Date) -> String {
-    let month = MONTHS.get(usize::try_from(d.month() - 1).unwrap_or(0)).copied().unwrap_or("");
+    let month = MONTHS
+        .get(usize::try_from(d.month() - 1).unwrap_or(0))
+        .copied()
+        .unwrap_or("");
     format!("{} {month} {}", d.day(), d.year())
 }
 
 /// "7 April 2026 at 14:05" in London time.
 pub fn instant(t: Timestamp, tz: &TimeZone) -> String {
     let local = tz.to_datetime(t);
-    format!("{} at {:02}:{:02}", date(local.date()), local.hour(), local.minute())
+    format!(
+        "{} at {:02}:{:02}",
+        date(local.date()),
+        local.hour(),
+        local.minute()
+    )
 }
 
 /// What a clock is for, in words.
@@ -81,7 +101,11 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
     let customer = if for_customer { "You" } else { "The customer" };
     let stage_name = |n: redress_core::Stage| procedure.stage(n).name.clone();
     let by = who(event, procedure);
-    let by = if !for_customer && by == "You" { "The customer".to_owned() } else { by };
+    let by = if !for_customer && by == "You" {
+        "The customer".to_owned()
+    } else {
+        by
+    };
     match &event.kind {
         EventKind::Received(r) => format!(
             "Complaint received by {} on {}",
@@ -90,69 +114,130 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
         ),
         EventKind::Acknowledged { .. } => "We acknowledged the complaint".to_owned(),
         EventKind::NoteAdded { restricted, .. } => {
-            if *restricted { format!("{by} added a note for managers") } else { format!("{by} added a note") }
+            if *restricted {
+                format!("{by} added a note for managers")
+            } else {
+                format!("{by} added a note")
+            }
         }
         EventKind::CallRecorded { summary, .. } => format!("{by} recorded a call: {summary}"),
         EventKind::HandlerAssigned { handler } => format!("Assigned to {handler}"),
-        EventKind::StaffConcernedNamed { staff, .. } => format!("{staff} named as a staff member concerned"),
+        EventKind::StaffConcernedNamed { staff, .. } => {
+            format!("{staff} named as a staff member concerned")
+        }
         EventKind::ResolutionOffered { text, .. } => format!("{by} offered a resolution: {text}"),
         EventKind::ResolutionAccepted {} => format!("{customer} accepted the resolution"),
         EventKind::ResolutionRejected { .. } => format!("{customer} did not accept the resolution"),
         EventKind::Escalated { to_stage, .. } => format!("Escalated to {}", stage_name(*to_stage)),
-        EventKind::Transferred { to_stage, response_due_by, .. } => format!(
+        EventKind::Transferred {
+            to_stage,
+            response_due_by,
+            ..
+        } => format!(
             "Transferred to {} for a detailed investigation; formal written response due by {}",
             stage_name(*to_stage),
             date(*response_due_by)
         ),
-        EventKind::EvidenceRequested { from, due_by, description, .. } => {
+        EventKind::EvidenceRequested {
+            from,
+            due_by,
+            description,
+            ..
+        } => {
             let from = match from {
                 EvidenceSource::Customer if for_customer => "you",
                 EvidenceSource::Customer => "the customer",
                 EvidenceSource::ThirdParty => "a third party",
             };
-            let what = description.as_deref().map(|d| format!(": {d}")).unwrap_or_default();
+            let what = description
+                .as_deref()
+                .map(|d| format!(": {d}"))
+                .unwrap_or_default();
             format!("We asked {from} for evidence by {}{what}", date(*due_by))
         }
         EventKind::EvidenceReceived { .. } => "Evidence received".to_owned(),
-        EventKind::EvidenceOverdue { .. } => "Evidence we asked for did not arrive in time".to_owned(),
+        EventKind::EvidenceOverdue { .. } => {
+            "Evidence we asked for did not arrive in time".to_owned()
+        }
         EventKind::CourseOfEventsRecorded { .. } => "We recorded the course of events".to_owned(),
         EventKind::FaultEstablished { .. } => "We found that we were at fault".to_owned(),
         EventKind::NoFaultFound { .. } => "We found no fault on our part".to_owned(),
-        EventKind::CompensationOffered { amount_pence, approved, .. } => {
+        EventKind::CompensationOffered {
+            amount_pence,
+            approved,
+            ..
+        } => {
             if *approved || for_customer {
                 format!("We offered compensation of {}", Money(*amount_pence))
             } else {
-                format!("Compensation of {} proposed, waiting for approval", Money(*amount_pence))
+                format!(
+                    "Compensation of {} proposed, waiting for approval",
+                    Money(*amount_pence)
+                )
             }
         }
-        EventKind::CompensationApproved { amount_pence, .. } => format!("Compensation of {} approved", Money(*amount_pence)),
+        EventKind::CompensationApproved { amount_pence, .. } => {
+            format!("Compensation of {} approved", Money(*amount_pence))
+        }
         EventKind::CompensationAccepted { amount_pence, .. } => {
-            format!("{customer} accepted compensation of {}", Money(*amount_pence))
+            format!(
+                "{customer} accepted compensation of {}",
+                Money(*amount_pence)
+            )
         }
         EventKind::FormalResponseIssued { .. } => "We sent our formal written response".to_owned(),
         EventKind::ResponseOverdue { .. } => "Our formal written response is overdue".to_owned(),
         EventKind::AcknowledgementOverdue { .. } => "Our acknowledgement is overdue".to_owned(),
-        EventKind::ManagerReviewRequested { .. } => format!("{customer} asked the Customer Resolution Manager to review the complaint"),
-        EventKind::DeadlockIssued { .. } => "We sent a deadlock letter (our final position)".to_owned(),
+        EventKind::ManagerReviewRequested { .. } => {
+            format!("{customer} asked the Customer Resolution Manager to review the complaint")
+        }
+        EventKind::DeadlockIssued { .. } => {
+            "We sent a deadlock letter (our final position)".to_owned()
+        }
         EventKind::AdrEligible { because, .. } => match because {
-            AdrReason::PeriodPassed => format!("{customer} may now take the complaint to {}", procedure.adr_scheme.name),
-            AdrReason::DeadlockLetter => format!("{customer} may take the complaint to {} at once", procedure.adr_scheme.name),
+            AdrReason::PeriodPassed => format!(
+                "{customer} may now take the complaint to {}",
+                procedure.adr_scheme.name
+            ),
+            AdrReason::DeadlockLetter => format!(
+                "{customer} may take the complaint to {} at once",
+                procedure.adr_scheme.name
+            ),
         },
-        EventKind::AdrNoticeSent { referral_window_ends, .. } => format!(
+        EventKind::AdrNoticeSent {
+            referral_window_ends,
+            ..
+        } => format!(
             "We wrote about the right to go to {} (until {})",
             procedure.adr_scheme.name,
             date(*referral_window_ends)
         ),
-        EventKind::ReferredToOmbudsman { .. } => format!("The complaint went to {}", procedure.adr_scheme.name),
-        EventKind::OmbudsmanDecided { outcome, customer_accepted, remedy_due_by, .. } => {
+        EventKind::ReferredToOmbudsman { .. } => {
+            format!("The complaint went to {}", procedure.adr_scheme.name)
+        }
+        EventKind::OmbudsmanDecided {
+            outcome,
+            customer_accepted,
+            remedy_due_by,
+            ..
+        } => {
             let outcome = match outcome {
                 OmbudsmanOutcome::Upheld => "upheld the complaint",
                 OmbudsmanOutcome::PartlyUpheld => "partly upheld the complaint",
                 OmbudsmanOutcome::NotUpheld => "did not uphold the complaint",
             };
-            let accepted = if *customer_accepted { "accepted" } else { "did not accept" };
-            let due = remedy_due_by.map(|d| format!("; we must carry it out by {}", date(d))).unwrap_or_default();
-            format!("The ombudsman {outcome}; {} {accepted} the decision{due}", customer.to_lowercase())
+            let accepted = if *customer_accepted {
+                "accepted"
+            } else {
+                "did not accept"
+            };
+            let due = remedy_due_by
+                .map(|d| format!("; we must carry it out by {}", date(d)))
+                .unwrap_or_default();
+            format!(
+                "The ombudsman {outcome}; {} {accepted} the decision{due}",
+                customer.to_lowercase()
+            )
         }
         EventKind::RemedyCompleted { .. } => "We carried out the ombudsman's remedy".to_owned(),
         EventKind::RemedyOverdue { .. } => "The ombudsman's remedy is overdue".to_owned(),
@@ -169,12 +254,30 @@ mod tests {
     #[test]
     fn clocks_read_in_plain_words() {
         let today = d(2026, 4, 4);
-        assert_eq!(time_left(DeadlineKind::FormalResponse, d(2026, 4, 7), today), "formal response due in 3 days");
-        assert_eq!(time_left(DeadlineKind::FormalResponse, d(2026, 4, 5), today), "formal response due tomorrow");
-        assert_eq!(time_left(DeadlineKind::Evidence, d(2026, 4, 4), today), "evidence due today");
-        assert_eq!(time_left(DeadlineKind::FormalResponse, d(2026, 4, 3), today), "formal response overdue by 1 day");
-        assert_eq!(time_left(DeadlineKind::FormalResponse, d(2026, 4, 2), today), "formal response overdue by 2 days");
-        assert_eq!(time_left(DeadlineKind::Adr, d(2026, 4, 14), today), "8 weeks pass in 10 days");
+        assert_eq!(
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 7), today),
+            "formal response due in 3 days"
+        );
+        assert_eq!(
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 5), today),
+            "formal response due tomorrow"
+        );
+        assert_eq!(
+            time_left(DeadlineKind::Evidence, d(2026, 4, 4), today),
+            "evidence due today"
+        );
+        assert_eq!(
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 3), today),
+            "formal response overdue by 1 day"
+        );
+        assert_eq!(
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 2), today),
+            "formal response overdue by 2 days"
+        );
+        assert_eq!(
+            time_left(DeadlineKind::Adr, d(2026, 4, 14), today),
+            "8 weeks pass in 10 days"
+        );
         assert!(is_overdue(d(2026, 4, 3), today) && !is_overdue(today, today));
     }
 
@@ -182,6 +285,9 @@ mod tests {
     fn dates_are_written_the_british_way() {
         assert_eq!(date(d(2026, 4, 7)), "7 April 2026");
         let tz = TimeZone::get("Europe/London").expect("London");
-        assert_eq!(instant("2026-04-07T13:05:00Z".parse().expect("instant"), &tz), "7 April 2026 at 14:05");
+        assert_eq!(
+            instant("2026-04-07T13:05:00Z".parse().expect("instant"), &tz),
+            "7 April 2026 at 14:05"
+        );
     }
 }

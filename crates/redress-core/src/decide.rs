@@ -974,25 +974,49 @@ fn samples() -> Vec<Action> {
     let text = || "a sample".to_owned();
     vec![
         Action::Acknowledge { channel: None },
-        Action::AddNote { text: text(), restricted: false, about_staff: None },
-        Action::RecordCall { direction: Default::default(), summary: Some(text()), duration_minutes: None },
+        Action::AddNote {
+            text: text(),
+            restricted: false,
+            about_staff: None,
+        },
+        Action::RecordCall {
+            direction: Default::default(),
+            summary: Some(text()),
+            duration_minutes: None,
+        },
         Action::OfferResolution { text: text() },
         Action::AcceptResolution {},
         Action::RejectResolution { reason: None },
-        Action::RequestEscalation { channel: None, reason: None },
+        Action::RequestEscalation {
+            channel: None,
+            reason: None,
+        },
         Action::TransferToResolution { reason: None },
-        Action::RequestEvidence { from: EvidenceSource::Customer, due_days: 1, description: None },
-        Action::ReceiveEvidence { request: None, description: None, channel: None },
+        Action::RequestEvidence {
+            from: EvidenceSource::Customer,
+            due_days: 1,
+            description: None,
+        },
+        Action::ReceiveEvidence {
+            request: None,
+            description: None,
+            channel: None,
+        },
         Action::RecordCourseOfEvents { text: text() },
         Action::EstablishFault { description: None },
         Action::FindNoFault { reason: None },
-        Action::OfferCompensation { amount_pence: 1, reason: None },
+        Action::OfferCompensation {
+            amount_pence: 1,
+            reason: None,
+        },
         Action::ApproveCompensation { offer: None },
         Action::AcceptCompensation { offer: None },
         Action::IssueFormalResponse { text: None },
         Action::RequestManagerReview { text: None },
         Action::IssueDeadlockLetter { text: None },
-        Action::ReferToOmbudsman { ombudsman_reference: None },
+        Action::ReferToOmbudsman {
+            ombudsman_reference: None,
+        },
         Action::RecordOmbudsmanDecision {
             outcome: OmbudsmanOutcome::Upheld,
             customer_accepted: true,
@@ -1008,10 +1032,26 @@ fn samples() -> Vec<Action> {
 /// The commands `by` may take on this complaint at `now` (names, in ladder order): those the
 /// procedure would accept with ordinary values. Pages offer a form for these and no others.
 /// (`assign` and `name_staff_concerned` depend on who is named, so they are not listed.)
-pub fn available(c: &Complaint, by: &Actor, now: Timestamp, procedure: &Procedure) -> Vec<&'static str> {
+pub fn available(
+    c: &Complaint,
+    by: &Actor,
+    now: Timestamp,
+    procedure: &Procedure,
+) -> Vec<&'static str> {
     samples()
         .into_iter()
-        .filter(|action| decide(c, Command { by: by.clone(), action: action.clone() }, now, procedure).is_ok())
+        .filter(|action| {
+            decide(
+                c,
+                Command {
+                    by: by.clone(),
+                    action: action.clone(),
+                },
+                now,
+                procedure,
+            )
+            .is_ok()
+        })
         .map(|action| action.name())
         .collect()
 }

@@ -20,7 +20,9 @@ pub mod procedure;
 pub use command::{Action, Asker, Command, Receive};
 pub use complaint::{Complaint, apply};
 pub use deadline::{Deadline, DeadlineKind, deadlines, fire, fire_due, next_due};
-pub use decide::{Outcome, Refusal, RefusalCode, authorise, available, decide, execute, open, receive};
+pub use decide::{
+    Outcome, Refusal, RefusalCode, authorise, available, decide, execute, open, receive,
+};
 pub use event::{Event, EventKind};
 pub use model::{Actor, Channel, Customer, Money, Reference, Role, Stage, Status};
 pub use procedure::{Procedure, ProcedureErrors, Rules};

@@ -2441,11 +2441,31 @@ fn the_commands_available_follow_the_ladder_and_the_person() {
     let mut case = Case::open(RECEIVED);
     let now = at(RECEIVED);
     let staff = redress_core::available(&case.c, &handler(1), now, &p);
-    assert!(staff.contains(&"offer_resolution") && staff.contains(&"acknowledge"), "{staff:?}");
-    assert!(!staff.contains(&"issue_deadlock_letter"), "no deadlock letter at stage 1: {staff:?}");
-    assert!(!staff.contains(&"request_escalation"), "no offer has been made yet: {staff:?}");
-    assert!(redress_core::available(&case.c, &handler(2), now, &p).is_empty(), "another department can do nothing");
+    assert!(
+        staff.contains(&"offer_resolution") && staff.contains(&"acknowledge"),
+        "{staff:?}"
+    );
+    assert!(
+        !staff.contains(&"issue_deadlock_letter"),
+        "no deadlock letter at stage 1: {staff:?}"
+    );
+    assert!(
+        !staff.contains(&"request_escalation"),
+        "no offer has been made yet: {staff:?}"
+    );
+    assert!(
+        redress_core::available(&case.c, &handler(2), now, &p).is_empty(),
+        "another department can do nothing"
+    );
     case.run(now, handler(1), offer_resolution());
     let customer_can = redress_core::available(&case.c, &customer(), now, &p);
-    assert_eq!(customer_can, ["accept_resolution", "reject_resolution", "request_escalation", "receive_evidence"]);
+    assert_eq!(
+        customer_can,
+        [
+            "accept_resolution",
+            "reject_resolution",
+            "request_escalation",
+            "receive_evidence"
+        ]
+    );
 }

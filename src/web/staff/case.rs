@@ -1,0 +1,504 @@
+//! A complaint's page for staff: the customer and their needs first, the clocks, a form for
+//! each command the signed-in person may take now, and the timeline in words. Commands are
+//! posted here and run through the store; a refusal comes back as the core's own sentence.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::Form;
+use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use redress_core::{
+    Action, Command, EventKind, Reference, RefusalCode, Status, authorise, available, fire_due,
+};
+
+use super::forms::{self, FieldError, FormView};
+use super::{
+    ClockView, ErrorLink, actor, bad_form, chrome, clocks, csrf_ok, csrf_refused,
+    refuse_non_reader, status_words, today,
+};
+use crate::http::AppState;
+use crate::http::error::ApiError;
+use crate::store::{ComplaintView, StoreError, StoredResponse};
+use crate::web::session::StaffSession;
+use crate::web::{Chrome, error_page, render, words};
+
+#[derive(Debug, Clone)]
+pub struct Detail {
+    pub term: &'static str,
+    pub value: String,
+}
+
+#[derive(Debug, Clone)]
+pub struct TimelineItem {
+    pub datetime: String,
+    pub when: String,
+    pub sentence: String,
+    /// A note's text, a paragraph per line (empty when hidden or not a note).
+    pub note: Vec<String>,
+    /// A note for managers only, shown to someone who is not a manager.
+    pub note_hidden: bool,
+    pub about: Option<String>,
+    pub by: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct AttachmentView {
+    pub filename: String,
+    pub size: String,
+    pub when: String,
+    pub by: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_case.html")]
+struct CasePage {
+    chrome: Chrome,
+    reference: String,
+    customer_name: String,
+    refusal: Option<String>,
+    errors: Vec<ErrorLink>,
+    stage: String,
+    status: &'static str,
+    department: String,
+    handler: Option<String>,
+    accessibility: Vec<String>,
+    vulnerabilities: Vec<String>,
+    customer: Vec<Detail>,
+    details: Vec<Detail>,
+    summary: Vec<String>,
+    staff_concerned: Vec<String>,
+    me_concerned: bool,
+    clocks: Vec<ClockView>,
+    forms: Vec<FormView>,
+    nothing_to_do: String,
+    timeline: Vec<TimelineItem>,
+    attachments: Vec<AttachmentView>,
+}
+
+/// What went wrong with a command just posted, to show on the page.
+#[derive(Default)]
+struct Posted<'a> {
+    refusal: Option<String>,
+    /// The command and the fields sent, when its form comes back with problems.
+    form: Option<(&'a str, &'a HashMap<String, String>)>,
+    errors: Vec<FieldError>,
+    flash: Option<String>,
+}
+
+fn paragraphs(text: &str) -> Vec<String> {
+    text.lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .map(str::to_owned)
+        .collect()
+}
+
+fn size_words(bytes: i64) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} bytes"),
+        b if b < 1024 * 1024 => format!("{} KB", b / 1024),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+fn no_such_complaint() -> Response {
+    error_page(&ApiError::NotFound(
+        "there is no complaint with that reference".into(),
+    ))
+}
+
+/// The commands offered as forms to this person now: what the core lists, and `assign` when
+/// they may act on the complaint at all.
+fn offered(view: &ComplaintView, staff: &StaffSession, state: &AppState) -> Vec<&'static str> {
+    let procedure = state.store.procedure();
+    let now = state.clock.now();
+    let by = actor(&staff.user);
+    // Clocks already due count first, as they will when a command runs.
+    let (c, _) = fire_due(view.complaint.clone(), now, procedure);
+    let mut names = available(&c, &by, now, procedure);
+    let probe = Action::Assign {
+        handler: staff.user.email.clone(),
+    };
+    if c.status != Status::Closed && authorise(&c, &by, &probe, procedure).is_ok() {
+        names.push("assign");
+    }
+    names
+}
+
+async fn show(
+    state: &AppState,
+    staff: &StaffSession,
+    reference: &Reference,
+    status: StatusCode,
+    posted: Posted<'_>,
+) -> Response {
+    let view = match state.store.get_complaint(reference).await {
+        Ok(view) => view,
+        Err(error) => return error_page(&error.into()),
+    };
+    let attachments = match state.store.attachments(reference.as_str()).await {
+        Ok(rows) => rows,
+        Err(error) => return error_page(&error.into()),
+    };
+    let procedure = state.store.procedure();
+    let tz = procedure.time_zone();
+    let c = &view.complaint;
+    let user = &staff.user;
+    let manager = user.role.is_manager();
+
+    let mut forms = Vec::new();
+    let mut errors = Vec::new();
+    for name in offered(&view, staff, state) {
+        let Some(spec) = forms::spec(name, c, procedure, user.role, &user.email) else {
+            continue;
+        };
+        let form = match posted.form {
+            Some((command, values)) if command == name => {
+                for e in &posted.errors {
+                    errors.push(ErrorLink {
+                        href: format!("#{}", forms::field_id(name, e.field)),
+                        message: e.message.clone(),
+                    });
+                }
+                spec.view(Some(values), &posted.errors)
+            }
+            _ => spec.view(None, &[]),
+        };
+        forms.push(form);
+    }
+    // Problems with a form no longer offered are said in the refusal box instead.
+    let mut refusal = posted.refusal;
+    if errors.is_empty() && !posted.errors.is_empty() {
+        let text: Vec<String> = posted.errors.iter().map(|e| e.message.clone()).collect();
+        refusal = Some(text.join("; "));
+    }
+    let me_concerned = c
+        .staff_concerned
+        .iter()
+        .any(|s| s.eq_ignore_ascii_case(&user.email));
+    let nothing_to_do = if me_concerned {
+        "You are named as a staff member concerned in this complaint, so you cannot act on it."
+            .to_owned()
+    } else {
+        let owner = procedure
+            .department(procedure.department_of(c.stage))
+            .map_or_else(
+                || procedure.department_of(c.stage).to_owned(),
+                |d| d.name.clone(),
+            );
+        format!(
+            "There is nothing you can do on this complaint now. At stage {} it is handled by {owner}.",
+            c.stage
+        )
+    };
+
+    let timeline = view
+        .events
+        .iter()
+        .map(|row| {
+            let event = &row.event;
+            let mut item = TimelineItem {
+                datetime: event.at.to_string(),
+                when: words::instant(event.at, tz),
+                sentence: words::event_sentence(event, procedure, false),
+                note: Vec::new(),
+                note_hidden: false,
+                about: None,
+                by: event.by.staff.clone(),
+            };
+            if let EventKind::NoteAdded {
+                text,
+                restricted,
+                about_staff,
+            } = &event.kind
+            {
+                if *restricted && !manager {
+                    item.note_hidden = true;
+                } else {
+                    item.note = paragraphs(text);
+                    item.about = about_staff.clone();
+                }
+            }
+            item
+        })
+        .collect();
+
+    let customer = &c.customer;
+    let mut customer_details = vec![Detail {
+        term: "Name",
+        value: customer.name.clone(),
+    }];
+    customer_details.push(Detail {
+        term: "Account number",
+        value: customer.account.clone(),
+    });
+    if let Some(email) = &customer.email {
+        customer_details.push(Detail {
+            term: "Email",
+            value: email.clone(),
+        });
+    }
+    if let Some(telephone) = &customer.telephone {
+        customer_details.push(Detail {
+            term: "Telephone",
+            value: telephone.clone(),
+        });
+    }
+    if !customer.address.is_empty() {
+        customer_details.push(Detail {
+            term: "Address",
+            value: customer.address.join(", "),
+        });
+    }
+    if let Some(postcode) = &customer.postcode {
+        customer_details.push(Detail {
+            term: "Postcode",
+            value: postcode.as_str().to_owned(),
+        });
+    }
+    if let Some(channel) = customer.preferred_channel {
+        customer_details.push(Detail {
+            term: "Prefers to hear from us by",
+            value: channel.as_str().to_owned(),
+        });
+    }
+    let mut details = vec![Detail {
+        term: "Received",
+        value: format!(
+            "{} by {}",
+            words::instant(c.first_received_at, tz),
+            c.channel.as_str()
+        ),
+    }];
+    if let Some(code) = &c.category {
+        let name = procedure
+            .category(code)
+            .map_or_else(|| code.clone(), |cat| cat.name.clone());
+        details.push(Detail {
+            term: "Category",
+            value: name,
+        });
+    }
+
+    let department = procedure
+        .department(procedure.department_of(c.stage))
+        .map_or_else(
+            || procedure.department_of(c.stage).to_owned(),
+            |d| d.name.clone(),
+        );
+    let mut chrome = chrome(state, staff);
+    chrome.flash = posted.flash;
+    let page = CasePage {
+        chrome,
+        reference: c.reference.as_str().to_owned(),
+        customer_name: customer.name.clone(),
+        refusal,
+        errors,
+        stage: format!("Stage {}: {}", c.stage, procedure.stage(c.stage).name),
+        status: status_words(c.status.as_str()),
+        department,
+        handler: c.handler.clone(),
+        accessibility: customer.accessibility_needs.clone(),
+        vulnerabilities: customer.vulnerabilities.clone(),
+        customer: customer_details,
+        details,
+        summary: paragraphs(&c.summary),
+        staff_concerned: c.staff_concerned.clone(),
+        me_concerned,
+        clocks: clocks(c, &view.deadlines, today(state), tz),
+        forms,
+        nothing_to_do,
+        timeline,
+        attachments: attachments
+            .into_iter()
+            .map(|a| AttachmentView {
+                filename: a.filename,
+                size: size_words(a.size),
+                when: words::instant(a.uploaded_at, tz),
+                by: a.uploaded_by,
+            })
+            .collect(),
+    };
+    (status, render(&page)).into_response()
+}
+
+pub async fn case_page(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    path: Result<Path<String>, PathRejection>,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    if let Some(refused) = refuse_non_reader(&staff.user) {
+        return refused;
+    }
+    let Ok(Path(reference)) = path else {
+        return error_page(&ApiError::NotFound(
+            "there is nothing at this address".into(),
+        ));
+    };
+    let Ok(reference) = Reference::parse(&reference) else {
+        return no_such_complaint();
+    };
+    let flash = query
+        .ok()
+        .and_then(|Query(q)| q.get("done").cloned())
+        .and_then(|done| forms::done_sentence(&done))
+        .map(str::to_owned);
+    show(
+        &state,
+        &staff,
+        &reference,
+        StatusCode::OK,
+        Posted {
+            flash,
+            ..Default::default()
+        },
+    )
+    .await
+}
+
+pub async fn command(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return bad_form();
+    };
+    if !csrf_ok(&staff, &form) {
+        return csrf_refused();
+    }
+    if let Some(refused) = refuse_non_reader(&staff.user) {
+        return refused;
+    }
+    let not_found = || {
+        error_page(&ApiError::NotFound(
+            "there is nothing at this address".into(),
+        ))
+    };
+    let Ok(Path((reference, name))) = path else {
+        return not_found();
+    };
+    let Ok(reference) = Reference::parse(&reference) else {
+        return no_such_complaint();
+    };
+    if !forms::is_form_command(&name) {
+        return not_found();
+    }
+    let view = match state.store.get_complaint(&reference).await {
+        Ok(view) => view,
+        Err(error) => return error_page(&error.into()),
+    };
+    let user = &staff.user;
+    let procedure = state.store.procedure();
+    let Some(spec) = forms::spec(&name, &view.complaint, procedure, user.role, &user.email) else {
+        return not_found();
+    };
+    let offered = offered(&view, &staff, &state);
+    let action = match spec.parse(&form) {
+        Ok(action) => action,
+        Err(errors) if offered.contains(&spec.name) => {
+            let posted = Posted {
+                form: Some((spec.name, &form)),
+                errors,
+                ..Default::default()
+            };
+            return show(
+                &state,
+                &staff,
+                &reference,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                posted,
+            )
+            .await;
+        }
+        Err(_) => {
+            let refusal = format!(
+                "You cannot {} on this complaint now.",
+                spec.title.to_lowercase()
+            );
+            let posted = Posted {
+                refusal: Some(refusal),
+                ..Default::default()
+            };
+            return show(&state, &staff, &reference, StatusCode::CONFLICT, posted).await;
+        }
+    };
+    let command = Command {
+        by: actor(user),
+        action,
+    };
+    let now = state.clock.now();
+    let ran = state
+        .store
+        .run_command(&reference, command, now, None, |_| StoredResponse {
+            status: 200,
+            body: String::new(),
+            location: None,
+        })
+        .await;
+    let outcome = match ran {
+        // No idempotency key was given, so nothing is replayed.
+        Ok(Ok(outcome)) => outcome,
+        Ok(Err(_replayed)) => {
+            return Redirect::to(&format!("/staff/complaints/{reference}?done={}", spec.name))
+                .into_response();
+        }
+        Err(StoreError::NotFound) => return no_such_complaint(),
+        Err(error) => return error_page(&error.into()),
+    };
+    match outcome.refusal {
+        None => Redirect::to(&format!("/staff/complaints/{reference}?done={}", spec.name))
+            .into_response(),
+        Some(refusal)
+            if refusal.code == RefusalCode::InvalidInput
+                && offered.contains(&spec.name)
+                && spec.main_field().is_some() =>
+        {
+            let field = spec.main_field().unwrap_or_default();
+            let message = sentence(&refusal.reason);
+            let posted = Posted {
+                form: Some((spec.name, &form)),
+                errors: vec![FieldError { field, message }],
+                ..Default::default()
+            };
+            show(
+                &state,
+                &staff,
+                &reference,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                posted,
+            )
+            .await
+        }
+        Some(refusal) => {
+            let status = if refusal.code == RefusalCode::InvalidInput {
+                StatusCode::UNPROCESSABLE_ENTITY
+            } else {
+                StatusCode::CONFLICT
+            };
+            let posted = Posted {
+                refusal: Some(sentence(&refusal.reason)),
+                ..Default::default()
+            };
+            show(&state, &staff, &reference, status, posted).await
+        }
+    }
+}
+
+/// The core's reason as a sentence: a capital letter first, a full stop last.
+fn sentence(reason: &str) -> String {
+    let mut chars = reason.trim().chars();
+    let mut text: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => return String::new(),
+    };
+    if !text.ends_with(['.', '!', '?']) {
+        text.push('.');
+    }
+    text
+}

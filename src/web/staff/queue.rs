@@ -1,0 +1,343 @@
+//! The queue: the complaints at the stages the signed-in person's department owns (compliance
+//! and the Customer Resolution Manager see every stage), soonest deadline first, with filters,
+//! the time left in words, and a page at a time.
+
+use std::collections::HashMap;
+
+use askama::Template;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use redress_core::deadline::DeadlineKind;
+use redress_core::{Reference, Role, Stage};
+
+use super::{
+    ClockView, ErrorLink, STATUSES, chrome, clocks, refuse_non_reader, status_words, today,
+};
+use crate::http::AppState;
+use crate::store::ComplaintFilter;
+use crate::web::session::StaffSession;
+use crate::web::{Chrome, error_page, render, words};
+
+/// Complaints per page.
+const PAGE_SIZE: i64 = 25;
+
+#[derive(Debug, Clone)]
+pub struct Choice {
+    pub value: String,
+    pub label: String,
+    pub selected: bool,
+}
+
+#[derive(Debug, Clone)]
+pub struct StageCount {
+    pub stage: i64,
+    pub name: String,
+    pub open: i64,
+}
+
+#[derive(Debug, Clone)]
+pub struct Row {
+    pub reference: String,
+    pub customer: String,
+    pub account: String,
+    pub stage: String,
+    pub status: &'static str,
+    pub handler: Option<String>,
+    pub time_left: String,
+    pub tag: Option<(&'static str, &'static str)>,
+    pub overdue: bool,
+    pub received: String,
+}
+
+#[derive(Template)]
+#[template(path = "staff_queue.html")]
+struct QueuePage {
+    chrome: Chrome,
+    heading: String,
+    scope_note: String,
+    counts: Vec<StageCount>,
+    errors: Vec<ErrorLink>,
+    stages: Vec<Choice>,
+    statuses: Vec<Choice>,
+    overdue: Vec<Choice>,
+    q: String,
+    rows: Vec<Row>,
+    next_href: Option<String>,
+    first_href: Option<String>,
+    filtered: bool,
+}
+
+impl QueuePage {
+    fn error_for(&self, href: &str) -> Option<&str> {
+        self.errors
+            .iter()
+            .find(|e| e.href == href)
+            .map(|e| e.message.as_str())
+    }
+}
+
+fn choices(list: &[(String, String)], chosen: &str) -> Vec<Choice> {
+    list.iter()
+        .map(|(v, l)| Choice {
+            value: v.clone(),
+            label: l.clone(),
+            selected: v == chosen,
+        })
+        .collect()
+}
+
+/// The clock that matters most on a queue row: the oldest thing overdue, else the next clock
+/// of work, else the ombudsman point.
+fn most_pressing(clocks: &[ClockView]) -> Option<&ClockView> {
+    let overdue = clocks.iter().filter(|c| c.overdue).min_by_key(|c| c.sort);
+    let work = clocks
+        .iter()
+        .filter(|c| c.running && c.kind != DeadlineKind::Adr)
+        .min_by_key(|c| c.sort);
+    let adr = clocks.iter().filter(|c| c.running).min_by_key(|c| c.sort);
+    overdue.or(work).or(adr)
+}
+
+pub async fn queue(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    if let Some(refused) = refuse_non_reader(&staff.user) {
+        return refused;
+    }
+    let params = query.map(|Query(q)| q).unwrap_or_default();
+    let get = |name: &str| {
+        params
+            .get(name)
+            .map(|v| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    let procedure = state.store.procedure();
+    let tz = procedure.time_zone();
+    let today = today(&state);
+    let mut errors = Vec::new();
+    let mut filter = ComplaintFilter {
+        limit: PAGE_SIZE,
+        ..Default::default()
+    };
+
+    // Whose queue: the person's department, or everything for those who oversee all stages.
+    let sees_all = matches!(
+        staff.user.role,
+        Role::Compliance | Role::CustomerResolutionManager
+    );
+    let department_name = staff.user.department.as_deref().map(|d| {
+        procedure
+            .department(d)
+            .map_or_else(|| d.to_owned(), |dep| dep.name.clone())
+    });
+    let (heading, scope_note) = if sees_all {
+        (
+            "All complaints".to_owned(),
+            "You see complaints at every stage.".to_owned(),
+        )
+    } else {
+        match (&staff.user.department, &department_name) {
+            (Some(key), Some(name)) => {
+                filter.department = Some(key.clone());
+                let stages: Vec<String> = (1..=5u8)
+                    .filter_map(|n| Stage::new(n).ok())
+                    .filter(|s| procedure.department_of(*s) == key)
+                    .map(|s| s.number().to_string())
+                    .collect();
+                let stages = match stages.as_slice() {
+                    [] => "no stage".to_owned(),
+                    [one] => format!("stage {one}"),
+                    [rest @ .., last] => format!("stages {} and {last}", rest.join(", ")),
+                };
+                (format!("Queue: {name}"), format!("Complaints at {stages}, which {name} owns."))
+            }
+            _ => (
+                "Your queue".to_owned(),
+                "You do not belong to a department, so no complaints are yours to handle. Ask an administrator to set your department.".to_owned(),
+            ),
+        }
+    };
+
+    let stage = get("stage");
+    if !stage.is_empty() {
+        match stage.parse::<u8>().ok().and_then(|n| Stage::new(n).ok()) {
+            Some(s) => filter.stage = Some(i64::from(s.number())),
+            None => errors.push(ErrorLink {
+                href: "#stage".into(),
+                message: "Choose a stage from the list".into(),
+            }),
+        }
+    }
+    let status = get("status");
+    if !status.is_empty() {
+        if STATUSES.contains(&status.as_str()) {
+            filter.status = Some(status.clone());
+        } else {
+            errors.push(ErrorLink {
+                href: "#status".into(),
+                message: "Choose a status from the list".into(),
+            });
+        }
+    }
+    let overdue = get("overdue");
+    match overdue.as_str() {
+        "" => {}
+        "yes" => filter.overdue = Some(true),
+        "no" => filter.overdue = Some(false),
+        _ => errors.push(ErrorLink {
+            href: "#overdue".into(),
+            message: "Choose whether to show overdue complaints from the list".into(),
+        }),
+    }
+    let q = get("q");
+    if q.chars().count() > 100 {
+        errors.push(ErrorLink {
+            href: "#q".into(),
+            message: "Search for at most 100 characters".into(),
+        });
+    } else if !q.is_empty() {
+        filter.q = Some(q.clone());
+    }
+    let after = get("after");
+    if let Some((key, reference)) = after.split_once('.')
+        && let (Ok(key), Ok(reference)) = (key.parse::<i64>(), Reference::parse(reference))
+    {
+        filter.after = Some((key, reference.as_str().to_owned()));
+    }
+
+    let page = if sees_all || filter.department.is_some() {
+        match state.store.list_complaints(&filter).await {
+            Ok(page) => Some(page),
+            Err(error) => return error_page(&error.into()),
+        }
+    } else {
+        None
+    };
+    let references: Vec<String> = page
+        .iter()
+        .flat_map(|p| p.items.iter().map(|i| i.reference.clone()))
+        .collect();
+    let entries = match state.store.queue_entries(&references).await {
+        Ok(entries) => entries,
+        Err(error) => return error_page(&error.into()),
+    };
+    let stage_name = |n: i64| {
+        u8::try_from(n)
+            .ok()
+            .and_then(|n| Stage::new(n).ok())
+            .map_or_else(String::new, |s| procedure.stage(s).name.clone())
+    };
+    let rows = page
+        .iter()
+        .flat_map(|p| p.items.iter())
+        .map(|item| {
+            let entry = entries.get(&item.reference);
+            let views = entry
+                .map(|e| clocks(&e.complaint, &e.deadlines, today, tz))
+                .unwrap_or_default();
+            let pressing = most_pressing(&views);
+            let overdue = item.overdue || pressing.is_some_and(|c| c.overdue);
+            Row {
+                reference: item.reference.clone(),
+                customer: item.customer_name.clone(),
+                account: item.customer_account.clone(),
+                stage: format!("{}: {}", item.stage, stage_name(item.stage)),
+                status: status_words(&item.status),
+                handler: entry.and_then(|e| e.complaint.handler.clone()),
+                time_left: pressing
+                    .map_or_else(|| "No clock running".to_owned(), |c| c.state.clone()),
+                tag: if overdue {
+                    Some(("overdue", "Overdue"))
+                } else {
+                    pressing.and_then(|c| c.tag)
+                },
+                overdue,
+                received: words::date(redress_core::clock::local_date(tz, item.first_received_at)),
+            }
+        })
+        .collect();
+
+    let mut kept: Vec<(&str, String)> = Vec::new();
+    for (name, value) in [
+        ("stage", &stage),
+        ("status", &status),
+        ("overdue", &overdue),
+        ("q", &q),
+    ] {
+        if !value.is_empty() {
+            kept.push((name, value.clone()));
+        }
+    }
+    let href = |extra: Option<(&str, String)>| {
+        let mut pairs = kept.clone();
+        pairs.extend(extra);
+        let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
+        if query.is_empty() {
+            "/staff".to_owned()
+        } else {
+            format!("/staff?{query}")
+        }
+    };
+    let next_href = page
+        .as_ref()
+        .and_then(|p| p.next.as_ref())
+        .map(|(key, reference)| href(Some(("after", format!("{key}.{reference}")))));
+    let first_href = filter.after.is_some().then(|| href(None));
+
+    let mut counts: Vec<StageCount> = (1..=5)
+        .map(|n| StageCount {
+            stage: n,
+            name: stage_name(n),
+            open: 0,
+        })
+        .collect();
+    match state.store.open_per_stage().await {
+        Ok(per_stage) => {
+            for (stage, n) in per_stage {
+                if let Some(c) = counts.iter_mut().find(|c| c.stage == stage) {
+                    c.open = n;
+                }
+            }
+        }
+        Err(error) => return error_page(&error.into()),
+    }
+
+    let mut stage_list = vec![(String::new(), "Any stage".to_owned())];
+    stage_list.extend((1..=5).map(|n| (n.to_string(), format!("{n}: {}", stage_name(n)))));
+    let mut status_list = vec![(String::new(), "Any status".to_owned())];
+    status_list.extend(
+        STATUSES
+            .iter()
+            .map(|s| ((*s).to_owned(), status_words(s).to_owned())),
+    );
+    let overdue_list = vec![
+        (String::new(), "Overdue or not".to_owned()),
+        ("yes".to_owned(), "Overdue only".to_owned()),
+        ("no".to_owned(), "Not overdue".to_owned()),
+    ];
+    let status_code = if errors.is_empty() {
+        StatusCode::OK
+    } else {
+        StatusCode::UNPROCESSABLE_ENTITY
+    };
+    let page = QueuePage {
+        chrome: chrome(&state, &staff),
+        heading,
+        scope_note,
+        counts,
+        errors,
+        stages: choices(&stage_list, &stage),
+        statuses: choices(&status_list, &status),
+        overdue: choices(&overdue_list, &overdue),
+        q,
+        rows,
+        next_href,
+        first_href,
+        filtered: !kept.is_empty(),
+    };
+    (status_code, render(&page)).into_response()
+}

@@ -1,0 +1,1182 @@
+//! Black-box tests of the customer portal (`/`, `/complain`, `/my...`), each run on SQLite and
+//! on PostgreSQL. A small hand-made browser keeps cookies and does not follow redirects, so the
+//! tests see every step.
+mod support;
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+use redress::clock::Clock;
+use redress::store::{ComplaintFilter, StoredResponse};
+use redress_core::{Action, Actor, Channel, Command, Reference, Role, Stage};
+use support::{Db, TestApp, spawn_app};
+
+macro_rules! both_backends {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $sqlite() {
+                $scenario(Db::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $postgres() {
+                $scenario(Db::Postgres).await;
+            }
+        )*
+    };
+}
+
+both_backends! {
+    the_home_page_points_the_way =>
+        sqlite_the_home_page_points_the_way,
+        postgres_the_home_page_points_the_way;
+    a_complaint_made_on_the_web_is_recorded_with_its_needs =>
+        sqlite_a_complaint_made_on_the_web_is_recorded_with_its_needs,
+        postgres_a_complaint_made_on_the_web_is_recorded_with_its_needs;
+    validation_errors_keep_values_and_link_to_fields =>
+        sqlite_validation_errors_keep_values_and_link_to_fields,
+        postgres_validation_errors_keep_values_and_link_to_fields;
+    a_form_without_its_csrf_token_is_refused_and_nothing_is_stored =>
+        sqlite_a_form_without_its_csrf_token_is_refused_and_nothing_is_stored,
+        postgres_a_form_without_its_csrf_token_is_refused_and_nothing_is_stored;
+    reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not =>
+        sqlite_reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not,
+        postgres_reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not;
+    an_emailed_link_signs_the_customer_in_once =>
+        sqlite_an_emailed_link_signs_the_customer_in_once,
+        postgres_an_emailed_link_signs_the_customer_in_once;
+    a_customer_cannot_open_another_customers_complaint =>
+        sqlite_a_customer_cannot_open_another_customers_complaint,
+        postgres_a_customer_cannot_open_another_customers_complaint;
+    staff_only_notes_and_names_never_reach_the_customer =>
+        sqlite_staff_only_notes_and_names_never_reach_the_customer,
+        postgres_staff_only_notes_and_names_never_reach_the_customer;
+    script_in_a_summary_is_shown_as_text =>
+        sqlite_script_in_a_summary_is_shown_as_text,
+        postgres_script_in_a_summary_is_shown_as_text;
+    the_customer_escalates_from_the_portal_after_an_offer =>
+        sqlite_the_customer_escalates_from_the_portal_after_an_offer,
+        postgres_the_customer_escalates_from_the_portal_after_an_offer;
+    the_customer_asks_for_a_managers_review_after_the_formal_response =>
+        sqlite_the_customer_asks_for_a_managers_review_after_the_formal_response,
+        postgres_the_customer_asks_for_a_managers_review_after_the_formal_response;
+    files_are_taken_within_the_limits_and_refused_outside_them =>
+        sqlite_files_are_taken_within_the_limits_and_refused_outside_them,
+        postgres_files_are_taken_within_the_limits_and_refused_outside_them;
+    signing_out_ends_the_session =>
+        sqlite_signing_out_ends_the_session,
+        postgres_signing_out_ends_the_session;
+}
+
+// ----- A small browser -----
+
+struct Page {
+    status: u16,
+    body: String,
+    location: Option<String>,
+}
+
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        Browser {
+            client: reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .expect("a client"),
+            base: app.address.clone(),
+            cookies: BTreeMap::new(),
+        }
+    }
+
+    fn cookie_header(&self) -> String {
+        self.cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = if self.cookies.is_empty() {
+            request
+        } else {
+            request.header("cookie", self.cookie_header())
+        };
+        let response = request.send().await.expect("the server answers");
+        for value in response.headers().get_all("set-cookie") {
+            let text = value.to_str().expect("ascii cookie");
+            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
+            let (name, value) = pair.split_once('=').expect("name=value");
+            if attributes.contains("Max-Age=0") || value.is_empty() {
+                self.cookies.remove(name);
+            } else {
+                self.cookies.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get("location")
+            .map(|v| v.to_str().expect("ascii").to_owned());
+        let body = response.text().await.expect("a body");
+        Page {
+            status,
+            body,
+            location,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).expect("a form");
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Posts multipart/form-data: (field, file name, bytes).
+    async fn post_multipart(&mut self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
+        let boundary = "----redress-test-boundary-7d1f";
+        let mut body = Vec::new();
+        for (name, file_name, bytes) in parts {
+            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
+            match file_name {
+                Some(file_name) => body.extend_from_slice(
+                    format!(
+                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
+                    )
+                    .as_bytes(),
+                ),
+                None => body.extend_from_slice(
+                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
+                ),
+            }
+            body.extend_from_slice(bytes);
+            body.extend_from_slice(b"\r\n");
+        }
+        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header(
+                "content-type",
+                format!("multipart/form-data; boundary={boundary}"),
+            )
+            .body(body);
+        self.send(request).await
+    }
+
+    fn signed_in(&self) -> bool {
+        self.cookies.contains_key("redress_customer")
+    }
+}
+
+/// The value of a hidden input on a page.
+fn hidden(body: &str, name: &str) -> String {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = body
+        .find(&marker)
+        .unwrap_or_else(|| panic!("no field {name} in:\n{body}"))
+        + marker.len();
+    body[start..].split('"').next().expect("a value").to_owned()
+}
+
+/// The complaint reference shown on a page.
+fn reference_on(body: &str) -> String {
+    let start = body.find("CMP-").expect("a reference on the page");
+    body[start..start + 15].to_owned()
+}
+
+struct Complainant<'a> {
+    name: &'a str,
+    account: &'a str,
+    email: &'a str,
+    postcode: &'a str,
+    summary: &'a str,
+}
+
+const ANN: Complainant<'static> = Complainant {
+    name: "Ann Example",
+    account: "KX-1001",
+    email: "ann@example.com",
+    postcode: "M22 4SY",
+    summary: "My broadband has dropped every evening for three weeks.",
+};
+
+const BOB: Complainant<'static> = Complainant {
+    name: "Bob Private",
+    account: "KX-2002",
+    email: "bob@example.org",
+    postcode: "SW1A 1AA",
+    summary: "Bob's confidential summary about a billing error.",
+};
+
+/// Makes a complaint through the form; returns the confirmation page.
+async fn complain(browser: &mut Browser, who: &Complainant<'_>) -> Page {
+    let form = browser.get("/complain").await;
+    assert_eq!(form.status, 200);
+    let csrf = hidden(&form.body, "csrf");
+    let submission = hidden(&form.body, "submission");
+    browser
+        .post(
+            "/complain",
+            &[
+                ("csrf", &csrf),
+                ("submission", &submission),
+                ("name", who.name),
+                ("account", who.account),
+                ("email", who.email),
+                ("telephone", "0161 465 0000"),
+                ("postcode", who.postcode),
+                ("address", "1 Example Street\nManchester"),
+                ("contact", "email"),
+                ("summary", who.summary),
+                ("category", "faults_service_provision"),
+            ],
+        )
+        .await
+}
+
+/// Makes a complaint as `who` in a browser of its own; returns the reference.
+async fn complaint_of(app: &TestApp, who: &Complainant<'_>) -> String {
+    let mut browser = Browser::new(app);
+    let done = complain(&mut browser, who).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    reference_on(&done.body)
+}
+
+/// Signs in with a reference and postcode.
+async fn sign_in(browser: &mut Browser, reference: &str, postcode: &str) -> Page {
+    let page = browser.get("/my").await;
+    assert_eq!(page.status, 200);
+    let csrf = hidden(&page.body, "csrf");
+    browser
+        .post(
+            "/my/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("reference", reference),
+                ("postcode", postcode),
+            ],
+        )
+        .await
+}
+
+async fn signed_in_as(app: &TestApp, reference: &str, postcode: &str) -> Browser {
+    let mut browser = Browser::new(app);
+    let answer = sign_in(&mut browser, reference, postcode).await;
+    assert_eq!(answer.status, 303, "{}", answer.body);
+    assert_eq!(answer.location.as_deref(), Some("/my/complaints"));
+    browser
+}
+
+/// A member of staff acts on a complaint through the store.
+async fn staff_does(app: &TestApp, reference: &str, department: &str, action: Action) {
+    let reference = Reference::parse(reference).expect("a reference");
+    let command = Command {
+        by: Actor::staff(Role::Handler, department, Some("jo.bloggs")),
+        action,
+    };
+    let outcome = app
+        .store
+        .run_command(&reference, command, app.clock.now(), None, |_| {
+            StoredResponse {
+                status: 200,
+                body: String::new(),
+                location: None,
+            }
+        })
+        .await
+        .expect("stored")
+        .expect("not a replay");
+    assert!(
+        outcome.refusal.is_none(),
+        "staff command refused: {:?}",
+        outcome.refusal
+    );
+}
+
+async fn complaint_count(app: &TestApp) -> usize {
+    app.store
+        .list_complaints(&ComplaintFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .expect("a list")
+        .items
+        .len()
+}
+
+fn files_dir(app: &TestApp, db: Db) -> PathBuf {
+    match db {
+        Db::Sqlite => PathBuf::from(&app.database)
+            .parent()
+            .expect("a folder")
+            .join("files"),
+        Db::Postgres => std::env::temp_dir(),
+    }
+}
+
+// ----- Scenarios -----
+
+async fn the_home_page_points_the_way(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let home = browser.get("/").await;
+    assert_eq!(home.status, 200);
+    for text in [
+        "href=\"/complain\"",
+        "href=\"/my\"",
+        "href=\"/complaints-code\"",
+        "0161 465 6655",
+        "0161 465 6600",
+        "ask for the escalation team",
+    ] {
+        assert!(home.body.contains(text), "home page lacks {text}");
+    }
+    assert_eq!(home.body.matches("<h1").count(), 1);
+    app.stop().await;
+}
+
+async fn a_complaint_made_on_the_web_is_recorded_with_its_needs(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/complain").await;
+    assert_eq!(form.status, 200);
+    assert_eq!(form.body.matches("<h1").count(), 1);
+    for id in [
+        "name",
+        "account",
+        "email",
+        "telephone",
+        "postcode",
+        "address",
+        "summary",
+        "needs_other",
+        "vulnerabilities",
+    ] {
+        assert!(
+            form.body.contains(&format!("<label for=\"{id}\"")),
+            "no label for {id}"
+        );
+    }
+    assert!(
+        form.body
+            .contains("<legend>How would you like us to contact you?</legend>")
+    );
+    assert!(form.body.contains("General Condition C5"));
+    assert!(form.body.contains("Sales and marketing: mis-selling"));
+    let csrf = hidden(&form.body, "csrf");
+    let submission = hidden(&form.body, "submission");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("submission", submission.as_str()),
+        ("name", "Ann Example"),
+        ("account", "KX-1001"),
+        ("email", "ann@example.com"),
+        ("telephone", "0161 465 0000"),
+        ("postcode", "m22 4sy"),
+        ("address", "1 Example Street\n\nManchester"),
+        ("contact", "letter"),
+        (
+            "summary",
+            "My broadband has dropped every evening for three weeks.",
+        ),
+        ("category", "faults_service_provision"),
+        ("needs", "large_print"),
+        ("needs", "bsl"),
+        ("needs_other", "Please call after 2pm"),
+        ("vulnerabilities", "I rely on the line for a\ncare alarm."),
+    ];
+    let done = browser.post("/complain", &fields).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(
+        done.body
+            .contains("Your reference is <strong>CMP-2026-000001</strong>")
+    );
+    assert!(done.body.contains("We will contact you by letter"));
+    assert!(
+        done.body
+            .contains("Customer Services will look into your complaint")
+    );
+    assert!(done.body.contains("within 28 days"));
+    // 8 weeks from 2 March 2026.
+    assert!(
+        done.body
+            .contains("resolved by 27 April 2026 (8 weeks after you complained)"),
+        "{}",
+        done.body
+    );
+    assert!(done.body.contains("Ombudsman Services: Communications"));
+
+    let view = app
+        .store
+        .get_complaint(&Reference::parse("CMP-2026-000001").expect("ref"))
+        .await
+        .expect("stored");
+    let c = &view.complaint;
+    assert_eq!(c.channel, Channel::Web);
+    assert_eq!(c.stage, Stage::CUSTOMER_SERVICES);
+    assert_eq!(c.category.as_deref(), Some("faults_service_provision"));
+    assert_eq!(c.customer.name, "Ann Example");
+    assert_eq!(c.customer.email.as_deref(), Some("ann@example.com"));
+    assert_eq!(
+        c.customer.postcode.as_ref().map(|p| p.as_str()),
+        Some("M22 4SY")
+    );
+    assert_eq!(c.customer.address, ["1 Example Street", "Manchester"]);
+    assert_eq!(c.customer.preferred_channel, Some(Channel::Letter));
+    assert_eq!(
+        c.customer.accessibility_needs,
+        [
+            "Large print",
+            "British Sign Language (BSL)",
+            "Please call after 2pm"
+        ]
+    );
+    assert_eq!(
+        c.customer.vulnerabilities,
+        ["I rely on the line for a care alarm."]
+    );
+    assert_eq!(view.events[0].event.by, Actor::customer());
+
+    // The same form sent again (a double click, a refresh) records nothing new.
+    let again = browser.post("/complain", &fields).await;
+    assert_eq!(again.status, 200);
+    assert!(again.body.contains("CMP-2026-000001"));
+    assert_eq!(complaint_count(&app).await, 1);
+    app.stop().await;
+}
+
+async fn validation_errors_keep_values_and_link_to_fields(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let form = browser.get("/complain").await;
+    let csrf = hidden(&form.body, "csrf");
+    let answer = browser
+        .post(
+            "/complain",
+            &[
+                ("csrf", &csrf),
+                ("name", "Ann Example"),
+                ("postcode", "NOT A POSTCODE"),
+                ("contact", "email"),
+                ("summary", "It keeps <breaking> & nobody calls back"),
+                ("needs", "easy_read"),
+            ],
+        )
+        .await;
+    assert_eq!(answer.status, 422);
+    let body = &answer.body;
+    assert!(body.contains("<title>Error: Make a complaint"));
+    assert!(body.contains("class=\"error-summary\""));
+    for (field, words) in [
+        ("account", "Enter your account number"),
+        ("email", "Enter your email address"),
+        ("postcode", "Enter a real postcode"),
+        ("category", "Choose what your complaint is about"),
+    ] {
+        assert!(
+            body.contains(&format!("<a href=\"#{field}\">{words}")),
+            "the summary does not link {field}"
+        );
+        assert!(
+            body.contains(&format!("id=\"{field}-error\"")),
+            "{field} not marked"
+        );
+    }
+    // Fields without a problem are not in the summary.
+    assert!(!body.contains("href=\"#name\""));
+    assert!(body.contains("aria-invalid=\"true\""));
+    // What was typed is kept (escaped).
+    assert!(body.contains("value=\"Ann Example\""));
+    assert!(body.contains("value=\"NOT A POSTCODE\""));
+    assert!(
+        body.contains("It keeps &#60;breaking&#62; &#38; nobody calls back")
+            || body.contains("It keeps &lt;breaking&gt; &amp; nobody calls back")
+    );
+    assert!(
+        body.contains("value=\"email\" checked")
+            || body.contains("value=\"email\" id=\"contact\" checked")
+    );
+    assert!(body.contains("value=\"easy_read\" checked"));
+    assert_eq!(complaint_count(&app).await, 0);
+    app.stop().await;
+}
+
+async fn a_form_without_its_csrf_token_is_refused_and_nothing_is_stored(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let fields = |csrf: &'static str| {
+        vec![
+            ("csrf", csrf),
+            ("name", "Ann Example"),
+            ("account", "KX-1001"),
+            ("email", "ann@example.com"),
+            ("postcode", "M22 4SY"),
+            ("contact", "email"),
+            ("summary", "Forged"),
+            ("category", "other"),
+        ]
+    };
+    // No cookie and no field: a cross-site form.
+    let mut stranger = Browser::new(&app);
+    let answer = stranger.post("/complain", &fields("")).await;
+    assert_eq!(answer.status, 403);
+    assert!(answer.body.contains("we have not received your complaint"));
+    // A field that does not match the browser's cookie.
+    let mut browser = Browser::new(&app);
+    let _ = browser.get("/complain").await;
+    let answer = browser
+        .post(
+            "/complain",
+            &fields("0000000000000000000000000000000000000000000000000000000000000000"),
+        )
+        .await;
+    assert_eq!(answer.status, 403);
+    // The answers keep what was typed, so it can be sent again.
+    assert!(answer.body.contains("value=\"KX-1001\""));
+    assert_eq!(complaint_count(&app).await, 0);
+
+    // Sign-in forms need it too.
+    let answer = stranger
+        .post(
+            "/my/sign-in",
+            &[("reference", "CMP-2026-000001"), ("postcode", "M22 4SY")],
+        )
+        .await;
+    assert_eq!(answer.status, 403);
+    assert!(!stranger.signed_in());
+    app.stop().await;
+}
+
+async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+
+    let mut browser = Browser::new(&app);
+    // Not signed in: the complaint pages send you to sign in.
+    let page = browser.get("/my/complaints").await;
+    assert_eq!(page.status, 303);
+    assert_eq!(page.location.as_deref(), Some("/my"));
+
+    let wrong = sign_in(&mut browser, &reference, "SW1A 1AA").await;
+    assert_eq!(wrong.status, 422);
+    assert!(
+        wrong
+            .body
+            .contains("We could not find a complaint with that reference and postcode")
+    );
+    assert!(wrong.body.contains(&format!("value=\"{reference}\"")));
+    assert!(!browser.signed_in());
+
+    let bad = sign_in(&mut browser, "not a reference", "M22 4SY").await;
+    assert_eq!(bad.status, 422);
+    assert!(bad.body.contains("href=\"#sign-in-reference\""));
+
+    // The postcode is matched however it is written.
+    let right = sign_in(&mut browser, &reference.to_lowercase(), "m224sy").await;
+    assert_eq!(right.status, 303, "{}", right.body);
+    assert_eq!(right.location.as_deref(), Some("/my/complaints"));
+    assert!(browser.signed_in());
+    let list = browser.get("/my/complaints").await;
+    assert_eq!(list.status, 200);
+    assert!(
+        list.body
+            .contains(&format!("href=\"/my/complaints/{reference}\""))
+    );
+    assert!(list.body.contains("Stage 1: Customer Services"));
+    let page = browser.get(&format!("/my/complaints/{reference}")).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains(ANN.summary));
+    assert!(
+        page.body
+            .contains("Who is handling it</dt><dd>Customer Services")
+    );
+    assert!(
+        page.body
+            .contains("If your complaint is not resolved by 27 April 2026")
+    );
+    assert!(page.body.contains("0330 440 1614"));
+    assert!(page.body.contains("12 months"));
+    // Signed in, /my goes straight to the complaints.
+    assert_eq!(
+        browser.get("/my").await.location.as_deref(),
+        Some("/my/complaints")
+    );
+
+    // Failures are throttled per reference, like staff sign-in: after five, even the right
+    // postcode waits.
+    let mut guesser = Browser::new(&app);
+    for _ in 0..4 {
+        assert_eq!(
+            sign_in(&mut guesser, &reference, "B1 1AA").await.status,
+            422
+        );
+    }
+    let throttled = sign_in(&mut guesser, &reference, "M22 4SY").await;
+    assert_eq!(throttled.status, 429);
+    assert!(throttled.body.contains("too many times"));
+    assert!(!guesser.signed_in());
+    app.stop().await;
+}
+
+async fn an_emailed_link_signs_the_customer_in_once(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    let mut browser = Browser::new(&app);
+    let page = browser.get("/my").await;
+    let csrf = hidden(&page.body, "csrf");
+
+    let known = browser
+        .post("/my/link", &[("csrf", &csrf), ("email", "ANN@example.com")])
+        .await;
+    let unknown = browser
+        .post(
+            "/my/link",
+            &[("csrf", &csrf), ("email", "nobody@example.com")],
+        )
+        .await;
+    assert_eq!(known.status, 200);
+    assert_eq!(unknown.status, 200);
+    // The same answer either way, so addresses cannot be probed.
+    assert_eq!(
+        known.body.replace("ANN@example.com", "X"),
+        unknown.body.replace("nobody@example.com", "X")
+    );
+    assert!(known.body.contains("If we have a complaint for"));
+
+    let rows = sqlx::query("SELECT payload FROM outbox WHERE kind = 'sign_in_link'")
+        .fetch_all(app.store.pool())
+        .await
+        .expect("outbox");
+    assert_eq!(rows.len(), 1, "one email, to the known address only");
+    let payload: String = sqlx::Row::try_get(&rows[0], "payload").expect("payload");
+    let payload: serde_json::Value = serde_json::from_str(&payload).expect("json");
+    assert_eq!(payload["to"], "ann@example.com");
+    let link = payload["link"].as_str().expect("a link");
+    let path = &link[link.find("/my/link/").expect("the link path")..];
+
+    let mut other = Browser::new(&app);
+    let used = other.get(path).await;
+    assert_eq!(used.status, 303);
+    assert_eq!(used.location.as_deref(), Some("/my/complaints"));
+    assert!(other.signed_in());
+    let list = other.get("/my/complaints").await;
+    assert!(list.body.contains(&reference));
+    // Once only.
+    let mut third = Browser::new(&app);
+    let again = third.get(path).await;
+    assert_eq!(again.status, 410);
+    assert!(!third.signed_in());
+    app.stop().await;
+}
+
+async fn a_customer_cannot_open_another_customers_complaint(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let ann = complaint_of(&app, &ANN).await;
+    let bob = complaint_of(&app, &BOB).await;
+    staff_does(
+        &app,
+        &bob,
+        "customer_services",
+        Action::OfferResolution {
+            text: "Bob's refund".into(),
+        },
+    )
+    .await;
+    let mut browser = signed_in_as(&app, &ann, ANN.postcode).await;
+    let list = browser.get("/my/complaints").await;
+    assert!(list.body.contains(&ann));
+    assert!(!list.body.contains(&bob));
+
+    let theirs = browser.get(&format!("/my/complaints/{bob}")).await;
+    let nobodys = browser.get("/my/complaints/CMP-2026-999999").await;
+    assert_eq!(theirs.status, 404);
+    assert_eq!(nobodys.status, 404);
+    // Exactly the page of a complaint that does not exist: nothing says it is someone else's.
+    assert_eq!(theirs.body, nobodys.body);
+    for secret in [BOB.name, BOB.summary, "Bob", "SW1A", "refund"] {
+        assert!(!theirs.body.contains(secret), "leaked {secret}");
+    }
+    let csrf = hidden(
+        &browser.get(&format!("/my/complaints/{ann}")).await.body,
+        "csrf",
+    );
+    let escalate = browser
+        .post(
+            &format!("/my/complaints/{bob}/escalate"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(escalate.status, 404);
+    let upload = browser
+        .post_multipart(
+            &format!("/my/complaints/{bob}/evidence"),
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("description", None, b"sneaky"),
+            ],
+        )
+        .await;
+    assert_eq!(upload.status, 404);
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&bob).expect("ref"))
+        .await
+        .expect("bob's");
+    assert_eq!(view.complaint.stage, Stage::CUSTOMER_SERVICES);
+    assert_eq!(view.events.len(), 2, "nothing was added to Bob's complaint");
+    app.stop().await;
+}
+
+async fn staff_only_notes_and_names_never_reach_the_customer(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    for action in [
+        Action::AddNote {
+            text: "Managers only: handler was rude".into(),
+            restricted: true,
+            about_staff: Some("sam.smith".into()),
+        },
+        Action::AddNote {
+            text: "Internal: customer is on a retention offer".into(),
+            restricted: false,
+            about_staff: None,
+        },
+        Action::RecordCall {
+            direction: Default::default(),
+            summary: Some("Spoke to Ann about router lights".into()),
+            duration_minutes: Some(12),
+        },
+        Action::Assign {
+            handler: "jo.bloggs".into(),
+        },
+        Action::OfferResolution {
+            text: "A credit of £10".into(),
+        },
+    ] {
+        staff_does(&app, &reference, "customer_services", action).await;
+    }
+    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let page = browser.get(&format!("/my/complaints/{reference}")).await;
+    assert_eq!(page.status, 200);
+    for secret in [
+        "handler was rude",
+        "sam.smith",
+        "retention offer",
+        "router lights",
+        "jo.bloggs",
+        "added a note",
+        "recorded a call",
+        "Assigned",
+    ] {
+        assert!(!page.body.contains(secret), "the customer saw {secret}");
+    }
+    // What is theirs to see is there.
+    assert!(page.body.contains("A credit of £10"));
+    assert!(page.body.contains("Customer Services offered a resolution"));
+    app.stop().await;
+}
+
+async fn script_in_a_summary_is_shown_as_text(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let evil = Complainant {
+        name: "<b>Ann</b>",
+        summary: "<script>alert('x')</script> and \"quotes\"",
+        ..ANN
+    };
+    let done = complain(&mut browser, &evil).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let reference = reference_on(&done.body);
+    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let page = browser.get(&format!("/my/complaints/{reference}")).await;
+    assert!(!page.body.contains("<script>"));
+    assert!(!page.body.contains("<b>Ann</b>"));
+    assert!(page.body.contains("&#60;script&#62;") || page.body.contains("&lt;script&gt;"));
+    // A strict policy stops scripts even if one got through.
+    let response = reqwest::get(format!("{}/complain", app.address))
+        .await
+        .expect("answer");
+    let csp = response.headers()["content-security-policy"]
+        .to_str()
+        .expect("csp");
+    assert!(csp.contains("script-src 'self'"));
+    app.stop().await;
+}
+
+async fn the_customer_escalates_from_the_portal_after_an_offer(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let path = format!("/my/complaints/{reference}");
+    let page = browser.get(&path).await;
+    let csrf = hidden(&page.body, "csrf");
+    // No offer yet: no such form, and the core refuses if asked anyway.
+    assert!(!page.body.contains("/escalate\""));
+    let early = browser
+        .post(
+            &format!("{path}/escalate"),
+            &[("csrf", &csrf), ("reason", "Fed up")],
+        )
+        .await;
+    assert_eq!(early.status, 409);
+    assert!(early.body.contains("class=\"refusal\""));
+    assert!(early.body.contains(
+        "Customer Services must offer a resolution before the complaint can be escalated"
+    ));
+
+    staff_does(
+        &app,
+        &reference,
+        "customer_services",
+        Action::OfferResolution {
+            text: "A credit of £10".into(),
+        },
+    )
+    .await;
+    let page = browser.get(&path).await;
+    assert!(page.body.contains("Our offer"));
+    assert!(page.body.contains("I’m still not happy"));
+    assert!(page.body.contains("/accept\""));
+
+    // Without the session's token nothing happens.
+    let forged = browser
+        .post(&format!("{path}/escalate"), &[("csrf", "forged")])
+        .await;
+    assert_eq!(forged.status, 403);
+
+    let escalated = browser
+        .post(
+            &format!("{path}/escalate"),
+            &[
+                ("csrf", &csrf),
+                ("reason", "£10 does not cover three weeks"),
+            ],
+        )
+        .await;
+    assert_eq!(escalated.status, 303, "{}", escalated.body);
+    assert_eq!(
+        escalated.location.as_deref(),
+        Some(format!("{path}?done=escalated").as_str())
+    );
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&reference).expect("ref"))
+        .await
+        .expect("stored");
+    assert_eq!(view.complaint.stage, Stage::ESCALATION_TEAM);
+    let last = &view.events.last().expect("events").event;
+    assert_eq!(last.by, Actor::customer());
+
+    let page = browser.get(&format!("{path}?done=escalated")).await;
+    assert!(
+        page.body
+            .contains("Your complaint has been escalated to the Escalation Team")
+    );
+    assert!(page.body.contains("Stage 2 of 5: Escalation Team"));
+    assert!(
+        page.body
+            .contains("Who is handling it</dt><dd>The Escalation Team")
+    );
+    assert!(page.body.contains("You did not accept the resolution"));
+    // The letters written to the customer, not yet sent.
+    assert!(page.body.contains("Our offer to resolve your complaint"));
+    assert!(
+        page.body
+            .contains("Confirmation that your complaint was escalated")
+    );
+    assert!(page.body.contains("Being prepared"));
+    app.stop().await;
+}
+
+async fn the_customer_asks_for_a_managers_review_after_the_formal_response(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    staff_does(
+        &app,
+        &reference,
+        "customer_services",
+        Action::OfferResolution {
+            text: "A credit".into(),
+        },
+    )
+    .await;
+    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let path = format!("/my/complaints/{reference}");
+    let csrf = hidden(&browser.get(&path).await.body, "csrf");
+    assert_eq!(
+        browser
+            .post(&format!("{path}/escalate"), &[("csrf", &csrf)])
+            .await
+            .status,
+        303
+    );
+    staff_does(
+        &app,
+        &reference,
+        "escalation_team",
+        Action::TransferToResolution { reason: None },
+    )
+    .await;
+    let page = browser.get(&path).await;
+    // Transferred on 2 March: the response is due by 30 March.
+    assert!(
+        page.body
+            .contains("We will send our formal written response by 30 March 2026")
+    );
+    assert!(!page.body.contains("/review\""));
+    staff_does(
+        &app,
+        &reference,
+        "customer_resolution",
+        Action::IssueFormalResponse {
+            text: Some("Our findings".into()),
+        },
+    )
+    .await;
+    let page = browser.get(&path).await;
+    assert!(page.body.contains("Our formal written response"));
+    assert!(page.body.contains("/review\""));
+    let asked = browser
+        .post(
+            &format!("{path}/review"),
+            &[("csrf", &csrf), ("text", "Please look again")],
+        )
+        .await;
+    assert_eq!(asked.status, 303, "{}", asked.body);
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&reference).expect("ref"))
+        .await
+        .expect("stored");
+    assert_eq!(view.complaint.stage, Stage::RESOLUTION_MANAGER);
+    let page = browser.get(&format!("{path}?done=review")).await;
+    assert!(
+        page.body
+            .contains("The Customer Resolution Manager is reviewing your complaint")
+    );
+    assert!(
+        page.body
+            .contains("If your complaint is not resolved by 27 April 2026")
+    );
+
+    // A deadlock letter opens the way to the ombudsman at once, for 12 months.
+    staff_does(
+        &app,
+        &reference,
+        "customer_resolution_manager",
+        Action::IssueDeadlockLetter { text: None },
+    )
+    .await;
+    let page = browser.get(&path).await;
+    assert!(page.body.contains(
+        "Because we have sent you a deadlock letter, you can take your complaint to Ombudsman Services: Communications now."
+    ));
+    assert!(page.body.contains("You have until 2 March 2027"));
+    assert!(page.body.contains("Deadlock letter (our final position)"));
+    app.stop().await;
+}
+
+async fn files_are_taken_within_the_limits_and_refused_outside_them(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let path = format!("/my/complaints/{reference}");
+    let page = browser.get(&path).await;
+    assert!(page.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = hidden(&page.body, "csrf");
+    let evidence = format!("{path}/evidence");
+
+    let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n".to_vec();
+    let sent = browser
+        .post_multipart(
+            &evidence,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("description", None, b"My bill for March"),
+                ("file", Some("bill.pdf"), &pdf),
+            ],
+        )
+        .await;
+    assert_eq!(sent.status, 303, "{}", sent.body);
+    assert_eq!(
+        sent.location.as_deref(),
+        Some(format!("{path}?done=evidence").as_str())
+    );
+    let attachments = app
+        .store
+        .attachments(&reference)
+        .await
+        .expect("attachments");
+    assert_eq!(attachments.len(), 1);
+    assert_eq!(attachments[0].filename, "bill.pdf");
+    assert_eq!(attachments[0].content_type, "application/pdf");
+    assert_eq!(attachments[0].size, i64::try_from(pdf.len()).expect("size"));
+    let stored = files_dir(&app, db).join(&attachments[0].sha256);
+    assert_eq!(
+        std::fs::read(&stored).expect("the file is kept by its hash"),
+        pdf
+    );
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&reference).expect("ref"))
+        .await
+        .expect("stored");
+    assert!(matches!(
+        view.events.last().expect("events").event.kind,
+        redress_core::EventKind::EvidenceReceived { .. }
+    ));
+    let page = browser.get(&format!("{path}?done=evidence")).await;
+    assert!(page.body.contains("We have received what you sent"));
+    assert!(page.body.contains("bill.pdf"));
+
+    // Text alone is fine too.
+    let text_only = browser
+        .post_multipart(
+            &evidence,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("description", None, b"The engineer never came"),
+                ("file", Some(""), b""),
+            ],
+        )
+        .await;
+    assert_eq!(text_only.status, 303);
+
+    // A program named like a PDF: the bytes decide, not the name.
+    let disguised = browser
+        .post_multipart(
+            &evidence,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("bill.pdf"), b"MZ\x90\x00\x03\x00\x00\x00"),
+            ],
+        )
+        .await;
+    assert_eq!(disguised.status, 422);
+    assert!(disguised.body.contains("href=\"#evidence-file\""));
+    assert!(
+        disguised
+            .body
+            .contains("must be a PDF, a JPEG or PNG picture, or a plain text")
+    );
+    let gif = browser
+        .post_multipart(
+            &evidence,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("photo.gif"), b"GIF89a\x01\x00\x01\x00"),
+            ],
+        )
+        .await;
+    assert_eq!(gif.status, 422);
+
+    // One byte over 10 MiB.
+    let big = vec![b'a'; 10 * 1024 * 1024 + 1];
+    let too_big = browser
+        .post_multipart(
+            &evidence,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("notes.txt"), &big),
+            ],
+        )
+        .await;
+    assert_eq!(too_big.status, 413);
+    assert!(too_big.body.contains("10 MB or smaller"));
+    // Exactly 10 MiB is fine.
+    let at_limit = vec![b'b'; 10 * 1024 * 1024];
+    let fits = browser
+        .post_multipart(
+            &evidence,
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("file", Some("notes.txt"), &at_limit),
+            ],
+        )
+        .await;
+    assert_eq!(fits.status, 303, "{}", fits.body);
+
+    // No token, no file.
+    let forged = browser
+        .post_multipart(&evidence, &[("file", Some("x.txt"), b"hello")])
+        .await;
+    assert_eq!(forged.status, 403);
+    let attachments = app
+        .store
+        .attachments(&reference)
+        .await
+        .expect("attachments");
+    let names: Vec<&str> = attachments.iter().map(|a| a.filename.as_str()).collect();
+    assert_eq!(names, ["bill.pdf", "notes.txt"]);
+    assert_eq!(attachments[1].content_type, "text/plain; charset=utf-8");
+    app.stop().await;
+}
+
+async fn signing_out_ends_the_session(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let page = browser.get("/my/complaints").await;
+    assert!(page.body.contains("action=\"/my/sign-out\""));
+    let token = browser.cookies["redress_customer"].clone();
+    let csrf = hidden(&page.body, "csrf");
+    assert_eq!(
+        browser
+            .post("/my/sign-out", &[("csrf", "wrong")])
+            .await
+            .status,
+        403
+    );
+    let out = browser.post("/my/sign-out", &[("csrf", &csrf)]).await;
+    assert_eq!(out.status, 303);
+    assert!(!browser.signed_in());
+    // The old cookie no longer works, even if someone kept it.
+    browser.cookies.insert("redress_customer".into(), token);
+    let after = browser.get("/my/complaints").await;
+    assert_eq!(after.status, 303);
+    assert_eq!(after.location.as_deref(), Some("/my"));
+    app.stop().await;
+}

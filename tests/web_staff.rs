@@ -1,0 +1,1232 @@
+//! The staff pages, black-box, on SQLite and on PostgreSQL: signing in and out (with
+//! throttling and expiry), CSRF, escaping, the forms a person is offered on a complaint's page
+//! (exactly what the core allows), refusals in the core's words, invalid input, restricted
+//! notes, the queue's order and plain-word clocks, and the dashboard's figures.
+mod support;
+
+use std::collections::BTreeSet;
+
+use redress::clock::Clock;
+use redress_core::{Actor, Reference, Role};
+use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
+use serde_json::{Value, json};
+use support::{Db, TestApp, complaint_body, spawn_app, ts};
+
+macro_rules! both_backends {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $sqlite() {
+                $scenario(Db::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $postgres() {
+                $scenario(Db::Postgres).await;
+            }
+        )*
+    };
+}
+
+both_backends! {
+    staff_sign_in_and_out =>
+        sqlite_staff_sign_in_and_out, postgres_staff_sign_in_and_out;
+    sign_in_is_throttled_after_repeated_failures =>
+        sqlite_sign_in_is_throttled_after_repeated_failures, postgres_sign_in_is_throttled_after_repeated_failures;
+    an_expired_session_goes_back_to_sign_in =>
+        sqlite_an_expired_session_goes_back_to_sign_in, postgres_an_expired_session_goes_back_to_sign_in;
+    a_form_without_the_csrf_token_is_refused_and_changes_nothing =>
+        sqlite_a_form_without_the_csrf_token_is_refused_and_changes_nothing,
+        postgres_a_form_without_the_csrf_token_is_refused_and_changes_nothing;
+    script_in_a_complaint_renders_as_text_and_needs_come_first =>
+        sqlite_script_in_a_complaint_renders_as_text_and_needs_come_first,
+        postgres_script_in_a_complaint_renders_as_text_and_needs_come_first;
+    the_case_page_offers_only_what_the_core_allows =>
+        sqlite_the_case_page_offers_only_what_the_core_allows, postgres_the_case_page_offers_only_what_the_core_allows;
+    commands_run_refusals_use_the_cores_words_and_bad_input_is_marked =>
+        sqlite_commands_run_refusals_use_the_cores_words_and_bad_input_is_marked,
+        postgres_commands_run_refusals_use_the_cores_words_and_bad_input_is_marked;
+    restricted_notes_are_for_managers_only =>
+        sqlite_restricted_notes_are_for_managers_only, postgres_restricted_notes_are_for_managers_only;
+    the_queue_is_soonest_first_with_time_left_in_words =>
+        sqlite_the_queue_is_soonest_first_with_time_left_in_words,
+        postgres_the_queue_is_soonest_first_with_time_left_in_words;
+    the_queue_pages_and_filters =>
+        sqlite_the_queue_pages_and_filters, postgres_the_queue_pages_and_filters;
+    the_dashboard_counts_open_due_overdue_and_adr_eligible =>
+        sqlite_the_dashboard_counts_open_due_overdue_and_adr_eligible,
+        postgres_the_dashboard_counts_open_due_overdue_and_adr_eligible;
+}
+
+const CS: &str = "customer_services";
+const ESC: &str = "escalation_team";
+const CR: &str = "customer_resolution";
+const PASSWORD: &str = "a long enough passphrase";
+
+// ---------------------------------------------------------------------------------------------
+// A browser without JavaScript: keeps cookies, does not follow redirects.
+// ---------------------------------------------------------------------------------------------
+
+struct Page {
+    status: u16,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    body: String,
+}
+
+impl Page {
+    #[track_caller]
+    fn expect(&self, status: u16) -> &Page {
+        assert_eq!(
+            self.status, status,
+            "expected {status}, got {}: {}",
+            self.status, self.body
+        );
+        self
+    }
+
+    /// The value of the page's first CSRF field.
+    fn csrf(&self) -> String {
+        let marker = "name=\"csrf\" value=\"";
+        let start = self
+            .body
+            .find(marker)
+            .map(|i| i + marker.len())
+            .expect("a CSRF field");
+        let end = self.body[start..]
+            .find('"')
+            .expect("the end of the CSRF value");
+        self.body[start..start + end].to_owned()
+    }
+
+    /// The commands offered as forms on a complaint's page.
+    fn commands(&self) -> BTreeSet<String> {
+        let mut names = BTreeSet::new();
+        let mut rest = self.body.as_str();
+        while let Some(i) = rest.find("/commands/") {
+            rest = &rest[i + "/commands/".len()..];
+            let end = rest.find('"').expect("the end of a form action");
+            names.insert(rest[..end].to_owned());
+        }
+        names
+    }
+}
+
+struct Browser {
+    client: reqwest::Client,
+    base: String,
+    cookies: Vec<(String, String)>,
+}
+
+impl Browser {
+    fn new(app: &TestApp) -> Browser {
+        let client = reqwest::Client::builder()
+            .redirect(reqwest::redirect::Policy::none())
+            .build()
+            .expect("a client");
+        Browser {
+            client,
+            base: app.address.clone(),
+            cookies: Vec::new(),
+        }
+    }
+
+    fn cookie(&self, name: &str) -> Option<&str> {
+        self.cookies
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
+        let request = if self.cookies.is_empty() {
+            request
+        } else {
+            let header: Vec<String> = self
+                .cookies
+                .iter()
+                .map(|(n, v)| format!("{n}={v}"))
+                .collect();
+            request.header(COOKIE, header.join("; "))
+        };
+        let response = request.send().await.expect("the request is answered");
+        let status = response.status().as_u16();
+        let location = response
+            .headers()
+            .get(LOCATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned);
+        let set_cookies: Vec<String> = response
+            .headers()
+            .get_all(SET_COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .map(str::to_owned)
+            .collect();
+        for cookie in &set_cookies {
+            let pair = cookie.split(';').next().unwrap_or("");
+            let Some((name, value)) = pair.split_once('=') else {
+                continue;
+            };
+            self.cookies.retain(|(n, _)| n != name);
+            if !value.is_empty() && !cookie.contains("Max-Age=0") {
+                self.cookies.push((name.to_owned(), value.to_owned()));
+            }
+        }
+        let body = response.text().await.expect("a body");
+        Page {
+            status,
+            location,
+            set_cookies,
+            body,
+        }
+    }
+
+    async fn get(&mut self, path: &str) -> Page {
+        let request = self.client.get(format!("{}{path}", self.base));
+        self.send(request).await
+    }
+
+    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
+        let body = serde_urlencoded::to_string(fields).expect("a form body");
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body);
+        self.send(request).await
+    }
+
+    /// Opens the sign-in page and signs in.
+    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
+        let form = self.get("/staff/sign-in").await;
+        let csrf = form.csrf();
+        self.post(
+            "/staff/sign-in",
+            &[("csrf", &csrf), ("email", email), ("password", password)],
+        )
+        .await
+    }
+
+    /// Signs in, which must succeed.
+    async fn signed_in(app: &TestApp, email: &str) -> Browser {
+        let mut browser = Browser::new(app);
+        let answer = browser.sign_in(email, PASSWORD).await;
+        answer.expect(303);
+        assert_eq!(answer.location.as_deref(), Some("/staff"));
+        browser
+    }
+
+    /// Opens a complaint's page.
+    async fn case(&mut self, reference: &str) -> Page {
+        let page = self.get(&format!("/staff/complaints/{reference}")).await;
+        page.expect(200);
+        page
+    }
+
+    /// Posts a command's form from the complaint's page, with its CSRF token.
+    async fn command(&mut self, reference: &str, name: &str, fields: &[(&str, &str)]) -> Page {
+        let csrf = self.case(reference).await.csrf();
+        let mut all = vec![("csrf", csrf.as_str())];
+        all.extend_from_slice(fields);
+        self.post(
+            &format!("/staff/complaints/{reference}/commands/{name}"),
+            &all,
+        )
+        .await
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Setting up through the JSON API and the store
+// ---------------------------------------------------------------------------------------------
+
+async fn staff(app: &TestApp, email: &str, role: Role, department: Option<&str>) {
+    app.store
+        .create_user(
+            email,
+            &format!("Staff {email}"),
+            PASSWORD,
+            role,
+            department,
+            app.clock.now(),
+        )
+        .await
+        .expect("a staff account");
+}
+
+async fn api_token(app: &TestApp, department: &str) -> String {
+    app.token(
+        Role::Handler,
+        Some(department),
+        Some(&format!("api.{department}")),
+    )
+    .await
+}
+
+async fn create(app: &TestApp, body: &Value) -> String {
+    let token = api_token(app, CS).await;
+    let response = app
+        .client
+        .post(app.url("/api/v1/complaints"))
+        .bearer_auth(token)
+        .json(body)
+        .send()
+        .await
+        .expect("an answer");
+    assert_eq!(response.status().as_u16(), 201);
+    let body: Value = response.json().await.expect("json");
+    body["reference"].as_str().expect("a reference").to_owned()
+}
+
+async fn api_command(app: &TestApp, department: &str, reference: &str, name: &str, body: Value) {
+    let token = api_token(app, department).await;
+    let response = app
+        .client
+        .post(app.url(&format!("/api/v1/complaints/{reference}/commands/{name}")))
+        .bearer_auth(token)
+        .json(&body)
+        .send()
+        .await
+        .expect("an answer");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    assert_eq!(status, 200, "{name} on {reference}: {text}");
+}
+
+/// Takes a complaint at stage 1 to the Customer Resolution department (stage 3).
+async fn to_stage_3(app: &TestApp, reference: &str) {
+    api_command(
+        app,
+        CS,
+        reference,
+        "offer_resolution",
+        json!({"text": "A credit of £5"}),
+    )
+    .await;
+    api_command(app, CS, reference, "request_escalation", json!({})).await;
+    api_command(app, ESC, reference, "transfer_to_resolution", json!({})).await;
+}
+
+async fn event_count(app: &TestApp, reference: &str) -> usize {
+    let reference = Reference::parse(reference).expect("a reference");
+    app.store
+        .get_complaint(&reference)
+        .await
+        .expect("the complaint")
+        .events
+        .len()
+}
+
+/// Whether a page holds `raw` as escaped text: askama writes numeric character references
+/// (`&#60;script&#62;`), which browsers read exactly as `&lt;script&gt;`.
+fn escaped(body: &str, raw: &str) -> bool {
+    let numeric = raw
+        .replace('&', "&#38;")
+        .replace('<', "&#60;")
+        .replace('>', "&#62;")
+        .replace('\'', "&#39;")
+        .replace('"', "&#34;");
+    let named = raw
+        .replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('\'', "&#39;")
+        .replace('"', "&quot;");
+    body.contains(&numeric) || body.contains(&named)
+}
+
+/// The cells of the table row whose header starts with `label`.
+fn row_cells(body: &str, label: &str) -> Vec<String> {
+    let start = body
+        .find(&format!("<th scope=\"row\">{label}"))
+        .unwrap_or_else(|| panic!("a row for {label}: {body}"));
+    let end = start + body[start..].find("</tr>").expect("the end of the row");
+    let row = &body[start..end];
+    row.split("<td>")
+        .skip(1)
+        .map(|cell| cell.split("</td>").next().unwrap_or("").trim().to_owned())
+        .collect()
+}
+
+// ---------------------------------------------------------------------------------------------
+// Signing in
+// ---------------------------------------------------------------------------------------------
+
+async fn staff_sign_in_and_out(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.ann@example.com", Role::Handler, Some(CS)).await;
+    let mut browser = Browser::new(&app);
+
+    // Signed out, the queue sends you to sign in.
+    let queue = browser.get("/staff").await;
+    queue.expect(303);
+    assert_eq!(queue.location.as_deref(), Some("/staff/sign-in"));
+
+    let form = browser.get("/staff/sign-in").await;
+    form.expect(200);
+    assert!(form.body.contains("<h1>Sign in</h1>"));
+    assert!(
+        form.body.contains("<label for=\"email\">")
+            && form.body.contains("<label for=\"password\">")
+    );
+    assert!(
+        browser.cookie("redress_csrf").is_some(),
+        "the sign-in form sets its CSRF cookie"
+    );
+    let csrf = form.csrf();
+
+    // Nothing filled in: both fields are named in the summary and marked.
+    let empty = browser
+        .post(
+            "/staff/sign-in",
+            &[("csrf", &csrf), ("email", ""), ("password", "")],
+        )
+        .await;
+    empty.expect(422);
+    assert!(empty.body.contains("class=\"error-summary\""));
+    assert!(empty.body.contains("href=\"#email\"") && empty.body.contains("href=\"#password\""));
+    assert!(empty.body.contains("aria-describedby=\"email-error\""));
+
+    // A wrong password.
+    let wrong = browser
+        .post(
+            "/staff/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "cs.ann@example.com"),
+                ("password", "nope"),
+            ],
+        )
+        .await;
+    wrong.expect(401);
+    assert!(
+        wrong
+            .body
+            .contains("The email address or password is not right")
+    );
+    assert!(browser.cookie("redress_staff").is_none());
+
+    // No CSRF field: refused before the password is even looked at.
+    let forged = browser
+        .post(
+            "/staff/sign-in",
+            &[("email", "cs.ann@example.com"), ("password", PASSWORD)],
+        )
+        .await;
+    forged.expect(403);
+    assert!(browser.cookie("redress_staff").is_none());
+
+    // The right password (the email in another case works too).
+    let ok = browser
+        .post(
+            "/staff/sign-in",
+            &[
+                ("csrf", &csrf),
+                ("email", "CS.Ann@example.com"),
+                ("password", PASSWORD),
+            ],
+        )
+        .await;
+    ok.expect(303);
+    assert_eq!(ok.location.as_deref(), Some("/staff"));
+    let cookie = ok
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("redress_staff="))
+        .expect("a session cookie");
+    assert!(
+        cookie.contains("HttpOnly") && cookie.contains("SameSite=Lax") && cookie.contains("Path=/"),
+        "{cookie}"
+    );
+    assert!(!cookie.contains("Secure"), "plain HTTP in tests: {cookie}");
+
+    let queue = browser.get("/staff").await;
+    queue.expect(200);
+    assert!(
+        queue.body.contains("Queue: Customer Services"),
+        "{}",
+        queue.body
+    );
+    assert!(queue.body.contains("Sign out Staff cs.ann@example.com"));
+    // Signed in, the sign-in page goes straight to the queue.
+    assert_eq!(
+        browser.get("/staff/sign-in").await.location.as_deref(),
+        Some("/staff")
+    );
+
+    // Signing out needs the session's CSRF token.
+    let token = queue.csrf();
+    browser
+        .post("/staff/sign-out", &[("csrf", "not-the-token")])
+        .await
+        .expect(403);
+    browser.get("/staff").await.expect(200);
+    let out = browser.post("/staff/sign-out", &[("csrf", &token)]).await;
+    out.expect(303);
+    assert_eq!(out.location.as_deref(), Some("/staff/sign-in?signed_out=1"));
+    assert!(
+        browser.cookie("redress_staff").is_none(),
+        "the cookie is removed"
+    );
+    let page = browser.get("/staff/sign-in?signed_out=1").await;
+    assert!(page.body.contains("You have signed out."));
+    assert_eq!(
+        browser.get("/staff").await.location.as_deref(),
+        Some("/staff/sign-in")
+    );
+    app.stop().await;
+}
+
+async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.bob@example.com", Role::Handler, Some(CS)).await;
+    staff(&app, "cs.cat@example.com", Role::Handler, Some(CS)).await;
+    let mut browser = Browser::new(&app);
+    for _ in 0..redress::store::MAX_FAILURES {
+        browser
+            .sign_in("cs.bob@example.com", "wrong password")
+            .await
+            .expect(401);
+    }
+    // Even the right password is refused now, with a reason a person can read.
+    let refused = browser.sign_in("cs.bob@example.com", PASSWORD).await;
+    refused.expect(429);
+    assert!(refused.body.contains("class=\"refusal\""));
+    assert!(
+        refused
+            .body
+            .contains("too many attempts to sign in that failed"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("try again in 15 minutes"));
+    assert!(browser.cookie("redress_staff").is_none());
+    // Another account is not affected (the server is not told client addresses here).
+    Browser::signed_in(&app, "cs.cat@example.com").await;
+    // Once the window has passed, the right password works again.
+    app.clock.set(
+        app.clock.now()
+            + jiff::SignedDuration::from_mins(redress::store::FAILURE_WINDOW_MINUTES + 1),
+    );
+    Browser::signed_in(&app, "cs.bob@example.com").await;
+    app.stop().await;
+}
+
+async fn an_expired_session_goes_back_to_sign_in(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.dan@example.com", Role::Handler, Some(CS)).await;
+    let mut browser = Browser::signed_in(&app, "cs.dan@example.com").await;
+    browser.get("/staff").await.expect(200);
+    app.clock.set(
+        app.clock.now()
+            + jiff::SignedDuration::from_hours(redress::store::SESSION_HOURS)
+            + jiff::SignedDuration::from_secs(1),
+    );
+    let expired = browser.get("/staff").await;
+    expired.expect(303);
+    assert_eq!(expired.location.as_deref(), Some("/staff/sign-in"));
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The complaint's page
+// ---------------------------------------------------------------------------------------------
+
+async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.eve@example.com", Role::Handler, Some(CS)).await;
+    let reference = create(&app, &complaint_body("ACC-1", "Ada Lovelace")).await;
+    let mut browser = Browser::signed_in(&app, "cs.eve@example.com").await;
+    let before = event_count(&app, &reference).await;
+    let path = format!("/staff/complaints/{reference}/commands/add_note");
+    let none = browser.post(&path, &[("text", "A note")]).await;
+    none.expect(403);
+    assert!(
+        none.body.contains("<h1>You cannot do that</h1>"),
+        "{}",
+        none.body
+    );
+    browser
+        .post(&path, &[("csrf", "0000"), ("text", "A note")])
+        .await
+        .expect(403);
+    // Another session's token does not do either.
+    staff(&app, "cs.fay@example.com", Role::Handler, Some(CS)).await;
+    let mut other = Browser::signed_in(&app, "cs.fay@example.com").await;
+    let their_token = other.case(&reference).await.csrf();
+    browser
+        .post(&path, &[("csrf", &their_token), ("text", "A note")])
+        .await
+        .expect(403);
+    assert_eq!(
+        event_count(&app, &reference).await,
+        before,
+        "nothing was recorded"
+    );
+    // With the right token it works.
+    browser
+        .command(&reference, "add_note", &[("text", "A note")])
+        .await
+        .expect(303);
+    assert_eq!(event_count(&app, &reference).await, before + 1);
+    app.stop().await;
+}
+
+async fn script_in_a_complaint_renders_as_text_and_needs_come_first(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.gus@example.com", Role::Handler, Some(CS)).await;
+    let mut body = complaint_body("ACC-2", "Mallory <b>Bold</b>");
+    body["summary"] = json!("<script>alert('x')</script> and my broadband drops");
+    body["customer"]["accessibility_needs"] = json!(["Large print letters"]);
+    body["customer"]["vulnerabilities"] = json!(["Recently bereaved"]);
+    let reference = create(&app, &body).await;
+    let mut browser = Browser::signed_in(&app, "cs.gus@example.com").await;
+    let page = browser.case(&reference).await;
+    assert!(
+        escaped(
+            &page.body,
+            "<script>alert('x')</script> and my broadband drops"
+        ),
+        "{}",
+        page.body
+    );
+    assert!(
+        !page.body.contains("<script"),
+        "no script element reaches the page"
+    );
+    assert!(escaped(&page.body, "Mallory <b>Bold</b>") && !page.body.contains("<b>Bold"));
+    // Needs are near the top, in their box with a heading, before the complaint's details.
+    let needs = page.body.find("class=\"needs\"").expect("a needs box");
+    assert!(
+        page.body[needs..].contains("Large print letters")
+            && page.body[needs..].contains("Recently bereaved")
+    );
+    assert!(
+        needs
+            < page
+                .body
+                .find("What the customer told us")
+                .expect("the summary")
+    );
+    assert!(needs < page.body.find("What has happened").expect("the timeline"));
+    assert_eq!(page.body.matches("<h1").count(), 1, "one h1");
+    // The queue escapes too.
+    let queue = browser.get("/staff").await;
+    assert!(escaped(&queue.body, "Mallory <b>Bold</b>") && !queue.body.contains("<b>Bold"));
+    app.stop().await;
+}
+
+/// The forms a person should see: the core's list, and `assign` when they may act at all.
+async fn expected_commands(
+    app: &TestApp,
+    reference: &str,
+    role: Role,
+    department: &str,
+    email: &str,
+) -> BTreeSet<String> {
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(reference).expect("ref"))
+        .await
+        .expect("complaint");
+    let procedure = app.store.procedure();
+    let by = Actor::staff(role, department, Some(email));
+    let mut names: BTreeSet<String> =
+        redress_core::available(&view.complaint, &by, app.clock.now(), procedure)
+            .into_iter()
+            .map(str::to_owned)
+            .collect();
+    let assign = redress_core::Action::Assign {
+        handler: email.to_owned(),
+    };
+    if redress_core::authorise(&view.complaint, &by, &assign, procedure).is_ok() {
+        names.insert("assign".to_owned());
+    }
+    names
+}
+
+async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.hal@example.com", Role::Handler, Some(CS)).await;
+    staff(&app, "esc.ivy@example.com", Role::Handler, Some(ESC)).await;
+    staff(&app, "cr.jon@example.com", Role::Handler, Some(CR)).await;
+    staff(&app, "audit@example.com", Role::Compliance, None).await;
+    let reference = create(&app, &complaint_body("ACC-3", "Grace Hopper")).await;
+
+    // Stage 1, Customer Services: their commands, no deadlock letter, no transfer.
+    let mut cs = Browser::signed_in(&app, "cs.hal@example.com").await;
+    let offered = cs.case(&reference).await.commands();
+    assert_eq!(
+        offered,
+        expected_commands(&app, &reference, Role::Handler, CS, "cs.hal@example.com").await
+    );
+    for name in ["offer_resolution", "add_note", "acknowledge", "assign"] {
+        assert!(offered.contains(name), "{name} is offered: {offered:?}");
+    }
+    for name in [
+        "issue_deadlock_letter",
+        "transfer_to_resolution",
+        "issue_formal_response",
+        "request_escalation",
+    ] {
+        assert!(
+            !offered.contains(name),
+            "{name} is not offered at stage 1: {offered:?}"
+        );
+    }
+
+    // Another department's handler sees the complaint but no forms at all.
+    let mut esc = Browser::signed_in(&app, "esc.ivy@example.com").await;
+    let page = esc.case(&reference).await;
+    assert!(page.commands().is_empty(), "{:?}", page.commands());
+    assert!(
+        page.body
+            .contains("There is nothing you can do on this complaint now")
+    );
+    // Compliance may add notes only.
+    let mut audit = Browser::signed_in(&app, "audit@example.com").await;
+    assert_eq!(
+        audit.case(&reference).await.commands(),
+        BTreeSet::from(["add_note".to_owned()])
+    );
+
+    // At stage 3 the Customer Resolution department may issue a deadlock letter.
+    to_stage_3(&app, &reference).await;
+    let mut cr = Browser::signed_in(&app, "cr.jon@example.com").await;
+    let offered = cr.case(&reference).await.commands();
+    assert_eq!(
+        offered,
+        expected_commands(&app, &reference, Role::Handler, CR, "cr.jon@example.com").await
+    );
+    assert!(
+        offered.contains("issue_deadlock_letter") && offered.contains("request_evidence"),
+        "{offered:?}"
+    );
+    assert!(
+        cs.case(&reference).await.commands().is_empty(),
+        "Customer Services has nothing to do at stage 3"
+    );
+
+    // A staff member concerned is told why, and offered nothing, in their own department.
+    let mut body = complaint_body("ACC-4", "Alan Turing");
+    body["staff_concerned"] = json!(["cs.hal@example.com"]);
+    let about_hal = create(&app, &body).await;
+    let page = cs.case(&about_hal).await;
+    assert!(page.commands().is_empty(), "{:?}", page.commands());
+    assert!(
+        page.body
+            .contains("You are named as a staff member concerned in this complaint")
+    );
+    // ... and assigning them is refused by the core, in its words.
+    staff(&app, "cs.boss@example.com", Role::TeamManager, Some(CS)).await;
+    let mut boss = Browser::signed_in(&app, "cs.boss@example.com").await;
+    let refused = boss
+        .command(&about_hal, "assign", &[("handler", "cs.hal@example.com")])
+        .await;
+    refused.expect(409);
+    assert!(
+        refused.body.contains(
+            "is named as a staff member concerned in this complaint, so cannot handle it"
+        ),
+        "{}",
+        refused.body
+    );
+    boss.command(&about_hal, "assign", &[("handler", "cs.kim@example.com")])
+        .await
+        .expect(303);
+    assert!(
+        boss.case(&about_hal)
+            .await
+            .body
+            .contains("cs.kim@example.com")
+    );
+    app.stop().await;
+}
+
+async fn commands_run_refusals_use_the_cores_words_and_bad_input_is_marked(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.lee@example.com", Role::Handler, Some(CS)).await;
+    let reference = create(&app, &complaint_body("ACC-5", "Katherine Johnson")).await;
+    let mut cs = Browser::signed_in(&app, "cs.lee@example.com").await;
+
+    // A command that works: 303 back to the page, which says what was done.
+    let done = cs
+        .command(
+            &reference,
+            "offer_resolution",
+            &[("text", "We will credit £10 to the account")],
+        )
+        .await;
+    done.expect(303);
+    assert_eq!(
+        done.location,
+        Some(format!(
+            "/staff/complaints/{reference}?done=offer_resolution"
+        ))
+    );
+    let page = cs.get(done.location.as_deref().unwrap_or("")).await;
+    assert!(
+        page.body.contains("class=\"notice\"")
+            && page.body.contains("The resolution offered was recorded.")
+    );
+    assert!(
+        page.body
+            .contains("offered a resolution: We will credit £10 to the account")
+    );
+
+    // A command the core refuses: its sentence, in the refusal box, status 409.
+    let before = event_count(&app, &reference).await;
+    let refused = cs
+        .command(
+            &reference,
+            "issue_deadlock_letter",
+            &[("text", "Final position")],
+        )
+        .await;
+    refused.expect(409);
+    assert!(refused.body.contains("class=\"refusal\""));
+    assert!(
+        refused
+            .body
+            .contains("deadlock letter can only be issued from stage 3 or 4"),
+        "{}",
+        refused.body
+    );
+    assert_eq!(event_count(&app, &reference).await, before);
+
+    // Empty text: 422, a summary linked to the field, and the field marked.
+    let empty = cs.command(&reference, "add_note", &[("text", "   ")]).await;
+    empty.expect(422);
+    assert!(empty.body.contains("class=\"error-summary\""));
+    assert!(
+        empty
+            .body
+            .contains("<a href=\"#add_note-text\">Enter the note</a>"),
+        "{}",
+        empty.body
+    );
+    assert!(empty.body.contains("class=\"field-error\""));
+    assert!(empty.body.contains("id=\"add_note-text-error\""));
+    assert!(
+        empty
+            .body
+            .contains("aria-describedby=\"add_note-text-error\"")
+    );
+    assert!(
+        empty.body.contains("<details id=\"form-add_note\" open>"),
+        "the form with the problem is open"
+    );
+    assert!(
+        empty.body.find("error-summary") < empty.body.find("<h1"),
+        "the summary is at the top"
+    );
+
+    // Compensation in pounds: a bad amount is marked; a good one is kept in pence.
+    cs.command(
+        &reference,
+        "establish_fault",
+        &[("description", "The line was misconfigured")],
+    )
+    .await
+    .expect(303);
+    let bad = cs
+        .command(
+            &reference,
+            "offer_compensation",
+            &[("amount", "ten pounds")],
+        )
+        .await;
+    bad.expect(422);
+    assert!(bad.body.contains("href=\"#offer_compensation-amount\""));
+    assert!(
+        bad.body
+            .contains("Enter the amount in pounds and pence, for example 25.00")
+    );
+    assert!(
+        bad.body.contains("value=\"ten pounds\""),
+        "what was typed is kept"
+    );
+    let too_much = cs
+        .command(&reference, "offer_compensation", &[("amount", "5000")])
+        .await;
+    too_much.expect(422);
+    assert!(
+        too_much
+            .body
+            .contains("The amount must be £2500.00 or less"),
+        "{}",
+        too_much.body
+    );
+    cs.command(
+        &reference,
+        "offer_compensation",
+        &[("amount", "£12.50"), ("reason", "Lost service")],
+    )
+    .await
+    .expect(303);
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&reference).expect("ref"))
+        .await
+        .expect("complaint");
+    assert_eq!(
+        view.complaint.compensation.last().map(|o| o.amount_pence),
+        Some(1250)
+    );
+
+    // An evidence request: `due_days` must be a whole number in range.
+    let bad_days = cs
+        .command(
+            &reference,
+            "request_evidence",
+            &[("from", "customer"), ("due_days", "soon")],
+        )
+        .await;
+    bad_days.expect(422);
+    assert!(
+        bad_days
+            .body
+            .contains("href=\"#request_evidence-due_days\"")
+    );
+    let no_source = cs
+        .command(&reference, "request_evidence", &[("due_days", "14")])
+        .await;
+    no_source.expect(422);
+    assert!(
+        no_source
+            .body
+            .contains("<a href=\"#request_evidence-from\">Choose who the evidence is from</a>")
+    );
+    cs.command(
+        &reference,
+        "request_evidence",
+        &[
+            ("from", "customer"),
+            ("due_days", "14"),
+            ("description", "A photo of the router"),
+        ],
+    )
+    .await
+    .expect(303);
+    let page = cs.case(&reference).await;
+    assert!(
+        page.body
+            .contains("We asked the customer for evidence by 16 March 2026: A photo of the router"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("evidence due in 14 days"));
+
+    // Unknown commands and complaints are pages that say so.
+    let csrf = page.csrf();
+    cs.post(
+        &format!("/staff/complaints/{reference}/commands/explode"),
+        &[("csrf", &csrf)],
+    )
+    .await
+    .expect(404);
+    cs.get("/staff/complaints/CMP-2026-999999")
+        .await
+        .expect(404);
+    cs.get("/staff/complaints/not-a-reference")
+        .await
+        .expect(404);
+    app.stop().await;
+}
+
+async fn restricted_notes_are_for_managers_only(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.max@example.com", Role::Handler, Some(CS)).await;
+    staff(&app, "cs.manager@example.com", Role::TeamManager, Some(CS)).await;
+    let reference = create(&app, &complaint_body("ACC-6", "Mary Jackson")).await;
+    let mut handler = Browser::signed_in(&app, "cs.max@example.com").await;
+    handler
+        .command(
+            &reference,
+            "add_note",
+            &[("text", "Customer prefers mornings")],
+        )
+        .await
+        .expect(303);
+    handler
+        .command(
+            &reference,
+            "add_note",
+            &[
+                ("text", "Agent was rude on the call"),
+                ("restricted", "yes"),
+            ],
+        )
+        .await
+        .expect(303);
+    handler
+        .command(
+            &reference,
+            "add_note",
+            &[
+                ("text", "Second-hand report about Bill"),
+                ("about_staff", "cs.bill@example.com"),
+            ],
+        )
+        .await
+        .expect(303);
+
+    let page = handler.case(&reference).await;
+    assert!(page.body.contains("Customer prefers mornings"));
+    assert!(
+        !page.body.contains("Agent was rude on the call"),
+        "a handler does not see a restricted note"
+    );
+    assert!(
+        !page.body.contains("Second-hand report about Bill"),
+        "notes about staff are restricted"
+    );
+    assert_eq!(page.body.matches("A note for managers only").count(), 2);
+
+    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let page = manager.case(&reference).await;
+    assert!(page.body.contains("Customer prefers mornings"));
+    assert!(page.body.contains("Agent was rude on the call"));
+    assert!(
+        page.body.contains("Second-hand report about Bill")
+            && page.body.contains("About cs.bill@example.com")
+    );
+    assert!(!page.body.contains("A note for managers only"));
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The queue and the dashboard
+// ---------------------------------------------------------------------------------------------
+
+async fn the_queue_is_soonest_first_with_time_left_in_words(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cr.ned@example.com", Role::Handler, Some(CR)).await;
+    staff(&app, "cs.ola@example.com", Role::Handler, Some(CS)).await;
+    // Two complaints transferred to the Customer Resolution department two days apart, and one
+    // that stays with Customer Services.
+    let first = create(&app, &complaint_body("ACC-10", "First Transferred")).await;
+    let second = create(&app, &complaint_body("ACC-11", "Second Transferred")).await;
+    let stays = create(&app, &complaint_body("ACC-12", "Stays At Stage One")).await;
+    to_stage_3(&app, &first).await; // 2 March: response due by 30 March.
+    app.clock.set(ts("2026-03-04T10:00:00Z"));
+    to_stage_3(&app, &second).await; // 4 March: due by 1 April.
+
+    app.clock.set(ts("2026-03-27T10:00:00Z"));
+    let mut cr = Browser::signed_in(&app, "cr.ned@example.com").await;
+    let queue = cr.get("/staff").await;
+    queue.expect(200);
+    let body = &queue.body;
+    assert!(
+        body.contains("Queue: The Customer Resolution Department"),
+        "{body}"
+    );
+    let (a, b) = (
+        body.find(&first).expect("first listed"),
+        body.find(&second).expect("second listed"),
+    );
+    assert!(a < b, "soonest deadline first");
+    assert!(
+        !body.contains(&stays),
+        "another department's stage is not in this queue"
+    );
+    assert!(body.contains("formal response due in 3 days"), "{body}");
+    assert!(body.contains("formal response due in 5 days"));
+    assert!(!body.contains("<tr class=\"overdue\">"));
+    // Counts per stage cover every stage.
+    assert!(
+        body.contains("<strong>1</strong> at stage 1")
+            && body.contains("<strong>2</strong> at stage 3"),
+        "{body}"
+    );
+
+    // On 1 April the first response is two days late: marked in words, not only colour.
+    app.clock.set(ts("2026-04-01T09:00:00Z"));
+    app.fire_deadlines().await;
+    // Days later, the session has expired: sign in again.
+    let mut cr = Browser::signed_in(&app, "cr.ned@example.com").await;
+    let queue = cr.get("/staff").await;
+    let body = &queue.body;
+    assert!(body.contains("formal response overdue by 2 days"), "{body}");
+    assert!(
+        body.contains("<tr class=\"overdue\">")
+            && body.contains("<strong class=\"tag overdue\">Overdue</strong>"),
+        "{body}"
+    );
+    assert!(body.contains("formal response due today"));
+    // "Overdue only" lists only the late one.
+    let overdue = cr.get("/staff?overdue=yes").await;
+    assert!(overdue.body.contains(&first) && !overdue.body.contains(&second));
+    // The complaint's page lists its clocks in the same words.
+    let page = cr.case(&first).await;
+    assert!(
+        page.body.contains("formal response overdue by 2 days")
+            && page.body.contains("30 March 2026")
+    );
+    assert!(
+        page.body.contains("8 weeks pass in 26 days"),
+        "{}",
+        page.body
+    );
+    app.stop().await;
+}
+
+async fn the_queue_pages_and_filters(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.pia@example.com", Role::Handler, Some(CS)).await;
+    let mut references = Vec::new();
+    for n in 0..27 {
+        // Received a day apart, so the 8-week points (the only clocks) fall a day apart.
+        let mut body = complaint_body(&format!("ACC-{n:03}"), &format!("Customer {n:03}"));
+        body["received_at"] = json!(format!("2026-02-{:02}T10:00:00Z", n + 1));
+        references.push(create(&app, &body).await);
+    }
+    let mut cs = Browser::signed_in(&app, "cs.pia@example.com").await;
+    let first = cs.get("/staff").await;
+    first.expect(200);
+    assert_eq!(
+        first.body.matches("<a href=\"/staff/complaints/").count(),
+        25
+    );
+    let next = first.body.split("<a href=\"").find_map(|s| {
+        s.split_once("\">Next page</a>")
+            .map(|(href, _)| href.to_owned())
+    });
+    let next = next.expect("a next page link").replace("&amp;", "&");
+    let second = cs.get(&next).await;
+    second.expect(200);
+    assert_eq!(
+        second.body.matches("<a href=\"/staff/complaints/").count(),
+        2
+    );
+    assert!(second.body.contains(&references[25]) && second.body.contains(&references[26]));
+    assert!(!second.body.contains("Next page") && second.body.contains("First page"));
+    // The oldest complaint comes first: its 8 weeks pass soonest.
+    let oldest = first.body.find(&references[0]).expect("listed");
+    assert!(oldest < first.body.find(&references[1]).expect("listed"));
+
+    // Search by account, by name, by reference; filters by stage and status.
+    let found = cs.get("/staff?q=acc-007").await;
+    assert!(found.body.contains(&references[7]) && !found.body.contains(&references[8]));
+    let found = cs.get("/staff?q=Customer+012").await;
+    assert!(found.body.contains(&references[12]) && !found.body.contains(&references[13]));
+    let found = cs.get(&format!("/staff?q={}", references[3])).await;
+    assert_eq!(
+        found.body.matches("<a href=\"/staff/complaints/").count(),
+        1
+    );
+    assert_eq!(
+        cs.get("/staff?stage=2")
+            .await
+            .body
+            .matches("<a href=\"/staff/complaints/")
+            .count(),
+        0
+    );
+    assert_eq!(
+        cs.get("/staff?status=closed")
+            .await
+            .body
+            .matches("<a href=\"/staff/complaints/")
+            .count(),
+        0
+    );
+    // Bad filter values are said, not crashed on.
+    let bad = cs.get("/staff?stage=9&status=lost").await;
+    bad.expect(422);
+    assert!(bad.body.contains("href=\"#stage\"") && bad.body.contains("href=\"#status\""));
+    app.stop().await;
+}
+
+async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.manager@example.com", Role::TeamManager, Some(CS)).await;
+    let a = create(&app, &complaint_body("ACC-20", "Open One")).await;
+    let _b = create(&app, &complaint_body("ACC-21", "Open Two")).await;
+    let resolved = create(&app, &complaint_body("ACC-22", "Resolved")).await;
+    api_command(
+        &app,
+        CS,
+        &resolved,
+        "offer_resolution",
+        json!({"text": "A refund"}),
+    )
+    .await;
+    api_command(&app, CS, &resolved, "accept_resolution", json!({})).await;
+    let late = create(&app, &complaint_body("ACC-23", "Going Late")).await;
+    to_stage_3(&app, &late).await;
+    let deadlocked = create(&app, &complaint_body("ACC-24", "Deadlocked")).await;
+    to_stage_3(&app, &deadlocked).await;
+    api_command(&app, CR, &deadlocked, "issue_deadlock_letter", json!({})).await;
+    // An evidence request on a stage 1 complaint, due by 1 April (in the week from 26 March).
+    api_command(
+        &app,
+        CS,
+        &a,
+        "request_evidence",
+        json!({"from": "customer", "due_days": 30}),
+    )
+    .await;
+
+    // 25 March: the late one's response is due by 30 March, within the week.
+    app.clock.set(ts("2026-03-25T10:00:00Z"));
+    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let page = manager.get("/staff/dashboard").await;
+    page.expect(200);
+    let body = &page.body;
+    assert_eq!(body.matches("<h1").count(), 1);
+    assert_eq!(row_cells(body, "Stage 1"), ["2", "0", "0", "0"], "{body}");
+    assert_eq!(row_cells(body, "Stage 3"), ["2", "1", "0", "1"]);
+    assert_eq!(row_cells(body, "Stage 5"), ["0", "0", "0", "0"]);
+    assert_eq!(row_cells(body, "All stages"), ["4", "1", "0", "1"]);
+    // The evidence falls due on 1 April: this week from 26 March.
+    app.clock.set(ts("2026-03-26T10:00:00Z"));
+    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let body = manager.get("/staff/dashboard").await.body;
+    assert_eq!(row_cells(&body, "Stage 1"), ["2", "1", "0", "0"]);
+    // The chart: an image with a title, no scripts, no inline styles; the same figures.
+    assert!(body.contains("<svg") && body.contains("role=\"img\""));
+    assert!(body.contains("<title id=\"chart-stages-title\">Open complaints per stage</title>"));
+    assert!(
+        body.contains("Stage 1: 2; Stage 2: 0; Stage 3: 2; Stage 4: 0; Stage 5: 0"),
+        "{body}"
+    );
+    assert!(!body.contains("style=") && !body.contains("<script"));
+
+    // 1 April: the response is overdue.
+    app.clock.set(ts("2026-04-01T09:00:00Z"));
+    app.fire_deadlines().await;
+    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let body = manager.get("/staff/dashboard").await.body;
+    assert_eq!(row_cells(&body, "Stage 3"), ["2", "0", "1", "1"], "{body}");
+    assert_eq!(row_cells(&body, "All stages"), ["4", "1", "1", "1"]);
+    // Administrators cannot read complaints, nor this.
+    staff(&app, "admin@example.com", Role::Administrator, None).await;
+    let mut admin = Browser::signed_in(&app, "admin@example.com").await;
+    admin.get("/staff/dashboard").await.expect(403);
+    admin.get("/staff").await.expect(403);
+    app.stop().await;
+}
