@@ -3,6 +3,7 @@
 //! Every scenario is an `async fn name(db: Db)`; `both_backends!` makes the two `#[tokio::test]`
 //! wrappers `sqlite_name` and `postgres_name`. Without a reachable PostgreSQL the PostgreSQL
 //! wrapper prints "skipped" and returns (under CI it fails instead).
+#[macro_use]
 mod support;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -18,22 +19,6 @@ use reqwest::RequestBuilder;
 use reqwest::header::HeaderMap;
 use serde_json::{Value, json};
 use support::{Db, START, TestApp, complaint_body, spawn_app, ts};
-
-macro_rules! both_backends {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $sqlite() {
-                $scenario(Db::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $postgres() {
-                $scenario(Db::Postgres).await;
-            }
-        )*
-    };
-}
 
 both_backends! {
     customer_can_escalate_after_rejecting_the_offer =>

@@ -2,28 +2,13 @@
 //! against every endpoint, and every command at every stage for the owning department, the
 //! other departments, compliance, administrators and customers. The expected matrix is a table
 //! here; the tests compare it with what the server answers and report every mismatch at once.
+#[macro_use]
 mod support;
 
 use redress_core::Role;
 use reqwest::RequestBuilder;
 use serde_json::{Value, json};
 use support::{Db, TestApp, complaint_body, spawn_app};
-
-macro_rules! both_backends {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $sqlite() {
-                $scenario(Db::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $postgres() {
-                $scenario(Db::Postgres).await;
-            }
-        )*
-    };
-}
 
 both_backends! {
     every_caller_meets_every_endpoint_as_the_matrix_says =>

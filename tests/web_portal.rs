@@ -1,6 +1,7 @@
 //! Black-box tests of the customer portal (`/`, `/complain`, `/my...`), each run on SQLite and
 //! on PostgreSQL. A small hand-made browser keeps cookies and does not follow redirects, so the
 //! tests see every step.
+#[macro_use]
 mod support;
 
 use std::collections::BTreeMap;
@@ -10,22 +11,6 @@ use redress::clock::Clock;
 use redress::store::{ComplaintFilter, StoredResponse};
 use redress_core::{Action, Actor, Channel, Command, Reference, Role, Stage};
 use support::{Db, TestApp, spawn_app};
-
-macro_rules! both_backends {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $sqlite() {
-                $scenario(Db::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $postgres() {
-                $scenario(Db::Postgres).await;
-            }
-        )*
-    };
-}
 
 both_backends! {
     the_home_page_points_the_way =>

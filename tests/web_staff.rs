@@ -2,6 +2,7 @@
 //! throttling and expiry), CSRF, escaping, the forms a person is offered on a complaint's page
 //! (exactly what the core allows), refusals in the core's words, invalid input, restricted
 //! notes, the queue's order and plain-word clocks, and the dashboard's figures.
+#[macro_use]
 mod support;
 
 use std::collections::BTreeSet;
@@ -11,22 +12,6 @@ use redress_core::{Actor, Reference, Role};
 use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
-
-macro_rules! both_backends {
-    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
-        $(
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $sqlite() {
-                $scenario(Db::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-            async fn $postgres() {
-                $scenario(Db::Postgres).await;
-            }
-        )*
-    };
-}
 
 both_backends! {
     staff_sign_in_and_out =>

@@ -14,6 +14,25 @@ use redress_core::{Procedure, Role};
 use sqlx::Connection;
 use tokio::sync::oneshot;
 
+/// Makes two `#[tokio::test]`s of each scenario `async fn name(db: Db)`: one on SQLite, one on
+/// PostgreSQL (which says it skipped when no server is reachable outside CI).
+#[allow(unused_macros)]
+macro_rules! both_backends {
+    ($($scenario:ident => $sqlite:ident, $postgres:ident;)*) => {
+        $(
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $sqlite() {
+                $scenario(Db::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn $postgres() {
+                $scenario(Db::Postgres).await;
+            }
+        )*
+    };
+}
+
 /// Which database a test runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Db {
