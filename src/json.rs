@@ -81,3 +81,22 @@ pub fn read<T: DeserializeOwned>(value: Value) -> Result<Read<T>, FieldError> {
     }
     Err(error)
 }
+
+/// Top-level fields of `object` that `T` does not use. For internally tagged enums (the core's
+/// `Action`) serde passes fields to the variant through a buffer, so [`read`] cannot see the
+/// ignored ones; each field is tried with a value no field type accepts, and if `T` still
+/// reads, the field is unused. Callers bound the number of fields (each costs one parse).
+pub fn unused_tagged_fields<T: DeserializeOwned>(
+    object: &serde_json::Map<String, Value>,
+) -> Vec<String> {
+    let unreadable = serde_json::json!({ "\u{0}": null });
+    object
+        .keys()
+        .filter(|key| {
+            let mut probe = object.clone();
+            probe.insert((*key).clone(), unreadable.clone());
+            serde_json::from_value::<T>(Value::Object(probe)).is_ok()
+        })
+        .cloned()
+        .collect()
+}

@@ -249,6 +249,18 @@ impl Scenario {
                 let receive: ReceiveFields = typed(i, Value::Object(fields), &mut ignored)?;
                 StepKind::Receive(Box::new(receive))
             } else {
+                // Each field costs one parse to check, so only steps of ordinary size are checked.
+                let unused = if fields.len() <= 32 {
+                    crate::json::unused_tagged_fields::<Action>(&fields)
+                } else {
+                    Vec::new()
+                };
+                ignored.extend(
+                    unused
+                        .into_iter()
+                        .filter(|f| f != "command")
+                        .map(|f| format!("step {i}: field `{f}`")),
+                );
                 StepKind::Command(typed::<Action>(i, Value::Object(fields), &mut ignored)?)
             };
             parsed.push(Step {

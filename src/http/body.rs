@@ -90,16 +90,7 @@ pub fn typed_tagged<T: DeserializeOwned>(
         ));
     }
     let value: T = typed(serde_json::Value::Object(object.clone()))?;
-    let unreadable = serde_json::json!({ "\u{0}": null });
-    let unknown: Vec<String> = object
-        .keys()
-        .filter(|key| {
-            let mut probe = object.clone();
-            probe.insert((*key).clone(), unreadable.clone());
-            serde_json::from_value::<T>(serde_json::Value::Object(probe)).is_ok()
-        })
-        .cloned()
-        .collect();
+    let unknown = crate::json::unused_tagged_fields::<T>(&object);
     if unknown.is_empty() {
         Ok(value)
     } else {
