@@ -1,5 +1,5 @@
 //! `Application::build(config)`: opens the store, migrates, binds the listener (port 0 works,
-//! for tests) and starts the deadline scheduler; `run_until_stopped` serves until SIGTERM or
+//! for tests) and starts the deadline scheduler and the letter sender; `run_until_stopped` serves until SIGTERM or
 //! SIGINT, then finishes in-flight requests and stops the scheduler.
 
 use std::net::SocketAddr;
@@ -26,6 +26,10 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     pub scheduler_interval: Duration,
     pub web: WebConfig,
+    /// A mailbox to poll for email in (`--imap-url`), if any.
+    pub imap: Option<crate::mail::imap::ImapConfig>,
+    /// How letters and emails are sent (SMTP or the file transport; post to a print queue).
+    pub mail: crate::mail::send::MailConfig,
 }
 
 /// Settings of the web pages.
@@ -58,6 +62,8 @@ impl Config {
                 secure_cookies: false,
                 public_url: format!("http://{listen}"),
             },
+            imap: None,
+            mail: crate::mail::send::MailConfig::default(),
         }
     }
 }
@@ -69,6 +75,8 @@ pub struct Application {
     clock: Arc<dyn Clock>,
     scheduler_interval: Duration,
     web: Arc<WebConfig>,
+    imap: Option<crate::mail::imap::ImapConfig>,
+    mailer: Arc<crate::mail::send::Mailer>,
 }
 
 impl Application {
@@ -80,6 +88,8 @@ impl Application {
             .migrate()
             .await
             .context("cannot bring the database schema up to date")?;
+        let mailer = crate::mail::send::Mailer::new(store.clone(), config.mail)
+            .context("cannot set up sending letters")?;
         let listener = TcpListener::bind(&config.listen)
             .await
             .with_context(|| format!("cannot listen on {}", config.listen))?;
@@ -88,6 +98,8 @@ impl Application {
             store,
             clock: config.clock,
             scheduler_interval: config.scheduler_interval,
+            imap: config.imap,
+            mailer: Arc::new(mailer),
             web: Arc::new(config.web),
         })
     }
@@ -98,6 +110,11 @@ impl Application {
 
     pub fn store(&self) -> &Store {
         &self.store
+    }
+
+    /// What sends the outbox (tests drain it on demand).
+    pub fn mailer(&self) -> Arc<crate::mail::send::Mailer> {
+        self.mailer.clone()
     }
 
     /// Serves until `shutdown` completes (or SIGTERM/SIGINT when `None`).
@@ -111,8 +128,23 @@ impl Application {
             self.store.clone(),
             self.clock.clone(),
             self.scheduler_interval,
-            stop_rx,
+            stop_rx.clone(),
         ));
+        let sender = tokio::spawn(crate::jobs::sender::run(
+            self.mailer.clone(),
+            self.clock.clone(),
+            stop_rx.clone(),
+        ));
+        let imap = self.imap.clone().map(|imap| {
+            let inbox =
+                crate::mail::inbound::Inbox::new(self.store.clone(), self.web.files_dir.clone());
+            tokio::spawn(crate::mail::imap::run(
+                inbox,
+                self.clock.clone(),
+                imap,
+                stop_rx.clone(),
+            ))
+        });
         let state = AppState {
             store: self.store.clone(),
             clock: self.clock.clone(),
@@ -126,6 +158,11 @@ impl Application {
         // Stop claiming deadlines; wait for the tick in progress to commit or roll back.
         let _ = stop_tx.send(true);
         let _ = scheduler.await;
+        // The sender finishes the letter in hand and gives back the rest of its batch.
+        let _ = sender.await;
+        if let Some(imap) = imap {
+            let _ = imap.await;
+        }
         self.store.close().await;
         tracing::info!("stopped");
         served.context("the HTTP server failed")

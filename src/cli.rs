@@ -36,6 +36,54 @@ pub struct DatabaseArgs {
     pub database: String,
 }
 
+/// How `redress serve` sends letters and emails.
+#[derive(Debug, Clone, clap::Args)]
+pub struct MailArgs {
+    /// Send email through this SMTP server: smtp://HOST:PORT (smtps:// for TLS, or
+    /// smtp://...?tls=required for STARTTLS; USER:PASSWORD@ before the host to sign in).
+    /// Without it, each email is written as an .eml file to --mail-dir.
+    #[arg(long, env = "REDRESS_SMTP_URL", hide_env_values = true)]
+    pub smtp_url: Option<String>,
+    /// The From address, e.g. "kinex complaints <complaints@kinex.example>" (default: the
+    /// organisation's name at complaints@localhost).
+    #[arg(long, env = "REDRESS_MAIL_FROM")]
+    pub mail_from: Option<String>,
+    /// Where emails are written as .eml files when no --smtp-url is given.
+    #[arg(long, env = "REDRESS_MAIL_DIR", default_value = "redress-mail")]
+    pub mail_dir: PathBuf,
+    /// The print queue for post: a PDF per letter and manifest.json.
+    #[arg(long, env = "REDRESS_PRINT_DIR", default_value = "redress-print")]
+    pub print_dir: PathBuf,
+    /// How often the sender looks for letters due, in milliseconds.
+    #[arg(long, env = "REDRESS_MAIL_INTERVAL_MS", default_value_t = 1000)]
+    pub mail_interval_ms: u64,
+    /// The wait after a failed attempt, in milliseconds; it doubles with each failure.
+    #[arg(long, env = "REDRESS_MAIL_RETRY_MS", default_value_t = 30_000)]
+    pub mail_retry_ms: u64,
+    /// The longest wait between attempts, in seconds.
+    #[arg(long, env = "REDRESS_MAIL_RETRY_MAX_SECS", default_value_t = 3600)]
+    pub mail_retry_max_secs: u64,
+    /// How long a node holds a letter it is sending before another may take it, in seconds.
+    #[arg(long, env = "REDRESS_MAIL_LEASE_SECS", default_value_t = 300)]
+    pub mail_lease_secs: u64,
+}
+
+impl MailArgs {
+    fn config(self) -> crate::mail::send::MailConfig {
+        crate::mail::send::MailConfig {
+            smtp_url: self.smtp_url.filter(|u| !u.trim().is_empty()),
+            from: self.mail_from.filter(|f| !f.trim().is_empty()),
+            mail_dir: self.mail_dir,
+            print_dir: self.print_dir,
+            interval: Duration::from_millis(self.mail_interval_ms.max(10)),
+            retry_base: Duration::from_millis(self.mail_retry_ms.max(10)),
+            retry_max: Duration::from_secs(self.mail_retry_max_secs.max(1)),
+            lease: Duration::from_secs(self.mail_lease_secs.max(1)),
+            ..crate::mail::send::MailConfig::default()
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub enum RenderFormat {
     Text,
@@ -78,6 +126,29 @@ pub enum Commands {
         /// The site's public address, for links in emails (default: http://LISTEN).
         #[arg(long, env = "REDRESS_PUBLIC_URL")]
         public_url: Option<String>,
+        /// A mailbox to poll for email in: imaps://USER:PASSWORD@HOST:PORT/INBOX (or imap://).
+        #[arg(long, env = "REDRESS_IMAP_URL", hide_env_values = true)]
+        imap_url: Option<String>,
+        /// How often the IMAP poller looks for new messages, in seconds.
+        #[arg(long, env = "REDRESS_IMAP_INTERVAL_SECS", default_value_t = 60)]
+        imap_interval_secs: u64,
+        /// Extra certificates (PEM) to trust for imaps://, e.g. a private CA's.
+        #[arg(long, env = "REDRESS_IMAP_CA_FILE")]
+        imap_ca_file: Option<PathBuf>,
+        #[command(flatten)]
+        mail: MailArgs,
+    },
+    /// File one email (RFC 5322) read on standard input, as an MTA pipe: added to the complaint
+    /// it names, a new complaint, or quarantined. Exits 0 once it is stored; 75 (try again
+    /// later) when the database or the files folder cannot be reached.
+    IngestMail {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+        /// Where attachments and quarantined messages are kept.
+        #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
+        files_dir: std::path::PathBuf,
     },
     /// Manage staff accounts for the web pages.
     User {
@@ -283,6 +354,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             files_dir,
             secure_cookies,
             public_url,
+            imap_url,
+            imap_interval_secs,
+            imap_ca_file,
+            mail,
         } => {
             init_logging(log_format);
             let procedure = Arc::new(load_procedure(&procedure)?);
@@ -297,14 +372,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.scheduler_interval = Duration::from_millis(scheduler_interval_ms.max(10));
             config.web.files_dir = files_dir;
             config.web.secure_cookies = secure_cookies;
+            config.mail = mail.config();
             if let Some(url) = public_url {
                 config.web.public_url = url.trim_end_matches('/').to_owned();
+            }
+            if let Some(url) = imap_url.filter(|u| !u.trim().is_empty()) {
+                let account = crate::mail::imap::ImapAccount::parse(&url)
+                    .map_err(anyhow::Error::msg)?
+                    .with_ca_file(imap_ca_file);
+                config.imap = Some(crate::mail::imap::ImapConfig {
+                    account,
+                    interval: Duration::from_secs(imap_interval_secs.max(1)),
+                });
             }
             runtime()?.block_on(async {
                 let app = Application::build(config).await?;
                 app.run_until_stopped().await
             })?;
             Ok(ExitCode::SUCCESS)
+        }
+        Commands::IngestMail {
+            db,
+            procedure,
+            files_dir,
+        } => {
+            init_logging(LogFormat::Text);
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            Ok(runtime()?.block_on(ingest_mail(&db.database, procedure, files_dir)))
         }
         Commands::Migrate { db } => runtime()?.block_on(async {
             let store =
@@ -372,6 +466,65 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
             })
         }
+    }
+}
+
+/// The exit status an MTA takes as "try again later" (sysexits.h EX_TEMPFAIL).
+const EX_TEMPFAIL: u8 = 75;
+
+/// `redress ingest-mail`: files the message on standard input; prints where it went as JSON.
+async fn ingest_mail(database: &str, procedure: Arc<Procedure>, files_dir: PathBuf) -> ExitCode {
+    use crate::mail::inbound::{Collector, Inbox, MAX_MESSAGE_BYTES, Source};
+    use std::io::Read;
+    let tempfail = |what: &str, error: &dyn std::error::Error| {
+        let mut cause = error.to_string();
+        let mut source = error.source();
+        while let Some(inner) = source {
+            cause.push_str(&format!(": {inner}"));
+            source = inner.source();
+        }
+        eprintln!(
+            "redress ingest-mail: {what}: {cause}; the message was not stored, try again later"
+        );
+        ExitCode::from(EX_TEMPFAIL)
+    };
+    // Read the message first: an MTA expects its pipe drained.
+    let mut collector = Collector::new(files_dir.clone(), MAX_MESSAGE_BYTES, None);
+    // A one-shot command: reading standard input on the runtime's thread blocks nothing else.
+    let mut stdin = std::io::stdin().lock();
+    let mut buffer = vec![0u8; 64 * 1024];
+    loop {
+        match stdin.read(&mut buffer) {
+            Ok(0) => break,
+            Ok(n) => {
+                if let Err(error) = collector.push(&buffer[..n]).await {
+                    return tempfail("cannot keep the message", &error);
+                }
+            }
+            Err(error) if error.kind() == std::io::ErrorKind::Interrupted => {}
+            Err(error) => return tempfail("cannot read standard input", &error),
+        }
+    }
+    let raw = match collector.finish().await {
+        Ok(raw) => raw,
+        Err(error) => return tempfail("cannot keep the message", &error),
+    };
+    let store = match Store::connect(database, procedure).await {
+        Ok(store) => store,
+        Err(error) => return tempfail("cannot open the database", &error),
+    };
+    if let Err(error) = store.migrate().await {
+        return tempfail("cannot bring the database schema up to date", &error);
+    }
+    let inbox = Inbox::new(store.clone(), files_dir);
+    let filed = inbox.file(raw, Source::Pipe, None, SystemClock.now()).await;
+    store.close().await;
+    match filed {
+        Ok(filed) => {
+            println!("{}", serde_json::to_string(&filed).unwrap_or_default());
+            ExitCode::SUCCESS
+        }
+        Err(error) => tempfail("cannot file the message", &error),
     }
 }
 

@@ -488,6 +488,12 @@ fn command_cases() -> Vec<CommandCase> {
             json!({"text": "Please review"}),
             [409, 409, 409, 409, 409],
         ),
+        // Stage 4 only (the review the customer asked for).
+        case(
+            "record_review_outcome",
+            json!({"text": "We will refund the March bill"}),
+            [409, 409, 409, 200, 409],
+        ),
         case(
             "issue_deadlock_letter",
             json!({}),

@@ -111,6 +111,11 @@ impl Server {
         command
             .args(["serve", "--database", database, "--listen", &listen])
             .args(["--procedure", "default", "--log-format", "json"])
+            // Letters the sender writes (files and the print queue) stay beside the logs.
+            .arg("--mail-dir")
+            .arg(log_dir.join("mail"))
+            .arg("--print-dir")
+            .arg(log_dir.join("print"))
             .env_remove("REDRESS_DATABASE_URL")
             .env_remove("REDRESS_CLOCK_START")
             .env_remove("REDRESS_SCHEDULER_INTERVAL_MS")

@@ -23,7 +23,10 @@ export async function launch() {
 /** A fresh context (no cookies). axe is injected by CDP evaluation, which the CSP does not govern. */
 export async function newPage(browser) {
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
-  return context.newPage();
+  const page = await context.newPage();
+  // A missing label or button fails in seconds rather than after Playwright's 30.
+  page.setDefaultTimeout(Number(process.env.E2E_TIMEOUT_MS || 10000));
+  return page;
 }
 
 /** Runs axe-core at WCAG 2.2 AA on the page; returns the violations. */

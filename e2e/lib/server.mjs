@@ -42,7 +42,7 @@ export async function startServer() {
   }
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const child = spawn(BIN, ['serve', '--database', database, '--listen', `127.0.0.1:${port}`, '--files-dir', join(dir, 'files'), '--public-url', url], {
+  const child = spawn(BIN, ['serve', '--database', database, '--listen', `127.0.0.1:${port}`, '--files-dir', join(dir, 'files'), '--mail-dir', join(dir, 'mail'), '--print-dir', join(dir, 'print'), '--public-url', url], {
     stdio: ['ignore', 'ignore', 'pipe'],
   });
   let log = '';

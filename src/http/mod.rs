@@ -5,6 +5,8 @@ pub mod auth;
 pub mod body;
 pub mod complaints;
 pub mod error;
+pub mod inbound;
+pub mod letters;
 pub mod metrics;
 pub mod openapi;
 
@@ -48,7 +50,9 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/complaints/{reference}/commands/{command}",
             post(complaints::command),
         )
-        .route("/api/v1/openapi.json", get(openapi::document));
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .merge(inbound::router())
+        .merge(letters::router());
     let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
@@ -62,6 +66,7 @@ pub fn router(state: AppState) -> Router {
         // After every route is merged: it applies to the routes present when it is called.
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(metrics::track))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::name_error_pages))
         .layer(axum::middleware::from_fn(crate::web::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(

@@ -1,2 +1,3 @@
 //! Background jobs that run inside `redress serve`.
 pub mod scheduler;
+pub mod sender;

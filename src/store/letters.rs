@@ -21,12 +21,14 @@ pub struct LetterRow {
 
 impl Store {
     /// The letters and emails about a complaint, oldest first. Sign-in link emails are not
-    /// letters about the complaint and are left out.
+    /// letters about the complaint and are left out, and so are letters to a third party (as
+    /// the customer's timeline leaves out evidence asked of a third party).
     pub async fn customer_letters(&self, reference: &str) -> Result<Vec<LetterRow>, StoreError> {
         let rows = sqlx::query(
             "SELECT o.kind, o.channel, o.created_at, o.sent_at FROM outbox o \
              JOIN complaints c ON c.id = o.complaint_id \
              WHERE c.reference = $1 AND o.kind <> 'sign_in_link' \
+             AND o.payload NOT LIKE '%\"recipient\":\"third_party\"%' \
              ORDER BY o.created_at, o.id",
         )
         .bind(reference)

@@ -9,7 +9,9 @@
 
 mod audit;
 mod dashboard;
+mod inbound;
 mod letters;
+mod outbox;
 mod people;
 mod read;
 mod tokens;
@@ -27,7 +29,9 @@ use tokio::sync::Mutex;
 
 pub use audit::{AuditProblem, AuditReport};
 pub use dashboard::{QueueEntry, StageFigures};
+pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
 pub use letters::LetterRow;
+pub use outbox::{LetterListing, OutboxItem, Printed};
 pub use people::{
     AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES,
     NewAttachment, SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,
@@ -37,7 +41,7 @@ pub use read::{
 };
 pub use tokens::TokenInfo;
 pub use write::{
-    CommandOutcome, Created, Idempotency, Replayed, StoredResponse, new_deadline_rows,
+    CommandOutcome, Created, Idempotency, Replayed, StoredResponse, letter_for, new_deadline_rows,
 };
 
 /// Which database a store talks to.

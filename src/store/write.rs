@@ -2,7 +2,8 @@
 
 use jiff::Timestamp;
 use redress_core::deadline::DeadlineKind;
-use redress_core::event::AdrReason;
+use redress_core::event::{AdrReason, EvidenceSource};
+use redress_core::letters::{LetterKind, Recipient};
 use redress_core::{
     Command, Complaint, Event, EventKind, Procedure, Receive, Reference, Refusal, apply, clock,
     deadlines, execute, fire_due, open,
@@ -455,22 +456,55 @@ pub fn new_deadline_rows(
     rows
 }
 
-/// The letter (outbox row) an event causes, by the letter kinds of the mail shell.
-fn letter_for(event: &Event, complaint: &Complaint) -> Option<&'static str> {
-    Some(match &event.kind {
-        EventKind::Acknowledged { .. } => "acknowledgement",
-        EventKind::ResolutionOffered { .. } => "resolution_offer",
-        EventKind::Escalated { .. } => "escalation_acknowledgement",
-        EventKind::Transferred { .. } => "transfer_notice",
-        EventKind::EvidenceRequested { .. } => "evidence_request",
-        EventKind::FormalResponseIssued { .. } => "formal_response",
-        EventKind::AdrNoticeSent { .. } => "adr_notice",
-        EventKind::DeadlockIssued { .. } => "deadlock_letter",
+/// The letter (outbox row) an event causes, by the letter kinds of the mail shell, and whom it
+/// is written to (only an evidence request can go to a third party).
+pub fn letter_for(event: &Event, complaint: &Complaint) -> Option<(LetterKind, Recipient)> {
+    let customer = |kind| Some((kind, Recipient::Customer));
+    match &event.kind {
+        EventKind::Acknowledged { .. } => customer(LetterKind::Acknowledgement),
+        EventKind::ResolutionOffered { .. } => customer(LetterKind::ResolutionOffer),
+        EventKind::Escalated { .. } => customer(LetterKind::EscalationAcknowledgement),
+        EventKind::Transferred { .. } => customer(LetterKind::TransferNotice),
+        EventKind::EvidenceRequested { from, .. } => Some((
+            LetterKind::EvidenceRequest,
+            match from {
+                EvidenceSource::Customer => Recipient::Customer,
+                EvidenceSource::ThirdParty => Recipient::ThirdParty,
+            },
+        )),
+        EventKind::FormalResponseIssued { .. } => customer(LetterKind::FormalResponse),
+        EventKind::ReviewOutcomeRecorded { .. } => customer(LetterKind::ManagerReviewOutcome),
+        EventKind::AdrNoticeSent { .. } => customer(LetterKind::AdrNotice),
+        EventKind::DeadlockIssued { .. } => customer(LetterKind::DeadlockLetter),
         EventKind::CompensationOffered { approved: true, .. }
-        | EventKind::CompensationApproved { .. } => "compensation_offer",
-        EventKind::RemedyCompleted { .. } if complaint.ombudsman.is_some() => "remedy_confirmation",
-        _ => return None,
-    })
+        | EventKind::CompensationApproved { .. } => customer(LetterKind::CompensationOffer),
+        // The customer accepted a decision that asks something of us: we confirm what we will
+        // do and by when; and again once it is done.
+        EventKind::OmbudsmanDecided {
+            customer_accepted: true,
+            outcome,
+            ..
+        } if outcome.requires_remedy() => customer(LetterKind::RemedyConfirmation),
+        EventKind::RemedyCompleted { .. } if complaint.ombudsman.is_some() => {
+            customer(LetterKind::RemedyConfirmation)
+        }
+        _ => None,
+    }
+}
+
+/// How a letter goes: by email where the customer gave an address and did not ask for
+/// letters; by post otherwise, and always by post to a third party (we hold no address for
+/// them: staff address it from the print queue).
+fn letter_channel(complaint: &Complaint, recipient: Recipient) -> &'static str {
+    match (
+        recipient,
+        &complaint.customer.email,
+        complaint.customer.preferred_channel,
+    ) {
+        (Recipient::ThirdParty, _, _) => "post",
+        (Recipient::Customer, Some(_), Some(redress_core::Channel::Email) | None) => "email",
+        _ => "post",
+    }
 }
 
 /// Appends events to a complaint whose state before them is `before` (`None` for a new
@@ -565,12 +599,15 @@ pub(crate) async fn append(
             .execute(&mut **tx)
             .await?;
         }
-        if let Some(letter) = letter_for(event, &next) {
-            let channel = match (&next.customer.email, next.customer.preferred_channel) {
-                (Some(_), Some(redress_core::Channel::Email) | None) => "email",
-                _ => "post",
-            };
-            let body = serde_json::json!({ "reference": reference, "event_sequence": sequence, "letter": letter });
+        if let Some((letter, recipient)) = letter_for(event, &next) {
+            let channel = letter_channel(&next, recipient);
+            let letter = letter.as_str();
+            let body = serde_json::json!({
+                "reference": reference,
+                "event_sequence": sequence,
+                "letter": letter,
+                "recipient": recipient.as_str(),
+            });
             sqlx::query(
                 "INSERT INTO outbox (complaint_id, event_sequence, kind, channel, payload, created_at, next_attempt_at) \
                  VALUES ($1, $2, $3, $4, $5, $6, $6)",

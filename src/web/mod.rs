@@ -101,6 +101,26 @@ struct ErrorPage {
     detail: String,
 }
 
+/// What an error page says, kept on its response: error pages are made where the application's
+/// state is not at hand, so [`name_error_pages`] renders them again with the organisation's name.
+#[derive(Debug, Clone)]
+struct ErrorPageParts {
+    status: u16,
+    heading: String,
+    detail: String,
+}
+
+fn error_chrome(organisation: String) -> Chrome {
+    Chrome {
+        organisation,
+        area: "public",
+        signed_in: None,
+        csrf: String::new(),
+        flash: None,
+        standalone: false,
+    }
+}
+
 /// A consistent HTML error page for an error (details of server faults are logged, not shown).
 pub fn error_page(error: &ApiError) -> Response {
     let problem = error.problem();
@@ -114,21 +134,47 @@ pub fn error_page(error: &ApiError) -> Response {
         500 => "Something went wrong".to_owned(),
         _ => problem.title.clone(),
     };
-    let page = ErrorPage {
-        chrome: Chrome {
-            organisation: String::new(),
-            area: "public",
-            signed_in: None,
-            csrf: String::new(),
-            flash: None,
-            standalone: false,
-        },
+    let parts = ErrorPageParts {
         status: problem.status,
         heading,
-        detail: problem.detail,
+        // Some reasons are the core's ("the form had expired…"): shown as sentences.
+        detail: portal::sentence(&problem.detail),
+    };
+    let page = ErrorPage {
+        chrome: error_chrome(String::new()),
+        status: parts.status,
+        heading: parts.heading.clone(),
+        detail: parts.detail.clone(),
     };
     let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (status, render(&page)).into_response()
+    let mut response = (status, render(&page)).into_response();
+    response.extensions_mut().insert(parts);
+    response
+}
+
+/// Puts the organisation's name on error pages (in the title, header and footer), keeping
+/// their status and headers.
+pub async fn name_error_pages(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
+    let response = next.run(request).await;
+    let Some(parts) = response.extensions().get::<ErrorPageParts>().cloned() else {
+        return response;
+    };
+    let page = ErrorPage {
+        chrome: error_chrome(state.store.procedure().organisation.name.clone()),
+        status: parts.status,
+        heading: parts.heading,
+        detail: parts.detail,
+    };
+    let Ok(html) = page.render() else {
+        return response;
+    };
+    let (mut head, _) = response.into_parts();
+    head.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(head, axum::body::Body::from(html))
 }
 
 /// The published complaints code.

@@ -9,7 +9,7 @@
 
 mod complain;
 mod complaint;
-mod files;
+pub(crate) mod files;
 
 use askama::Template;
 use axum::Router;

@@ -191,6 +191,9 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
         EventKind::ManagerReviewRequested { .. } => {
             format!("{customer} asked the Customer Resolution Manager to review the complaint")
         }
+        EventKind::ReviewOutcomeRecorded { .. } => {
+            "We sent the outcome of the Customer Resolution Manager's review".to_owned()
+        }
         EventKind::DeadlockIssued { .. } => {
             "We sent a deadlock letter (our final position)".to_owned()
         }

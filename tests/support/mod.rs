@@ -88,9 +88,16 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub client: reqwest::Client,
     pub database: String,
+    /// Where the application keeps files (attachments, quarantined email) by content hash.
+    pub files_dir: std::path::PathBuf,
+    /// Where the file transport writes .eml files, and the print queue folder.
+    pub mail_dir: std::path::PathBuf,
+    pub print_dir: std::path::PathBuf,
+    pub mailer: Arc<redress::mail::send::Mailer>,
     shutdown: Option<oneshot::Sender<()>>,
     server: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
     _dir: Option<tempfile::TempDir>,
+    _mail: tempfile::TempDir,
 }
 
 /// The instant tests start at unless they say otherwise.
@@ -113,7 +120,11 @@ pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
             let path = dir.path().join("redress.db");
             (path.display().to_string(), Some(dir))
         }
-        Db::Postgres => (fresh_postgres_database().await?, None),
+        // A folder of its own for the files (attachments, quarantined email) all the same.
+        Db::Postgres => (
+            fresh_postgres_database().await?,
+            Some(tempfile::tempdir().expect("a temporary directory")),
+        ),
     };
     let clock = ManualClock::new(ts(START));
     let mut config = Config::new(
@@ -127,9 +138,18 @@ pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
     config.web.files_dir = dir
         .as_ref()
         .map_or_else(std::env::temp_dir, |d| d.path().join("files"));
+    let files_dir = config.web.files_dir.clone();
+    // Letters go to files in a folder of the test's own (the sender runs as in `serve`).
+    let mail = tempfile::tempdir().expect("a temporary directory");
+    config.mail.mail_dir = mail.path().join("mail");
+    config.mail.print_dir = mail.path().join("print");
+    // Tests send letters themselves (`send_letters`), so the sender only ticks at start.
+    config.mail.interval = Duration::from_secs(3600);
+    let (mail_dir, print_dir) = (config.mail.mail_dir.clone(), config.mail.print_dir.clone());
     let app = Application::build(config)
         .await
         .expect("the application builds");
+    let mailer = app.mailer();
     let address = format!("http://{}", app.local_addr().expect("bound"));
     let store = app.store().clone();
     let (tx, rx) = oneshot::channel();
@@ -142,9 +162,14 @@ pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
         clock,
         client: reqwest::Client::new(),
         database,
+        files_dir,
+        mail_dir,
+        print_dir,
+        mailer,
         shutdown: Some(tx),
         server: Some(server),
         _dir: dir,
+        _mail: mail,
     })
 }
 
@@ -160,6 +185,12 @@ impl TestApp {
     /// Fires every deadline due at the test clock's time, as the scheduler would.
     pub async fn fire_deadlines(&self) -> usize {
         redress::jobs::scheduler::fire_all_due(&self.store, &self.clock).await
+    }
+
+    /// Sends every letter due at the test clock's time, as the sender would; returns how many
+    /// went.
+    pub async fn send_letters(&self) -> usize {
+        redress::jobs::sender::send_due(&self.mailer, &self.clock, None).await
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -123,6 +123,10 @@ pub enum Action {
         #[serde(default)]
         text: Option<String>,
     },
+    /// The Customer Resolution Manager's answer to the customer's request for a review.
+    RecordReviewOutcome {
+        text: String,
+    },
     IssueDeadlockLetter {
         #[serde(default)]
         text: Option<String>,
@@ -164,7 +168,7 @@ pub enum Asker {
 
 impl Action {
     /// Every command name, in the order of the ladder.
-    pub const NAMES: [&'static str; 27] = [
+    pub const NAMES: [&'static str; 28] = [
         "receive",
         "acknowledge",
         "add_note",
@@ -186,6 +190,7 @@ impl Action {
         "accept_compensation",
         "issue_formal_response",
         "request_manager_review",
+        "record_review_outcome",
         "issue_deadlock_letter",
         "refer_to_ombudsman",
         "record_ombudsman_decision",
@@ -217,6 +222,7 @@ impl Action {
             Action::AcceptCompensation { .. } => "accept_compensation",
             Action::IssueFormalResponse { .. } => "issue_formal_response",
             Action::RequestManagerReview { .. } => "request_manager_review",
+            Action::RecordReviewOutcome { .. } => "record_review_outcome",
             Action::IssueDeadlockLetter { .. } => "issue_deadlock_letter",
             Action::ReferToOmbudsman { .. } => "refer_to_ombudsman",
             Action::RecordOmbudsmanDecision { .. } => "record_ombudsman_decision",
@@ -252,6 +258,9 @@ impl Action {
             Action::IssueFormalResponse { .. } => "issue the formal written response",
             Action::RequestManagerReview { .. } => {
                 "ask for the Customer Resolution Manager's review"
+            }
+            Action::RecordReviewOutcome { .. } => {
+                "record the outcome of the Customer Resolution Manager's review"
             }
             Action::IssueDeadlockLetter { .. } => "issue a deadlock letter",
             Action::ReferToOmbudsman { .. } => "record a referral to the ombudsman",

@@ -99,6 +99,10 @@ pub struct Complaint {
     pub formal_response_at: Option<Timestamp>,
     pub response_overdue_at: Option<Timestamp>,
     pub manager_review_requested_at: Option<Timestamp>,
+    /// When the Customer Resolution Manager recorded the review's outcome (absent from states
+    /// stored before the event existed).
+    #[serde(default)]
+    pub review_outcome_at: Option<Timestamp>,
     pub evidence_requests: Vec<EvidenceRequest>,
     pub fault: Option<FaultFinding>,
     pub compensation: Vec<CompensationOffer>,
@@ -154,6 +158,7 @@ impl Complaint {
             formal_response_at: None,
             response_overdue_at: None,
             manager_review_requested_at: None,
+            review_outcome_at: None,
             evidence_requests: Vec::new(),
             fault: None,
             compensation: Vec::new(),
@@ -337,6 +342,7 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
             c.handler = None;
             c.status = Status::Open;
         }
+        EventKind::ReviewOutcomeRecorded { .. } => c.review_outcome_at = Some(at),
         EventKind::DeadlockIssued { .. } => {
             c.deadlock_issued_at = Some(at);
             c.status = Status::Deadlocked;

@@ -685,6 +685,25 @@ pub fn decide(
                 text,
             })
         }
+        Action::RecordReviewOutcome { text } => {
+            if c.stage != Stage::RESOLUTION_MANAGER {
+                return refuse(
+                    RefusalCode::WrongStage,
+                    format!(
+                        "the outcome of a review is recorded at stage 4, once the customer has asked the {} to review the complaint",
+                        stage_name(Stage::RESOLUTION_MANAGER)
+                    ),
+                );
+            }
+            if c.review_outcome_at.is_some() {
+                return refuse(
+                    RefusalCode::AlreadyDone,
+                    "the outcome of the review has already been recorded",
+                );
+            }
+            let text = model::long_text("the outcome of the review", &text).map_err(invalid)?;
+            one(EventKind::ReviewOutcomeRecorded { text })
+        }
         Action::IssueDeadlockLetter { text } => {
             if !rules.deadlock_stages.contains(c.stage) {
                 return refuse(
@@ -889,6 +908,7 @@ fn guard_status(c: &Complaint, action: &Action, procedure: &Procedure) -> Result
             | Action::RequestEvidence { .. }
             | Action::RequestManagerReview { .. }
             | Action::IssueFormalResponse { .. }
+            | Action::RecordReviewOutcome { .. }
             | Action::IssueDeadlockLetter { .. }
     );
     if c.stage == Stage::OMBUDSMAN && provider_ladder {
@@ -1013,6 +1033,7 @@ fn samples() -> Vec<Action> {
         Action::AcceptCompensation { offer: None },
         Action::IssueFormalResponse { text: None },
         Action::RequestManagerReview { text: None },
+        Action::RecordReviewOutcome { text: text() },
         Action::IssueDeadlockLetter { text: None },
         Action::ReferToOmbudsman {
             ombudsman_reference: None,

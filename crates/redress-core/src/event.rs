@@ -201,6 +201,10 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
     },
+    /// The Customer Resolution Manager's review is done: what the customer is told.
+    ReviewOutcomeRecorded {
+        text: String,
+    },
     DeadlockIssued {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
@@ -276,6 +280,7 @@ impl EventKind {
             EventKind::ResponseOverdue { .. } => "response_overdue",
             EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",
             EventKind::ManagerReviewRequested { .. } => "manager_review_requested",
+            EventKind::ReviewOutcomeRecorded { .. } => "review_outcome_recorded",
             EventKind::DeadlockIssued { .. } => "deadlock_issued",
             EventKind::AdrEligible { .. } => "adr_eligible",
             EventKind::AdrNoticeSent { .. } => "adr_notice_sent",

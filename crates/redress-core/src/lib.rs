@@ -14,6 +14,7 @@ pub mod complaint;
 pub mod deadline;
 pub mod decide;
 pub mod event;
+pub mod letters;
 pub mod model;
 pub mod procedure;
 
@@ -24,5 +25,6 @@ pub use decide::{
     Outcome, Refusal, RefusalCode, authorise, available, decide, execute, open, receive,
 };
 pub use event::{Event, EventKind};
+pub use letters::{LetterContext, LetterKind, Letters, Recipient, RenderedLetter};
 pub use model::{Actor, Channel, Customer, Money, Reference, Role, Stage, Status};
 pub use procedure::{Procedure, ProcedureErrors, Rules};

@@ -18,6 +18,7 @@ use serde::{Deserialize, Serialize};
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::letters::{LetterKind, LetterTemplate, Letters, TemplateProblem};
 use crate::model::{Role, Stage};
 
 /// The default procedure's source text.
@@ -204,6 +205,8 @@ pub struct Procedure {
     /// Sorted by `effective_from`, earliest first.
     pub rules: Vec<Rules>,
     pub categories: Vec<Category>,
+    /// The letter templates (`[letters.<kind>]`), compiled and checked.
+    pub letters: Letters,
     #[serde(skip)]
     tz: TimeZone,
 }
@@ -252,6 +255,8 @@ impl fmt::Display for ProcedureErrors {
 struct Source<'a> {
     text: &'a str,
     paths: BTreeMap<String, Range<usize>>,
+    /// Where each value starts (for lines inside a multi-line string, e.g. a template).
+    values: BTreeMap<String, Range<usize>>,
 }
 
 impl<'a> Source<'a> {
@@ -276,12 +281,24 @@ impl<'a> Source<'a> {
         }
     }
 
+    /// The file line of line `within` (1-based) of the string value at `path`: a multi-line
+    /// string that opens with a line break starts on the next line.
+    fn line_within(&self, path: &str, within: usize) -> Option<usize> {
+        let span = self.values.get(path)?;
+        let rest = self.text.get(span.start..)?;
+        let skip = ["\"\"\"\n", "'''\n", "\"\"\"\r\n", "'''\r\n"]
+            .iter()
+            .any(|open| rest.starts_with(open));
+        Some(self.line_of(span.start) + within.saturating_sub(1) + usize::from(skip))
+    }
+
     fn index(&mut self, prefix: &str, value: &Spanned<DeValue<'_>>) {
         match value.get_ref() {
             DeValue::Table(table) => {
                 for (key, child) in table {
                     let path = join(prefix, key.get_ref());
                     self.paths.insert(path.clone(), key.span());
+                    self.values.insert(path.clone(), child.span());
                     self.index(&path, child);
                 }
             }
@@ -312,6 +329,19 @@ struct Checker<'a> {
 }
 
 impl Checker<'_> {
+    /// A template problem, on the template's own line where the template engine knows it.
+    fn template_problem(&mut self, problem: TemplateProblem) {
+        let line = problem
+            .template_line
+            .and_then(|within| self.source.line_within(&problem.path, within))
+            .or_else(|| self.source.line_of_path(&problem.path));
+        self.problems.push(Problem {
+            line,
+            path: problem.path,
+            message: problem.message,
+        });
+    }
+
     fn problem(&mut self, path: &str, message: impl Into<String>) {
         let line = self.source.line_of_path(path);
         self.problems.push(Problem {
@@ -342,7 +372,7 @@ impl Checker<'_> {
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 9] = [
+const TOP_LEVEL_KEYS: [&str; 10] = [
     "version",
     "time_zone",
     "reference_prefix",
@@ -352,6 +382,7 @@ const TOP_LEVEL_KEYS: [&str; 9] = [
     "adr_scheme",
     "rules",
     "categories",
+    "letters",
 ];
 
 impl Procedure {
@@ -377,6 +408,7 @@ impl Procedure {
         let mut source = Source {
             text,
             paths: BTreeMap::new(),
+            values: BTreeMap::new(),
         };
         let root: Spanned<DeValue<'_>> =
             Spanned::new(document.span(), DeValue::Table(document.get_ref().clone()));
@@ -530,6 +562,7 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
     let rules = required(checker, "rules").and_then(|v| read_array::<Rules>(checker, "rules", v));
     let categories = required(checker, "categories")
         .and_then(|v| read_array::<Category>(checker, "categories", v));
+    let letters = required(checker, "letters").and_then(|v| read_letters(checker, v));
 
     let tz = match &time_zone {
         Some(name) => match TimeZone::get(name) {
@@ -560,8 +593,53 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
         adr_scheme: adr_scheme?,
         rules,
         categories: categories?,
+        letters: letters?,
         tz: tz?,
     })
+}
+
+/// Reads `[letters.<kind>]` tables and compiles their templates.
+fn read_letters(checker: &mut Checker<'_>, value: &Spanned<DeValue<'_>>) -> Option<Letters> {
+    let DeValue::Table(entries) = value.get_ref() else {
+        checker.problem(
+            "letters",
+            "must be a table of letter templates, e.g. [letters.acknowledgement]",
+        );
+        return None;
+    };
+    let mut templates = BTreeMap::new();
+    let mut all = true;
+    for (key, value) in entries {
+        let path = format!("letters.{}", key.get_ref());
+        let Some(kind) = LetterKind::parse(key.get_ref()) else {
+            let known: Vec<&str> = LetterKind::ALL.iter().map(|k| k.as_str()).collect();
+            checker.problem(
+                &path,
+                format!(
+                    "'{}' is not a letter kind; the kinds are {}",
+                    key.get_ref(),
+                    known.join(", ")
+                ),
+            );
+            all = false;
+            continue;
+        };
+        match checker.read::<LetterTemplate>(&path, value) {
+            Some(template) => {
+                templates.insert(kind, template);
+            }
+            None => all = false,
+        }
+    }
+    match Letters::compile(templates) {
+        Ok(letters) => all.then_some(letters),
+        Err(problems) => {
+            for problem in problems {
+                checker.template_problem(problem);
+            }
+            None
+        }
+    }
 }
 
 fn read_array<T: DeserializeOwned>(
@@ -806,6 +884,10 @@ fn validate(checker: &mut Checker<'_>, p: &Procedure) {
         }
     }
 
+    for problem in p.letters.check(p) {
+        checker.template_problem(problem);
+    }
+
     if p.categories.is_empty() {
         checker.problem("categories", "must list at least one complaint category");
     }
@@ -971,10 +1053,145 @@ mod tests {
             "adr_scheme",
             "rules",
             "categories",
+            "letters",
             "extra",
         ] {
             assert!(paths.contains(&section), "{section} not in {paths:?}");
         }
+    }
+
+    /// The default procedure with the ADR notice's body replaced.
+    fn with_adr_notice_body(body: &str) -> String {
+        let start = DEFAULT_PROCEDURE_TOML
+            .find("[letters.adr_notice]")
+            .expect("an adr_notice letter");
+        let next = start
+            + DEFAULT_PROCEDURE_TOML[start..]
+                .find("[letters.deadlock_letter]")
+                .expect("the next letter");
+        format!(
+            "{}[letters.adr_notice]\nsubject = \"ADR\"\nbody = \"\"\"\n{body}\n\"\"\"\n\n{}",
+            &DEFAULT_PROCEDURE_TOML[..start],
+            &DEFAULT_PROCEDURE_TOML[next..]
+        )
+    }
+
+    #[test]
+    fn an_adr_letter_without_the_ombudsmans_details_is_refused_at_its_line() {
+        let text = with_adr_notice_body(
+            "Dear {{ customer.name }},\nYour complaint {{ reference }} may go to {{ adr.name }} within {{ adr.referral_window_months }} months.",
+        );
+        let errors = Procedure::from_toml(&text).unwrap_err().0;
+        let problem = errors
+            .iter()
+            .find(|p| p.path == "letters.adr_notice.body")
+            .unwrap_or_else(|| panic!("{errors:?}"));
+        // The line of `body = """`, just after `subject = "ADR"`.
+        let subject = text.lines().position(|l| l == "subject = \"ADR\"").unwrap() + 1;
+        assert_eq!(problem.line, Some(subject + 1), "{problem}");
+        for missing in ["telephone", "facsimile", "textphone", "PO Box 730"] {
+            assert!(problem.message.contains(missing), "{missing}: {problem}");
+        }
+        assert!(!problem.message.contains("the reference"), "{problem}");
+    }
+
+    #[test]
+    fn an_adr_letter_must_give_the_referral_window_of_every_rules_version() {
+        let text = DEFAULT_PROCEDURE_TOML.replacen(
+            "You have {{ adr.referral_window_months }} months",
+            "You have 12 months",
+            1,
+        ) + "\n[[rules]]\neffective_from = \"2027-04-01\"\nformal_response_days = 28\nadr_after_weeks = 6\n\
+               adr_referral_window_months = 6\nremedy_days = 28\ndeadlock_stages = [3, 4]\nevidence_max_days = 90\n\
+               compensation_max_pence = 250000\nretention_months = 15\n\
+               approval_limits_pence = { handler = 10000, team_manager = 50000, customer_resolution_manager = 250000 }\n";
+        let errors = Procedure::from_toml(&text).unwrap_err().0;
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].path, "letters.adr_notice.body");
+        assert!(errors[0].message.contains("\"6 months\""), "{errors:?}");
+    }
+
+    #[test]
+    fn letter_templates_are_checked_for_errors_missing_kinds_and_unknown_names() {
+        let text = DEFAULT_PROCEDURE_TOML
+            .replacen(
+                "[letters.compensation_offer]",
+                "[letters.compensation_offers]",
+                1,
+            )
+            .replacen(
+                "Thank you for your patience while we looked into",
+                "Thank you {{ customer.nmae }} for your patience while we looked into",
+                1,
+            )
+            .replacen(
+                "To help us investigate your complaint",
+                "To help us {% if %} investigate",
+                1,
+            );
+        let errors = Procedure::from_toml(&text).unwrap_err().0;
+        let paths: Vec<&str> = errors.iter().map(|p| p.path.as_str()).collect();
+        assert!(paths.contains(&"letters.compensation_offers"), "{errors:?}");
+        assert!(
+            paths.contains(&"letters.evidence_request.body"),
+            "{errors:?}"
+        );
+        let compile = errors
+            .iter()
+            .find(|p| p.path == "letters.evidence_request.body")
+            .unwrap();
+        let line = text
+            .lines()
+            .position(|l| l.contains("To help us {% if %}"))
+            .unwrap()
+            + 1;
+        assert_eq!(compile.line, Some(line), "{compile}");
+        // With one kind unreadable the letters are not compiled, so the rest are checked on a
+        // second pass once it is fixed.
+        let fixed = text.replacen(
+            "To help us {% if %} investigate",
+            "To help us investigate",
+            1,
+        );
+        let errors = Procedure::from_toml(&fixed).unwrap_err().0;
+        let paths: Vec<&str> = errors.iter().map(|p| p.path.as_str()).collect();
+        assert!(paths.contains(&"letters.compensation_offers"), "{errors:?}");
+        let fixed = fixed.replacen(
+            "[letters.compensation_offers]",
+            "[letters.compensation_offer]",
+            1,
+        );
+        let errors = Procedure::from_toml(&fixed).unwrap_err().0;
+        let typo = errors
+            .iter()
+            .find(|p| p.path == "letters.resolution_offer.body")
+            .unwrap_or_else(|| panic!("{errors:?}"));
+        assert!(typo.message.contains("undefined"), "{typo}");
+        let without =
+            DEFAULT_PROCEDURE_TOML.replacen("[letters.compensation_offer]", "[letters.unused]", 1);
+        let errors = Procedure::from_toml(&without).unwrap_err().0;
+        assert!(
+            errors.iter().any(|p| p.path == "letters.unused"),
+            "{errors:?}"
+        );
+    }
+
+    #[test]
+    fn every_letter_kind_is_missing_from_a_procedure_without_letters_but_one() {
+        let start = DEFAULT_PROCEDURE_TOML
+            .find("[letters.acknowledgement]")
+            .unwrap();
+        let only_one = &DEFAULT_PROCEDURE_TOML[..start];
+        let text = format!("{only_one}[letters.acknowledgement]\nsubject = \"a\"\nbody = \"b\"\n");
+        let errors = Procedure::from_toml(&text).unwrap_err().0;
+        let paths: Vec<&str> = errors.iter().map(|p| p.path.as_str()).collect();
+        for kind in crate::letters::LetterKind::ALL.iter().skip(1) {
+            assert!(
+                paths.contains(&format!("letters.{kind}").as_str()),
+                "{kind}: {paths:?}"
+            );
+        }
+        assert!(!paths.contains(&"letters.acknowledgement"), "{paths:?}");
     }
 
     #[test]

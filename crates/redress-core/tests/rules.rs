@@ -776,6 +776,63 @@ fn customer_writes_to_the_customer_resolution_manager_after_the_formal_response(
     assert_eq!(refusal.code, RefusalCode::AlreadyDone);
 }
 
+fn review_outcome(text: &str) -> Action {
+    Action::RecordReviewOutcome { text: text.into() }
+}
+
+#[test]
+fn the_customer_resolution_manager_records_the_outcome_of_the_review_once_at_stage_4() {
+    let mut case = Case::at_stage_3(RECEIVED, RECEIVED);
+    // Not before the customer has asked for the review.
+    let refusal = case.refused(
+        at("2026-03-20T10:00:00Z"),
+        resolution_manager(),
+        review_outcome("Upheld in part"),
+    );
+    assert_refused(&refusal, RefusalCode::WrongStage, "stage 4");
+    case.run(at("2026-03-20T10:00:00Z"), handler(3), formal_response());
+    case.run(at("2026-03-25T10:00:00Z"), customer(), manager_review());
+    // Only the Customer Resolution Manager's department: not the department of stage 3.
+    let refusal = case.refused(
+        at("2026-03-26T10:00:00Z"),
+        handler(3),
+        review_outcome("Upheld in part"),
+    );
+    assert_eq!(refusal.code, RefusalCode::NotPermitted);
+    // The outcome must say something.
+    let refusal = case.refused(at("2026-03-26T10:00:00Z"), handler(4), review_outcome("  "));
+    assert_eq!(refusal.code, RefusalCode::InvalidInput);
+    let events = case.run(
+        at("2026-03-27T10:00:00Z"),
+        handler(4),
+        review_outcome("We will refund the March bill."),
+    );
+    assert_eq!(names(&events), ["review_outcome_recorded"]);
+    match &events[0].kind {
+        EventKind::ReviewOutcomeRecorded { text } => {
+            assert_eq!(text, "We will refund the March bill.")
+        }
+        other => panic!("expected review_outcome_recorded, got {other:?}"),
+    }
+    assert_eq!(case.c.review_outcome_at, Some(at("2026-03-27T10:00:00Z")));
+    assert_eq!(case.c.stage, Stage::RESOLUTION_MANAGER);
+    assert_eq!(case.c.status, Status::Open);
+    let refusal = case.refused(
+        at("2026-03-28T10:00:00Z"),
+        resolution_manager(),
+        review_outcome("Again"),
+    );
+    assert_eq!(refusal.code, RefusalCode::AlreadyDone);
+    // The customer cannot record it; the event replays to the same complaint.
+    let refusal = case.refused(
+        at("2026-03-28T10:00:00Z"),
+        customer(),
+        review_outcome("Mine"),
+    );
+    assert_eq!(refusal.code, RefusalCode::NotPermitted);
+    assert_eq!(Complaint::replay(&case.log).as_ref(), Some(&case.c));
+}
+
 // ---------------------------------------------------------------------------------------------
 // Deadlock letters
 // ---------------------------------------------------------------------------------------------

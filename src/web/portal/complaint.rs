@@ -163,6 +163,7 @@ fn customer_sentence(event: &Event, procedure: &Procedure) -> Option<String> {
         | EventKind::CompensationAccepted { .. }
         | EventKind::FormalResponseIssued { .. }
         | EventKind::ManagerReviewRequested { .. }
+        | EventKind::ReviewOutcomeRecorded { .. }
         | EventKind::DeadlockIssued { .. }
         | EventKind::AdrEligible { .. }
         | EventKind::AdrNoticeSent { .. }

@@ -36,7 +36,9 @@ pub struct TimelineItem {
     pub datetime: String,
     pub when: String,
     pub sentence: String,
-    /// A note's text, a paragraph per line (empty when hidden or not a note).
+    /// A note's text, or the words another event carries (the customer's reason for not
+    /// accepting, their letter asking for a review, what they sent), a paragraph per line
+    /// (empty when hidden or there are none).
     pub note: Vec<String>,
     /// A note for managers only, shown to someone who is not a manager.
     pub note_hidden: bool,
@@ -94,6 +96,30 @@ fn paragraphs(text: &str) -> Vec<String> {
         .filter(|l| !l.is_empty())
         .map(str::to_owned)
         .collect()
+}
+
+/// The free text an event carries that its sentence does not already say: what the customer
+/// wrote when they did not accept, asked for a review or sent evidence, and what staff wrote
+/// with a finding, a response or a letter. (Notes are handled apart: some are for managers.)
+fn words_carried(kind: &EventKind) -> Option<&str> {
+    let text = match kind {
+        EventKind::ResolutionRejected { reason }
+        | EventKind::Transferred { reason, .. }
+        | EventKind::NoFaultFound { reason }
+        | EventKind::CompensationOffered { reason, .. }
+        | EventKind::Closed { reason }
+        | EventKind::Reopened { reason } => reason.as_deref(),
+        EventKind::EvidenceReceived { description, .. }
+        | EventKind::FaultEstablished { description } => description.as_deref(),
+        EventKind::CourseOfEventsRecorded { text } => Some(text.as_str()),
+        EventKind::FormalResponseIssued { text }
+        | EventKind::ManagerReviewRequested { text, .. }
+        | EventKind::DeadlockIssued { text }
+        | EventKind::RemedyCompleted { text } => text.as_deref(),
+        EventKind::OmbudsmanDecided { remedy, .. } => remedy.as_deref(),
+        _ => None,
+    };
+    text.filter(|t| !t.trim().is_empty())
 }
 
 fn size_words(bytes: i64) -> String {
@@ -221,6 +247,8 @@ async fn show(
                     item.note = paragraphs(text);
                     item.about = about_staff.clone();
                 }
+            } else if let Some(text) = words_carried(&event.kind) {
+                item.note = paragraphs(text);
             }
             item
         })
@@ -501,4 +529,35 @@ fn sentence(reason: &str) -> String {
         text.push('.');
     }
     text
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use redress_core::Stage;
+
+    #[test]
+    fn the_words_an_event_carries_reach_staff() {
+        let rejected = EventKind::ResolutionRejected {
+            reason: Some("An engineer came before".into()),
+        };
+        assert_eq!(words_carried(&rejected), Some("An engineer came before"));
+        let review = EventKind::ManagerReviewRequested {
+            from_stage: Stage::CUSTOMER_RESOLUTION,
+            to_stage: Stage::RESOLUTION_MANAGER,
+            text: Some("Please look again".into()),
+        };
+        assert_eq!(words_carried(&review), Some("Please look again"));
+        let blank = EventKind::Closed {
+            reason: Some("  ".into()),
+        };
+        assert_eq!(words_carried(&blank), None);
+        // A note's words are not carried here: some are for managers only.
+        let note = EventKind::NoteAdded {
+            text: "private".into(),
+            restricted: true,
+            about_staff: None,
+        };
+        assert_eq!(words_carried(&note), None);
+    }
 }

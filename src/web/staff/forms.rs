@@ -179,6 +179,7 @@ pub fn done_sentence(name: &str) -> Option<&'static str> {
         "request_manager_review" => {
             "The customer's request for the Customer Resolution Manager's review was recorded."
         }
+        "record_review_outcome" => "The outcome of the review was recorded.",
         "issue_deadlock_letter" => "The deadlock letter was recorded as issued.",
         "refer_to_ombudsman" => "The referral to the ombudsman was recorded.",
         "record_ombudsman_decision" => "The ombudsman's decision was recorded.",
@@ -452,6 +453,13 @@ pub fn spec(
                 Some(format!("The complaint goes to the {} (stage 4).", stage_name(4))),
                 "Record the request",
                 vec![text_area("text", "The customer's letter, or a summary of it (optional)", "the customer's letter")],
+            ),
+            "record_review_outcome" => (
+                "record_review_outcome",
+                "Record the outcome of the review".into(),
+                Some("The customer is sent a letter with the outcome, in these words.".into()),
+                "Record the outcome",
+                vec![text_area("text", "The outcome of the review", "the outcome of the review").required()],
             ),
             "issue_deadlock_letter" => {
                 warning = true;

@@ -1,0 +1,348 @@
+//! Sending the outbox: each row becomes an email (SMTP through lettre, or the file transport
+//! that writes `.eml` files, so `redress serve` works with no mail server) or a PDF in the print
+//! queue for post.
+//!
+//! Exactly once, and the one window where it is not. A sender claims due rows in a transaction
+//! of its own (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two nodes never claim the same row;
+//! SQLite has a single writer): one more attempt and a lease (`next_attempt_at` moved ahead),
+//! committed before anything is sent. Then it sends, and records `sent_at`. A node that dies
+//! holding a lease loses nothing: when the lease runs out the row is due again and is sent by
+//! whichever node claims it next. The file transport and the print queue write each letter to
+//! a file named by its id, so doing that twice leaves one file. SMTP cannot be made exactly
+//! once from this side: if the process dies (or the database cannot be reached) after the
+//! server accepted the message and before `sent_at` is committed, the letter is sent again
+//! when its lease runs out. That window is the time between the server's "250 OK" and our
+//! commit, a few milliseconds. (The lease is renewed just before each letter of a batch is
+//! sent, and a sender that finds its lease taken does not send; a single send slower than the
+//! whole lease could still overlap another node's, so leases are minutes long.) Every message carries a
+//! stable `Message-ID: <letter-{id}.{reference}@{host}>`, the same on every attempt, so a
+//! receiving system (or a person) can recognise and discard a duplicate.
+//!
+//! Failures are retried with exponential backoff (`retry_base`, doubling each attempt, at most
+//! `retry_max`), and the last error is kept on the row for staff to see. Nothing is ever given
+//! up: a letter Ofcom requires (an ADR letter) must go out, so a letter that keeps failing stays
+//! due, visible in the letters API with its error.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use askama::Template;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+use redress_core::letters::{LetterKind, Recipient};
+
+use super::letters::{self, Letter, LetterHtml, paragraphs};
+use super::pdf;
+use super::print::{PrintQueue, write_whole};
+use crate::store::{OutboxItem, Store};
+
+/// How `redress serve` sends letters.
+#[derive(Debug, Clone)]
+pub struct MailConfig {
+    /// `smtp://host:port` (or `smtps://`, with `?tls=required` for STARTTLS); `None` for the
+    /// file transport.
+    pub smtp_url: Option<String>,
+    /// The From address, e.g. `kinex complaints <complaints@kinex.example>`; by default the
+    /// organisation's name at `complaints@localhost`.
+    pub from: Option<String>,
+    /// Where the file transport writes `.eml` files.
+    pub mail_dir: PathBuf,
+    /// The print queue folder for post.
+    pub print_dir: PathBuf,
+    /// How often the sender looks for letters due.
+    pub interval: Duration,
+    /// The wait after a first failure; it doubles with each failure after that.
+    pub retry_base: Duration,
+    /// The longest wait between attempts.
+    pub retry_max: Duration,
+    /// How long a claimed letter is held before another node may take it.
+    pub lease: Duration,
+    /// Letters claimed in one transaction.
+    pub batch: i64,
+}
+
+impl Default for MailConfig {
+    fn default() -> MailConfig {
+        MailConfig {
+            smtp_url: None,
+            from: None,
+            mail_dir: PathBuf::from("redress-mail"),
+            print_dir: PathBuf::from("redress-print"),
+            interval: Duration::from_secs(1),
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(3600),
+            lease: Duration::from_secs(300),
+            batch: 20,
+        }
+    }
+}
+
+impl MailConfig {
+    /// The wait before the next attempt after `attempts` failed ones.
+    pub fn backoff(&self, attempts: i64) -> Duration {
+        let doublings = u32::try_from(attempts.saturating_sub(1).clamp(0, 30)).unwrap_or(30);
+        self.retry_base
+            .checked_mul(1u32 << doublings)
+            .unwrap_or(self.retry_max)
+            .min(self.retry_max)
+    }
+}
+
+/// Why a letter was not sent this time.
+#[derive(Debug, thiserror::Error)]
+pub enum SendError {
+    #[error("the letter cannot be prepared: {0}")]
+    Prepare(String),
+    #[error("the mail server refused or failed: {0}")]
+    Smtp(#[from] lettre::transport::smtp::Error),
+    #[error("the file cannot be written: {0}")]
+    File(#[from] std::io::Error),
+    #[error("{0}")]
+    Store(#[from] crate::store::StoreError),
+}
+
+/// What became of a letter that went.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Delivered {
+    pub large_print: bool,
+    /// For post: the PDF's name in the print queue.
+    pub print_file: Option<String>,
+}
+
+enum Transport {
+    Smtp(AsyncSmtpTransport<Tokio1Executor>),
+    Files(PathBuf),
+}
+
+/// Turns outbox rows into emails and printed letters.
+pub struct Mailer {
+    store: Store,
+    transport: Transport,
+    from: Mailbox,
+    /// The domain of Message-IDs (the From address's).
+    host: String,
+    print: PrintQueue,
+    config: MailConfig,
+    /// Who this sender is, in `claimed_by`.
+    node: String,
+}
+
+impl Mailer {
+    pub fn new(store: Store, config: MailConfig) -> anyhow::Result<Mailer> {
+        let from_text = config.from.clone().unwrap_or_else(|| {
+            format!(
+                "{} complaints <complaints@localhost>",
+                store.procedure().organisation.name
+            )
+        });
+        let from: Mailbox = from_text
+            .parse()
+            .map_err(|e| anyhow::anyhow!("--mail-from '{from_text}' is not an address: {e}"))?;
+        let host = from.email.domain().to_owned();
+        let transport = match &config.smtp_url {
+            Some(url) => Transport::Smtp(
+                AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
+                    .map_err(|e| anyhow::anyhow!("--smtp-url is not usable: {e}"))?
+                    .timeout(Some(Duration::from_secs(30)))
+                    .build(),
+            ),
+            None => Transport::Files(config.mail_dir.clone()),
+        };
+        let node = format!(
+            "{}:{}:{:04x}",
+            std::env::var("HOSTNAME").unwrap_or_else(|_| "node".to_owned()),
+            std::process::id(),
+            rand::random::<u16>()
+        );
+        Ok(Mailer {
+            print: PrintQueue::new(config.print_dir.clone()),
+            store,
+            transport,
+            from,
+            host,
+            config,
+            node,
+        })
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn config(&self) -> &MailConfig {
+        &self.config
+    }
+
+    pub fn node(&self) -> &str {
+        &self.node
+    }
+
+    pub fn print_queue(&self) -> &PrintQueue {
+        &self.print
+    }
+
+    /// The Message-ID every attempt at this letter carries.
+    pub fn message_id(&self, id: i64, reference: &str) -> String {
+        format!("<letter-{id}.{reference}@{}>", self.host)
+    }
+
+    /// Sends one claimed row.
+    pub async fn deliver(&self, item: &OutboxItem) -> Result<Delivered, SendError> {
+        if item.kind == "sign_in_link" {
+            return self.sign_in_link(item).await;
+        }
+        let kind = LetterKind::parse(&item.kind)
+            .ok_or_else(|| SendError::Prepare(format!("'{}' is not a letter kind", item.kind)))?;
+        let recipient = match item.recipient() {
+            "third_party" => Recipient::ThirdParty,
+            _ => Recipient::Customer,
+        };
+        let (complaint, event) = self
+            .store
+            .letter_source(item.complaint_id, item.event_sequence)
+            .await?;
+        let letter = letters::render(&complaint, &event, kind, recipient, self.store.procedure())
+            .map_err(|e| SendError::Prepare(e.to_string()))?;
+        let large_print = letter.large_print;
+        let pdf = render_pdf(letter.clone(), large_print).await?;
+        if item.channel == "post" {
+            let file = self.print.put(item, &pdf).await?;
+            return Ok(Delivered {
+                large_print,
+                print_file: Some(file),
+            });
+        }
+        let to = complaint
+            .customer
+            .email
+            .as_deref()
+            .ok_or_else(|| SendError::Prepare("the customer has no email address".into()))?;
+        let to = mailbox(Some(&complaint.customer.name), to)?;
+        let message = self.letter_message(item, &letter, to, pdf)?;
+        self.send(item, message).await?;
+        Ok(Delivered {
+            large_print,
+            print_file: None,
+        })
+    }
+
+    fn letter_message(
+        &self,
+        item: &OutboxItem,
+        letter: &Letter,
+        to: Mailbox,
+        pdf: Vec<u8>,
+    ) -> Result<Message, SendError> {
+        let html = letter
+            .html()
+            .map_err(|e| SendError::Prepare(e.to_string()))?;
+        let attachment = Attachment::new(format!("{}-{}.pdf", letter.reference, letter.kind)).body(
+            pdf,
+            ContentType::parse("application/pdf").map_err(|e| SendError::Prepare(e.to_string()))?,
+        );
+        Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(letter.subject.clone())
+            .message_id(Some(self.message_id(item.id, &item.reference)))
+            .multipart(
+                MultiPart::mixed()
+                    .multipart(MultiPart::alternative_plain_html(letter.text(), html))
+                    .singlepart(attachment),
+            )
+            .map_err(|e| SendError::Prepare(e.to_string()))
+    }
+
+    /// A customer's one-time sign-in link: always by email (it is how they reach the portal).
+    async fn sign_in_link(&self, item: &OutboxItem) -> Result<Delivered, SendError> {
+        let field = |name: &str| {
+            item.payload
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+                .ok_or_else(|| SendError::Prepare(format!("the sign-in link has no `{name}`")))
+        };
+        let to = mailbox(None, &field("to")?)?;
+        let link = field("link")?;
+        let organisation = &self.store.procedure().organisation.name;
+        let subject = format!("Your link to see your complaints with {organisation}");
+        let body = format!(
+            "Use this link to sign in and see your complaints with {organisation}:\n\n{link}\n\n\
+             It works once, within {} minutes. If you did not ask for it, you can ignore this \
+             email: nobody can sign in without the link.",
+            crate::store::LINK_MINUTES
+        );
+        let html = LetterHtml {
+            subject: &subject,
+            organisation,
+            reference: "",
+            date: "",
+            paragraphs: paragraphs(&body),
+            large_print: false,
+        }
+        .render()
+        .map_err(|e| SendError::Prepare(e.to_string()))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(self.message_id(item.id, &item.reference)))
+            .multipart(MultiPart::alternative_plain_html(body, html))
+            .map_err(|e| SendError::Prepare(e.to_string()))?;
+        self.send(item, message).await?;
+        Ok(Delivered {
+            large_print: false,
+            print_file: None,
+        })
+    }
+
+    async fn send(&self, item: &OutboxItem, message: Message) -> Result<(), SendError> {
+        match &self.transport {
+            Transport::Smtp(smtp) => {
+                smtp.send(message).await?;
+            }
+            Transport::Files(dir) => {
+                let name = format!("letter-{:08}-{}.eml", item.id, item.reference);
+                write_whole(&dir.join(name), &message.formatted()).await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, SendError> {
+    let address = address
+        .trim()
+        .parse()
+        .map_err(|e| SendError::Prepare(format!("'{address}' is not an email address: {e}")))?;
+    Ok(Mailbox::new(name.map(str::to_owned), address))
+}
+
+/// Renders a PDF off the async threads (it is CPU work).
+pub async fn render_pdf(letter: Letter, large_print: bool) -> Result<Vec<u8>, SendError> {
+    let letter = Arc::new(letter);
+    tokio::task::spawn_blocking(move || pdf::render(&letter, large_print))
+        .await
+        .map_err(|e| SendError::Prepare(format!("the PDF could not be made: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_up_to_the_limit() {
+        let config = MailConfig {
+            retry_base: Duration::from_secs(30),
+            retry_max: Duration::from_secs(600),
+            ..MailConfig::default()
+        };
+        assert_eq!(config.backoff(1), Duration::from_secs(30));
+        assert_eq!(config.backoff(2), Duration::from_secs(60));
+        assert_eq!(config.backoff(3), Duration::from_secs(120));
+        assert_eq!(config.backoff(6), Duration::from_secs(600));
+        assert_eq!(config.backoff(1000), Duration::from_secs(600));
+    }
+}

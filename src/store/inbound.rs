@@ -1,0 +1,228 @@
+//! Email in: the messages already processed (so one delivered twice is filed once) and the
+//! quarantine of messages that could not be filed (migration 0005).
+
+use jiff::Timestamp;
+use redress_core::Reference;
+use serde::Serialize;
+use sqlx::Row;
+
+use super::people::NewAttachment;
+use super::{Store, StoreError, from_micros, micros};
+
+/// What became of a processed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct InboundRecord {
+    /// `added_to_complaint`, `new_complaint` or `quarantined`.
+    pub outcome: String,
+    pub reference: Option<String>,
+    pub reason: Option<String>,
+    /// True when the message had been processed before this delivery.
+    pub duplicate: bool,
+}
+
+/// A message to quarantine (its raw bytes are already kept as `files_dir/<sha256>`).
+pub struct NewQuarantine<'a> {
+    pub key: &'a str,
+    pub source: &'a str,
+    pub reason: &'a str,
+    pub sha256: &'a str,
+    pub size: i64,
+    pub message_id: Option<&'a str>,
+    pub sender: Option<&'a str>,
+    pub subject: Option<&'a str>,
+}
+
+/// A quarantined message, as listed for staff.
+#[derive(Debug, Clone, Serialize)]
+pub struct QuarantineRow {
+    pub id: i64,
+    pub received_at: Timestamp,
+    pub source: String,
+    pub reason: String,
+    /// The raw message is kept as `files_dir/<sha256>`.
+    pub sha256: String,
+    pub size: i64,
+    pub message_id: Option<String>,
+    pub sender: Option<String>,
+    pub subject: Option<String>,
+}
+
+impl Store {
+    /// What became of the message with this key, if it was processed before.
+    pub async fn inbound_processed(&self, key: &str) -> Result<Option<InboundRecord>, StoreError> {
+        let row = sqlx::query(
+            "SELECT outcome, reference, reason FROM inbound_messages WHERE message_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| {
+            Ok(InboundRecord {
+                outcome: row.try_get("outcome")?,
+                reference: row.try_get("reference")?,
+                reason: row.try_get("reason")?,
+                duplicate: true,
+            })
+        })
+        .transpose()
+    }
+
+    /// Whether a complaint with this reference exists.
+    pub async fn complaint_exists(&self, reference: &Reference) -> Result<bool, StoreError> {
+        let row = sqlx::query("SELECT 1 AS found FROM complaints WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?;
+        Ok(row.is_some())
+    }
+
+    /// Quarantines a message and records it as processed, in one transaction. A message
+    /// processed before (same key) is not quarantined again: its first outcome is returned.
+    pub async fn quarantine_inbound(
+        &self,
+        q: &NewQuarantine<'_>,
+        now: Timestamp,
+    ) -> Result<InboundRecord, StoreError> {
+        let mut w = self.begin_write().await?;
+        if let Some(first) = self.processed_in(&mut w.tx, q.key).await? {
+            return Ok(first);
+        }
+        let row = sqlx::query(
+            "INSERT INTO inbound_quarantine (received_at, source, reason, sha256, size_bytes, message_id, sender, subject) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) RETURNING id",
+        )
+        .bind(micros(now))
+        .bind(q.source)
+        .bind(q.reason)
+        .bind(q.sha256)
+        .bind(q.size)
+        .bind(q.message_id)
+        .bind(q.sender)
+        .bind(q.subject)
+        .fetch_one(&mut *w.tx)
+        .await?;
+        let id: i64 = row.try_get("id")?;
+        sqlx::query(
+            "INSERT INTO inbound_messages (message_key, outcome, reference, reason, quarantine_id, processed_at) \
+             VALUES ($1, 'quarantined', NULL, $2, $3, $4)",
+        )
+        .bind(q.key)
+        .bind(q.reason)
+        .bind(id)
+        .bind(micros(now))
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(InboundRecord {
+            outcome: "quarantined".into(),
+            reference: None,
+            reason: Some(q.reason.to_owned()),
+            duplicate: false,
+        })
+    }
+
+    /// Records a filed message's attachments and the message as processed, in one
+    /// transaction. If another delivery finished first, nothing is recorded twice and its
+    /// outcome is returned.
+    pub async fn finish_inbound(
+        &self,
+        key: &str,
+        outcome: &str,
+        reference: &str,
+        attachments: &[NewAttachment<'_>],
+        now: Timestamp,
+    ) -> Result<InboundRecord, StoreError> {
+        let mut w = self.begin_write().await?;
+        if let Some(first) = self.processed_in(&mut w.tx, key).await? {
+            return Ok(first);
+        }
+        for a in attachments {
+            sqlx::query(
+                "INSERT INTO attachments (complaint_id, sha256, filename, content_type, size_bytes, uploaded_at, uploaded_by) \
+                 SELECT id, $2, $3, $4, $5, $6, $7 FROM complaints WHERE reference = $1",
+            )
+            .bind(a.reference)
+            .bind(a.sha256)
+            .bind(a.filename)
+            .bind(a.content_type)
+            .bind(a.size)
+            .bind(micros(now))
+            .bind(a.uploaded_by)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        sqlx::query(
+            "INSERT INTO inbound_messages (message_key, outcome, reference, reason, quarantine_id, processed_at) \
+             VALUES ($1, $2, $3, NULL, NULL, $4)",
+        )
+        .bind(key)
+        .bind(outcome)
+        .bind(reference)
+        .bind(micros(now))
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(InboundRecord {
+            outcome: outcome.to_owned(),
+            reference: Some(reference.to_owned()),
+            reason: None,
+            duplicate: false,
+        })
+    }
+
+    /// The record of a processed message, read inside a write transaction (on PostgreSQL,
+    /// after waiting for any other delivery of the same message to commit).
+    async fn processed_in(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        key: &str,
+    ) -> Result<Option<InboundRecord>, StoreError> {
+        if self.backend == super::Backend::Postgres {
+            sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 0))")
+                .bind(format!("inbound\u{1f}{key}"))
+                .execute(&mut **tx)
+                .await?;
+        }
+        let row = sqlx::query(
+            "SELECT outcome, reference, reason FROM inbound_messages WHERE message_key = $1",
+        )
+        .bind(key)
+        .fetch_optional(&mut **tx)
+        .await?;
+        row.map(|row| {
+            Ok(InboundRecord {
+                outcome: row.try_get("outcome")?,
+                reference: row.try_get("reference")?,
+                reason: row.try_get("reason")?,
+                duplicate: true,
+            })
+        })
+        .transpose()
+    }
+
+    /// Quarantined messages, newest first.
+    pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, received_at, source, reason, sha256, size_bytes, message_id, sender, subject \
+             FROM inbound_quarantine ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| {
+                Ok(QuarantineRow {
+                    id: r.try_get("id")?,
+                    received_at: from_micros(r.try_get("received_at")?)?,
+                    source: r.try_get("source")?,
+                    reason: r.try_get("reason")?,
+                    sha256: r.try_get("sha256")?,
+                    size: r.try_get("size_bytes")?,
+                    message_id: r.try_get("message_id")?,
+                    sender: r.try_get("sender")?,
+                    subject: r.try_get("subject")?,
+                })
+            })
+            .collect()
+    }
+}

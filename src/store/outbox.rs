@@ -1,0 +1,463 @@
+//! The outbox's second half: claiming letters to send (a lease), recording what became of each,
+//! listing a complaint's letters for staff, and the print queue of post letters.
+//!
+//! Rows are written by `append` (write.rs) in the transaction of the event that causes them.
+//! A sender claims due rows in one short transaction (`FOR UPDATE SKIP LOCKED` on PostgreSQL,
+//! so nodes never claim the same row; SQLite has one writer at a time): it adds one to
+//! `attempts` and moves `next_attempt_at` a lease ahead, then commits before sending. After
+//! sending it sets `sent_at`; after a failure it sets `last_error` and the next attempt.
+
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use redress_core::{Complaint, Event};
+use serde::Serialize;
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{Backend, Store, StoreError, from_micros, micros};
+
+/// A letter or email claimed for sending, or looked up.
+#[derive(Debug, Clone)]
+pub struct OutboxItem {
+    pub id: i64,
+    pub complaint_id: i64,
+    pub reference: String,
+    /// The event that caused it (negative for a sign-in link, which no event causes).
+    pub event_sequence: i64,
+    /// A letter kind (`adr_notice`...) or `sign_in_link`.
+    pub kind: String,
+    /// `email` or `post`.
+    pub channel: String,
+    pub payload: serde_json::Value,
+    pub created_at: Timestamp,
+    /// Attempts so far, this one included once claimed.
+    pub attempts: i64,
+    pub sent_at: Option<Timestamp>,
+    pub printed_at: Option<Timestamp>,
+    pub printed_by: Option<String>,
+    pub last_error: Option<String>,
+    pub large_print: bool,
+    pub print_file: Option<String>,
+}
+
+impl OutboxItem {
+    /// `customer` or `third_party`, as written in the payload.
+    pub fn recipient(&self) -> &str {
+        self.payload
+            .get("recipient")
+            .and_then(|r| r.as_str())
+            .unwrap_or("customer")
+    }
+}
+
+const COLUMNS: &str = "o.id, o.complaint_id, c.reference, o.event_sequence, o.kind, o.channel, o.payload, \
+     o.created_at, o.attempts, o.sent_at, o.printed_at, o.printed_by, o.last_error, o.large_print, o.print_file";
+
+fn item(row: &AnyRow) -> Result<OutboxItem, StoreError> {
+    let optional = |name: &str| -> Result<Option<Timestamp>, StoreError> {
+        let value: Option<i64> = row.try_get(name)?;
+        value.map(from_micros).transpose()
+    };
+    let payload: String = row.try_get("payload")?;
+    let large_print: i64 = row.try_get("large_print")?;
+    Ok(OutboxItem {
+        id: row.try_get("id")?,
+        complaint_id: row.try_get("complaint_id")?,
+        reference: row.try_get("reference")?,
+        event_sequence: row.try_get("event_sequence")?,
+        kind: row.try_get("kind")?,
+        channel: row.try_get("channel")?,
+        payload: serde_json::from_str(&payload)
+            .map_err(|e| StoreError::Corrupt(format!("outbox payload: {e}")))?,
+        created_at: from_micros(row.try_get("created_at")?)?,
+        attempts: row.try_get("attempts")?,
+        sent_at: optional("sent_at")?,
+        printed_at: optional("printed_at")?,
+        printed_by: row.try_get("printed_by")?,
+        last_error: row.try_get("last_error")?,
+        large_print: large_print != 0,
+        print_file: row.try_get("print_file")?,
+    })
+}
+
+fn after(now: Timestamp, wait: Duration) -> Timestamp {
+    let wait = SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX);
+    now.checked_add(wait).unwrap_or(Timestamp::MAX)
+}
+
+/// What marking a post letter printed did.
+#[derive(Debug, Clone)]
+pub enum Printed {
+    /// Marked now (or marked before: the first mark stands).
+    Marked(Box<OutboxItem>),
+    /// No post letter has that id.
+    NotFound,
+    /// The letter is not in the print queue yet (it has not been produced).
+    NotQueued,
+}
+
+/// A letter as the staff API lists it.
+#[derive(Debug, Clone, Serialize)]
+pub struct LetterListing {
+    pub id: i64,
+    pub kind: String,
+    /// `customer` or `third_party`.
+    pub recipient: String,
+    pub channel: String,
+    pub created_at: Timestamp,
+    pub sent_at: Option<Timestamp>,
+    /// For post: when a member of staff marked it printed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub printed_at: Option<Timestamp>,
+    pub attempts: i64,
+    /// Why the last attempt failed, while it is not sent.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    pub large_print: bool,
+}
+
+impl LetterListing {
+    fn of(item: OutboxItem) -> LetterListing {
+        LetterListing {
+            id: item.id,
+            recipient: item.recipient().to_owned(),
+            kind: item.kind,
+            created_at: item.created_at,
+            sent_at: item.sent_at,
+            printed_at: if item.channel == "post" {
+                item.printed_at
+            } else {
+                None
+            },
+            channel: item.channel,
+            attempts: item.attempts,
+            last_error: if item.sent_at.is_none() {
+                item.last_error
+            } else {
+                None
+            },
+            large_print: item.large_print,
+        }
+    }
+}
+
+impl Store {
+    /// Whether anything is due to be sent at `now` (a read, so an idle sender never takes the
+    /// SQLite write lock).
+    pub async fn outbox_due(&self, now: Timestamp) -> Result<bool, StoreError> {
+        let row = sqlx::query(
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 LIMIT 1",
+        )
+        .bind(micros(now))
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row.is_some())
+    }
+
+    /// Claims up to `batch` due letters for `node`: each gets one more attempt and a lease of
+    /// `lease`, committed before anything is sent. Oldest due first.
+    pub async fn claim_letters(
+        &self,
+        now: Timestamp,
+        batch: i64,
+        lease: Duration,
+        node: &str,
+    ) -> Result<Vec<OutboxItem>, StoreError> {
+        let mut w = self.begin_write().await?;
+        let select = match self.backend {
+            Backend::Postgres => {
+                "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+            }
+            Backend::Sqlite => {
+                "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
+                 ORDER BY next_attempt_at, id LIMIT $2"
+            }
+        };
+        let ids: Vec<i64> = sqlx::query(select)
+            .bind(micros(now))
+            .bind(batch)
+            .fetch_all(&mut *w.tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+        let lease_end = micros(after(now, lease));
+        let mut items = Vec::with_capacity(ids.len());
+        for id in ids {
+            sqlx::query(
+                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, claimed_by = $2 WHERE id = $3",
+            )
+            .bind(lease_end)
+            .bind(node)
+            .bind(id)
+            .execute(&mut *w.tx)
+            .await?;
+            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+                "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id WHERE o.id = $1"
+            )))
+            .bind(id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+            items.push(item(&row)?);
+        }
+        w.tx.commit().await?;
+        Ok(items)
+    }
+
+    /// Renews this sender's lease on a letter just before sending it, so a letter late in a
+    /// slow batch is not taken by another node meanwhile. False if the lease was lost (another
+    /// node claimed the letter since, or sent it): then this one must not send it.
+    pub async fn renew_lease(
+        &self,
+        id: i64,
+        attempts: i64,
+        now: Timestamp,
+        lease: Duration,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.begin_write().await?;
+        let renewed = sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND attempts = $3 AND sent_at IS NULL",
+        )
+        .bind(micros(after(now, lease)))
+        .bind(id)
+        .bind(attempts)
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(renewed.rows_affected() == 1)
+    }
+
+    /// Records a letter as sent (the first to record it wins; a second send of the same letter,
+    /// after a lost lease, keeps the first instant). Returns whether this call recorded it.
+    pub async fn letter_sent(
+        &self,
+        id: i64,
+        now: Timestamp,
+        large_print: bool,
+        print_file: Option<&str>,
+    ) -> Result<bool, StoreError> {
+        let mut w = self.begin_write().await?;
+        let done = sqlx::query(
+            "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3 \
+             WHERE id = $4 AND sent_at IS NULL",
+        )
+        .bind(micros(now))
+        .bind(i64::from(large_print))
+        .bind(print_file)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records a failed attempt and when to try again, unless another node has claimed the
+    /// letter since (its lease stands).
+    pub async fn letter_failed(
+        &self,
+        id: i64,
+        attempts: i64,
+        next_attempt_at: Timestamp,
+        error: &str,
+    ) -> Result<(), StoreError> {
+        let error: String = error.chars().take(1000).collect();
+        let mut w = self.begin_write().await?;
+        sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $1, last_error = $2 \
+             WHERE id = $3 AND sent_at IS NULL AND attempts = $4",
+        )
+        .bind(micros(next_attempt_at))
+        .bind(error)
+        .bind(id)
+        .bind(attempts)
+        .execute(&mut *w.tx)
+        .await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Gives back letters claimed but not tried (a sender stopping): due again at `now`.
+    pub async fn release_letters(
+        &self,
+        ids: &[(i64, i64)],
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.begin_write().await?;
+        for (id, attempts) in ids {
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, attempts = attempts - 1 \
+                 WHERE id = $2 AND sent_at IS NULL AND attempts = $3",
+            )
+            .bind(micros(now))
+            .bind(id)
+            .bind(attempts)
+            .execute(&mut *w.tx)
+            .await?;
+        }
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// The complaint as it stood just after the event that caused a letter, and that event:
+    /// what the letter is rendered from, so a letter sent late (or again) says what it would
+    /// have said when it was caused.
+    pub async fn letter_source(
+        &self,
+        complaint_id: i64,
+        event_sequence: i64,
+    ) -> Result<(Complaint, Event), StoreError> {
+        let rows = sqlx::query(
+            "SELECT sequence, payload FROM events WHERE complaint_id = $1 AND sequence <= $2 ORDER BY sequence",
+        )
+        .bind(complaint_id)
+        .bind(event_sequence)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut events = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let payload: String = row.try_get("payload")?;
+            let event: Event = serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Corrupt(format!("complaint {complaint_id} event: {e}")))?;
+            events.push(event);
+        }
+        let complaint = Complaint::replay(&events).ok_or_else(|| {
+            StoreError::Corrupt(format!(
+                "complaint {complaint_id} does not begin with received"
+            ))
+        })?;
+        let event = events
+            .pop()
+            .ok_or_else(|| StoreError::Corrupt("no events".into()))?;
+        Ok((complaint, event))
+    }
+
+    /// The current state of a complaint, by id (for a sign-in link's message).
+    pub async fn complaint_by_id(&self, complaint_id: i64) -> Result<Complaint, StoreError> {
+        let row = sqlx::query("SELECT state FROM complaints WHERE id = $1")
+            .bind(complaint_id)
+            .fetch_one(&self.pool)
+            .await?;
+        let state: String = row.try_get("state")?;
+        serde_json::from_str(&state)
+            .map_err(|e| StoreError::Corrupt(format!("complaint {complaint_id}: {e}")))
+    }
+
+    /// A complaint's letters for staff, oldest first; `NotFound` for an unknown reference.
+    /// Sign-in link emails are not letters about the complaint and are left out.
+    pub async fn complaint_letters(
+        &self,
+        reference: &str,
+    ) -> Result<Vec<LetterListing>, StoreError> {
+        let exists = sqlx::query("SELECT id FROM complaints WHERE reference = $1")
+            .bind(reference)
+            .fetch_optional(&self.pool)
+            .await?;
+        if exists.is_none() {
+            return Err(StoreError::NotFound);
+        }
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+             WHERE c.reference = $1 AND o.kind <> 'sign_in_link' ORDER BY o.created_at, o.id"
+        )))
+        .bind(reference)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|r| item(r).map(LetterListing::of))
+            .collect()
+    }
+
+    /// One letter of a complaint (not a sign-in link).
+    pub async fn complaint_letter(
+        &self,
+        reference: &str,
+        id: i64,
+    ) -> Result<Option<OutboxItem>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+             WHERE c.reference = $1 AND o.id = $2 AND o.kind <> 'sign_in_link'"
+        )))
+        .bind(reference)
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(item).transpose()
+    }
+
+    /// The print queue: post letters in the folder and not yet printed, oldest first.
+    pub async fn print_queue(&self) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+             WHERE o.channel = 'post' AND o.printed_at IS NULL AND o.sent_at IS NOT NULL \
+             ORDER BY o.sent_at, o.id"
+        )))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// Something that changes whenever the print queue does (a letter queued or marked
+    /// printed), so a node rewrites its manifest only then.
+    pub async fn print_queue_fingerprint(&self) -> Result<(i64, i64, i64), StoreError> {
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS BIGINT) AS ids, \
+             (SELECT COALESCE(MAX(printed_at), 0) FROM outbox WHERE channel = 'post') AS printed \
+             FROM outbox WHERE channel = 'post' AND sent_at IS NOT NULL AND printed_at IS NULL",
+        )
+        .fetch_one(&self.pool)
+        .await?;
+        Ok((
+            row.try_get("n")?,
+            row.try_get("ids")?,
+            row.try_get("printed")?,
+        ))
+    }
+
+    /// Marks a post letter printed (and posted) by `by`. Marking it again changes nothing.
+    pub async fn mark_printed(
+        &self,
+        id: i64,
+        now: Timestamp,
+        by: &str,
+    ) -> Result<Printed, StoreError> {
+        let mut w = self.begin_write().await?;
+        let select = format!(
+            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+             WHERE o.id = $1 AND o.channel = 'post'"
+        );
+        let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
+            .bind(id)
+            .fetch_optional(&mut *w.tx)
+            .await?;
+        let Some(row) = row else {
+            return Ok(Printed::NotFound);
+        };
+        let found = item(&row)?;
+        if found.sent_at.is_none() {
+            return Ok(Printed::NotQueued);
+        }
+        if found.printed_at.is_some() {
+            return Ok(Printed::Marked(Box::new(found)));
+        }
+        sqlx::query(
+            "UPDATE outbox SET printed_at = $1, printed_by = $2 WHERE id = $3 AND printed_at IS NULL",
+        )
+        .bind(micros(now))
+        .bind(by)
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        let row = sqlx::query(sqlx::AssertSqlSafe(select))
+            .bind(id)
+            .fetch_one(&mut *w.tx)
+            .await?;
+        let marked = item(&row)?;
+        w.tx.commit().await?;
+        Ok(Printed::Marked(Box::new(marked)))
+    }
+}
