@@ -3,8 +3,11 @@
 //!
 //! ```sh
 //! cargo run --release --bin redress-bench -- intake [--clients 64] [--seconds 10] \
-//!     [--warmup 2] [--database sqlite|postgres|both]
+//!     [--warmup 2] [--database sqlite|postgres|both] [--paths http,store,bare] [--diagnose]
 //! ```
+//!
+//! `--clients 8,64` runs each count in turn; `--paths http` runs the server alone (for `perf
+//! record`); `--diagnose` adds bare-insert variants with fewer round trips (see `Bare`).
 //!
 //! For each database kind it measures three paths, each on its own fresh database, with the same
 //! number of concurrent clients for the same time (after a warm-up that is not counted):
@@ -248,8 +251,8 @@ fn intake(args: &IntakeArgs) -> anyhow::Result<()> {
         args.warmup, args.seconds, args.threads
     );
     println!(
-        "One complaint = {} rows per transaction: the reference-sequence upsert, 1 complaint row, \
-         {} event row(s), {} deadline row(s), and the projection update.\n",
+        "One complaint = one transaction of {} writes: the reference-sequence upsert, the complaint \
+         row, {} event row(s), {} deadline row(s) and the projection update.\n",
         3 + template.events.len() + template.deadlines.len(),
         template.events.len(),
         template.deadlines.len()
