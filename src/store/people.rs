@@ -87,7 +87,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
         .is_ok()
 }
 
-fn role_from(text: &str) -> Result<Role, StoreError> {
+pub(crate) fn role_from(text: &str) -> Result<Role, StoreError> {
     serde_json::from_value(serde_json::Value::String(text.to_owned()))
         .map_err(|_| StoreError::Corrupt(format!("unknown role '{text}'")))
 }

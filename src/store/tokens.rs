@@ -1,11 +1,10 @@
 //! API bearer tokens: created by `redress token create`, stored as SHA-256 hashes.
 
 use jiff::Timestamp;
-use rand::RngCore;
 use redress_core::{Actor, Role};
-use sha2::{Digest, Sha256};
 use sqlx::Row;
 
+use super::people::{random_token, role_from, sha256_hex as hash};
 use super::{Store, StoreError, micros};
 
 /// Who a token belongs to.
@@ -13,17 +12,6 @@ use super::{Store, StoreError, micros};
 pub struct TokenInfo {
     pub id: i64,
     pub actor: Actor,
-}
-
-fn hash(token: &str) -> String {
-    Sha256::digest(token.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
-fn role_from(text: &str) -> Option<Role> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned())).ok()
 }
 
 impl Store {
@@ -36,12 +24,7 @@ impl Store {
         label: Option<&str>,
         now: Timestamp,
     ) -> Result<String, StoreError> {
-        let mut bytes = [0u8; 32];
-        rand::rng().fill_bytes(&mut bytes);
-        let token = format!(
-            "rdr_{}",
-            bytes.iter().map(|b| format!("{b:02x}")).collect::<String>()
-        );
+        let token = format!("rdr_{}", random_token());
         let mut w = self.begin_write().await?;
         sqlx::query(
             "INSERT INTO api_tokens (token_hash, role, department, staff, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
@@ -68,12 +51,7 @@ impl Store {
             .fetch_optional(&self.pool)
             .await?;
         let Some(row) = row else { return Ok(None) };
-        let role: String = row.try_get("role")?;
-        let Some(role) = role_from(&role) else {
-            return Err(StoreError::Corrupt(format!(
-                "unknown role '{role}' on a token"
-            )));
-        };
+        let role = role_from(&row.try_get::<String, _>("role")?)?;
         Ok(Some(TokenInfo {
             id: row.try_get("id")?,
             actor: Actor {
