@@ -2,7 +2,8 @@
 # Makes sure the mail servers the test suite starts are installed: Debian's Dovecot (IMAP), which
 # tests/inbound.rs runs as its own instance (a generated configuration in a temporary folder, on a
 # free loopback port), so no system service needs to run; and the openssl command, which makes
-# the certificates of its imaps:// test. Installs them from Debian's packages if they are missing
+# the certificates of its imaps:// test; and poppler-utils, whose pdftotext the letter tests
+# read the PDFs with. Installs them from Debian's packages if they are missing
 # (needs root). Exits non-zero if it cannot.
 set -uo pipefail
 
@@ -11,6 +12,8 @@ log() { echo "ensure-mail-servers: $*" >&2; }
 missing=()
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
+# Not a server, but the letter tests read the PDFs they make with pdftotext.
+command -v pdftotext >/dev/null 2>&1 || missing+=(poppler-utils)
 if [ ${#missing[@]} -gt 0 ]; then
   if [ "$(id -u)" != 0 ]; then log "missing ${missing[*]} and this is not root"; exit 1; fi
   log "installing ${missing[*]} from Debian's packages"

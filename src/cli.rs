@@ -203,6 +203,20 @@ pub enum TokenCommand {
         #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
         procedure: String,
     },
+    /// List the tokens: id, role, department, holder, label, created and revoked (never the
+    /// tokens themselves).
+    List {
+        #[command(flatten)]
+        db: DatabaseArgs,
+    },
+    /// Revoke a token by its id (from `redress token list`). Running servers stop accepting
+    /// it within ten seconds.
+    Revoke {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// The token's id.
+        id: i64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -436,6 +450,47 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Commands::Token {
+            command: TokenCommand::List { db },
+        } => runtime()?.block_on(async {
+            let store =
+                Store::connect(&db.database, Arc::new(Procedure::default_procedure())).await?;
+            store.migrate().await?;
+            let tokens = store.list_tokens().await?;
+            if tokens.is_empty() {
+                println!("no tokens yet: create one with `redress token create --role ...`");
+            }
+            for t in tokens {
+                let state = match t.revoked_at {
+                    Some(at) => format!("revoked {at}"),
+                    None => "active".to_owned(),
+                };
+                println!(
+                    "{}\t{}\t{}\t{}\t{}\tcreated {}\t{state}",
+                    t.id,
+                    t.role,
+                    t.department.as_deref().unwrap_or("-"),
+                    t.staff.as_deref().unwrap_or("-"),
+                    t.label.as_deref().unwrap_or("-"),
+                    t.created_at,
+                );
+            }
+            Ok(ExitCode::SUCCESS)
+        }),
+        Commands::Token {
+            command: TokenCommand::Revoke { db, id },
+        } => runtime()?.block_on(async {
+            let store =
+                Store::connect(&db.database, Arc::new(Procedure::default_procedure())).await?;
+            store.migrate().await?;
+            if store.revoke_token(id, SystemClock.now()).await? {
+                println!("token {id} is revoked");
+                Ok(ExitCode::SUCCESS)
+            } else {
+                eprintln!("error: no active token has the id {id} (see `redress token list`)");
+                Ok(ExitCode::from(1))
+            }
+        }),
         Commands::Audit {
             command: AuditCommand::Verify { db, procedure },
         } => {

@@ -5,6 +5,9 @@ use std::process::ExitCode;
 use clap::Parser;
 use redress::cli::{Cli, run};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     match run(cli) {

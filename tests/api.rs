@@ -108,6 +108,9 @@ both_backends! {
     health_ready_and_metrics_answer =>
         sqlite_health_ready_and_metrics_answer,
         postgres_health_ready_and_metrics_answer;
+    a_revoked_token_stops_working_at_once =>
+        sqlite_a_revoked_token_stops_working_at_once,
+        postgres_a_revoked_token_stops_working_at_once;
     the_event_chain_verifies_after_a_busy_session =>
         sqlite_the_event_chain_verifies_after_a_busy_session,
         postgres_the_event_chain_verifies_after_a_busy_session;
@@ -1466,6 +1469,56 @@ async fn unknown_paths_and_methods_are_problems(db: Db) {
     let answer = send(app.client.get(app.url("/api/v1/complaints"))).await;
     assert_problem(&answer, 401, Some("unauthorized"));
     assert_eq!(answer.header("www-authenticate"), Some("Bearer"));
+    app.stop().await;
+}
+
+async fn a_revoked_token_stops_working_at_once(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let s = staff(&app).await;
+    let list = || {
+        app.client
+            .get(app.url("/api/v1/complaints"))
+            .bearer_auth(&s.cs)
+    };
+    // Used twice, so the second answer comes from the server's memory of the token.
+    assert_status(&send(list()).await, 200);
+    assert_status(&send(list()).await, 200);
+    let tokens = app.store.list_tokens().await.expect("list the tokens");
+    let held = tokens
+        .iter()
+        .find(|t| t.staff.as_deref() == Some("cs.alice"))
+        .expect("the handler's token is listed");
+    assert_eq!(held.revoked_at, None);
+    assert!(
+        app.store
+            .revoke_token(held.id, app.clock.now())
+            .await
+            .expect("revoke")
+    );
+    assert!(
+        !app.store
+            .revoke_token(held.id, app.clock.now())
+            .await
+            .expect("revoke again"),
+        "a token is revoked once"
+    );
+    assert_problem(&send(list()).await, 401, Some("unauthorized"));
+    // The other tokens still work.
+    let answer = send(
+        app.client
+            .get(app.url("/api/v1/complaints"))
+            .bearer_auth(&s.esc),
+    )
+    .await;
+    assert_status(&answer, 200);
+    let tokens = app.store.list_tokens().await.expect("list the tokens");
+    let revoked = tokens
+        .iter()
+        .find(|t| t.id == held.id)
+        .expect("still listed");
+    assert_eq!(revoked.revoked_at, Some(app.clock.now()));
     app.stop().await;
 }
 

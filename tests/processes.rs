@@ -68,6 +68,32 @@ fn handler_token(database: &str) -> String {
     token
 }
 
+#[test]
+fn tokens_are_listed_and_revoked_from_the_command_line() {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database = dir.path().join("tokens.db").display().to_string();
+    let token = handler_token(&database);
+    let list = || {
+        let out = redress(&["token", "list", "--database", &database]);
+        assert!(out.status.success(), "token list: {}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let listed = list();
+    assert!(
+        listed.starts_with("1\thandler\tcustomer_services\tprocess-test\t-\tcreated "),
+        "{listed}"
+    );
+    assert!(listed.trim_end().ends_with("active"), "{listed}");
+    assert!(!listed.contains(&token), "the token itself is never shown");
+    let out = redress(&["token", "revoke", "--database", &database, "1"]);
+    assert!(out.status.success(), "token revoke: {}", text(&out.stderr));
+    assert_eq!(text(&out.stdout).trim(), "token 1 is revoked");
+    assert!(list().contains("\trevoked "), "{}", list());
+    let again = redress(&["token", "revoke", "--database", &database, "1"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(text(&again.stderr).contains("no active token has the id 1"));
+}
+
 /// `redress audit verify`; asserts it exits 0 and returns its summary line.
 fn assert_audit_intact(database: &str) -> String {
     let started = Instant::now();

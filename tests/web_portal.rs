@@ -307,14 +307,9 @@ async fn complaint_count(app: &TestApp) -> usize {
         .len()
 }
 
-fn files_dir(app: &TestApp, db: Db) -> PathBuf {
-    match db {
-        Db::Sqlite => PathBuf::from(&app.database)
-            .parent()
-            .expect("a folder")
-            .join("files"),
-        Db::Postgres => std::env::temp_dir(),
-    }
+/// Where the server keeps uploaded files: the test's own folder, on either database.
+fn files_dir(app: &TestApp) -> PathBuf {
+    app.files_dir.clone()
 }
 
 // ----- Scenarios -----
@@ -1037,7 +1032,7 @@ async fn files_are_taken_within_the_limits_and_refused_outside_them(db: Db) {
     assert_eq!(attachments[0].filename, "bill.pdf");
     assert_eq!(attachments[0].content_type, "application/pdf");
     assert_eq!(attachments[0].size, i64::try_from(pdf.len()).expect("size"));
-    let stored = files_dir(&app, db).join(&attachments[0].sha256);
+    let stored = files_dir(&app).join(&attachments[0].sha256);
     assert_eq!(
         std::fs::read(&stored).expect("the file is kept by its hash"),
         pdf

@@ -16,12 +16,15 @@
 //!    scheduler ticking every second as `redress serve` does) and N reqwest clients, each
 //!    `POST /api/v1/complaints` in a loop and reading the whole answer.
 //! 2. **store only (no HTTP)**: N tasks calling `Store::create_complaint` directly: the same
-//!    transaction, core and serialisation, no HTTP, no JSON request or answer, no token check.
+//!    group-committed transactions, core and serialisation, no HTTP, no JSON request or
+//!    answer, no token check.
 //! 3. **bare insert**: N tasks writing the same rows with plain sqlx statements through the
 //!    same pool and driver (sqlx `Any`), in one transaction per complaint: the reference
 //!    sequence upsert, the complaint row, its event rows, its deadline rows and the projection
 //!    update. Payloads are serialised once beforehand; no reads, no core, no hashing. On SQLite
-//!    writers queue on an in-process lock, as the store's do.
+//!    writers queue on an in-process lock, as the store's do. This is the durable insert of one
+//!    complaint as a client would write it alone; the store beats it by grouping many
+//!    complaints into each transaction.
 //!
 //! Prints a Markdown table per database to stdout; progress goes to stderr. Peak RSS is the
 //! whole process's `VmHWM` (server, clients and all), reset before each path through
@@ -29,6 +32,10 @@
 //!
 //! PostgreSQL: a new database is created on `$REDRESS_TEST_POSTGRES_URL` (by default
 //! `postgres://postgres@127.0.0.1:5432/postgres`) for each path and dropped afterwards.
+
+/// The same allocator as `redress` itself.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 use std::future::Future;
 use std::path::PathBuf;

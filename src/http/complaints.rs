@@ -293,7 +293,7 @@ pub async fn create(
     let state_for_body = state.clone();
     let result = state
         .store
-        .create_complaint(receive, now, key.as_ref(), |created| {
+        .create_complaint(receive, now, key.as_ref(), move |created| {
             created_response(&state_for_body, created, now)
         })
         .await;

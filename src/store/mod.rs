@@ -10,10 +10,12 @@
 mod audit;
 mod dashboard;
 mod inbound;
+mod intake;
 mod letters;
 mod outbox;
 mod people;
 mod read;
+mod rows;
 mod tokens;
 mod write;
 
@@ -30,6 +32,7 @@ use tokio::sync::Mutex;
 pub use audit::{AuditProblem, AuditReport};
 pub use dashboard::{QueueEntry, StageFigures};
 pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
+pub use intake::MAX_BATCH;
 pub use letters::LetterRow;
 pub use outbox::{LetterListing, OutboxItem, Printed};
 pub use people::{
@@ -39,7 +42,7 @@ pub use people::{
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,
 };
-pub use tokens::TokenInfo;
+pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};
 pub use write::{
     CommandOutcome, Created, Idempotency, Replayed, StoredResponse, letter_for, new_deadline_rows,
 };
@@ -76,6 +79,11 @@ pub struct Store {
     /// SQLite allows one writer: writers in this process queue here instead of spinning on
     /// SQLITE_BUSY. (Several processes on one SQLite file still work, through busy_timeout.)
     write_lock: Option<Arc<Mutex<()>>>,
+    /// New complaints waiting to be recorded together (group commit).
+    intake: Arc<intake::Intake>,
+    tokens: Arc<tokens::TokenCache>,
+    /// Background work (the SQLite checkpointer) stops once every handle is dropped.
+    alive: Arc<()>,
     procedure: Arc<Procedure>,
 }
 
@@ -117,13 +125,21 @@ impl Store {
                 conn.execute("SELECT 1").await?;
                 drop(conn);
                 let any = AnyConnectOptions::from_str(&url)?;
+                // No ping before each use: the connection is a thread in this process, and
+                // the ping would cost a round trip to it on every transaction and read.
                 AnyPoolOptions::new()
                     .max_connections(8)
+                    .test_before_acquire(false)
                     .after_connect(|conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            // Checkpoints run beside the writers (`checkpoint_wal`), not
+                            // inside whichever commit fills the log.
+                            conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
+                            conn.execute("PRAGMA journal_size_limit = 268435456")
+                                .await?;
                             Ok(())
                         })
                     })
@@ -139,12 +155,26 @@ impl Store {
             }
         };
         let write_lock = (backend == Backend::Sqlite).then(|| Arc::new(Mutex::new(())));
-        Ok(Store {
+        let intake_lock = write_lock
+            .clone()
+            .unwrap_or_else(|| Arc::new(Mutex::new(())));
+        let store = Store {
             pool,
             backend,
             write_lock,
+            intake: Arc::new(intake::Intake::new(intake_lock)),
+            tokens: Arc::default(),
+            alive: Arc::new(()),
             procedure,
-        })
+        };
+        if backend == Backend::Sqlite {
+            tokio::spawn(checkpoint_wal(
+                store.pool.clone(),
+                store.write_lock.clone(),
+                Arc::downgrade(&store.alive),
+            ));
+        }
+        Ok(store)
     }
 
     /// Brings the schema up to date (embedded, forward-only migrations).
@@ -185,6 +215,68 @@ impl Store {
     pub async fn close(&self) {
         self.pool.close().await;
     }
+}
+
+/// How often the SQLite log is copied into the database file.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(250);
+/// Past this many pages (4 KiB each, so 256 MiB) of log, the checkpointer finishes between two
+/// of this process's write transactions, so that the next one starts the log again from the
+/// beginning and the log cannot grow without bound under steady writing. (When writing pauses,
+/// the log starts again by itself.)
+const RESTART_LOG_PAGES: i64 = 65_536;
+
+/// Copies the SQLite write-ahead log into the database file in the background (a PASSIVE
+/// checkpoint never waits for writers), so that commits never stop to do it themselves.
+/// Ends when the store's last handle is dropped or its pool closes.
+async fn checkpoint_wal(
+    pool: AnyPool,
+    write_lock: Option<Arc<Mutex<()>>>,
+    alive: std::sync::Weak<()>,
+) {
+    loop {
+        tokio::time::sleep(CHECKPOINT_EVERY).await;
+        if alive.strong_count() == 0 || pool.is_closed() {
+            return;
+        }
+        let log_pages = match passive_checkpoint(&pool).await {
+            Ok(pages) => pages,
+            Err(error) => {
+                tracing::warn!(%error, "checkpoint of the SQLite log failed; retrying");
+                continue;
+            }
+        };
+        if log_pages <= RESTART_LOG_PAGES {
+            continue;
+        }
+        // Writing never paused long enough for the log to start again by itself. Catch up
+        // while writers go on, until little is left; then copy the rest between two write
+        // transactions, so that the next one starts the log from the beginning.
+        for _ in 0..8 {
+            let started = std::time::Instant::now();
+            if passive_checkpoint(&pool).await.is_err()
+                || started.elapsed() < Duration::from_millis(5)
+            {
+                break;
+            }
+        }
+        let _guard = match &write_lock {
+            Some(lock) => Some(lock.lock().await),
+            None => None,
+        };
+        if let Err(error) = passive_checkpoint(&pool).await {
+            tracing::warn!(%error, "checkpoint of the SQLite log failed; retrying");
+        }
+    }
+}
+
+/// A checkpoint that never waits for readers or writers; returns the log's size in pages.
+async fn passive_checkpoint(pool: &AnyPool) -> Result<i64, sqlx::Error> {
+    use sqlx::Row;
+    // All rows are read, so the statement is finished and holds no snapshot afterwards.
+    let rows = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
+        .fetch_all(pool)
+        .await?;
+    Ok(rows.first().map_or(0, |row| row.try_get(1).unwrap_or(0)))
 }
 
 /// Instants are stored as microseconds since the epoch.

@@ -1,19 +1,19 @@
 //! Changing complaints: create, run a command, fire due deadlines. Each is one transaction.
 
 use jiff::Timestamp;
-use redress_core::deadline::DeadlineKind;
-use redress_core::event::{AdrReason, EvidenceSource};
+use redress_core::event::EvidenceSource;
 use redress_core::letters::{LetterKind, Recipient};
 use redress_core::{
-    Command, Complaint, Event, EventKind, Procedure, Receive, Reference, Refusal, apply, clock,
-    deadlines, execute, fire_due, open,
+    Command, Complaint, Event, EventKind, Procedure, Reference, Refusal, clock, deadlines, execute,
+    fire_due,
 };
 use sha2::{Digest, Sha256};
 use sqlx::any::Any;
 use sqlx::{Row, Transaction};
 use tokio::sync::MutexGuard;
 
-use super::{Backend, Store, StoreError, from_micros, micros};
+use super::rows::{self, Projection, due_of, fired_deadline, fired_due_by};
+use super::{Backend, Store, StoreError, micros};
 
 /// The hash that starts every complaint's chain.
 pub const GENESIS_HASH: &str = "0000000000000000000000000000000000000000000000000000000000000000";
@@ -66,16 +66,21 @@ impl Store {
             Some(lock) => Some(lock.lock().await),
             None => None,
         };
-        let tx = match self.backend {
-            // IMMEDIATE takes the write lock at once, so a read-then-write never has to upgrade.
-            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
-            Backend::Postgres => self.pool.begin().await?,
-        };
+        let tx = self.begin_locked().await?;
         Ok(WriteTx { tx, _guard: guard })
     }
 
+    /// Begins a write transaction for a caller that already holds this process's writer lock.
+    pub(crate) async fn begin_locked(&self) -> Result<Transaction<'static, Any>, StoreError> {
+        Ok(match self.backend {
+            // IMMEDIATE takes the write lock at once, so a read-then-write never has to upgrade.
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        })
+    }
+
     /// The stored answer for an idempotency key, if the request was seen before.
-    async fn idempotent_replay(
+    pub(crate) async fn idempotent_replay(
         &self,
         tx: &mut Transaction<'static, Any>,
         key: &Idempotency,
@@ -108,7 +113,7 @@ impl Store {
         })))
     }
 
-    async fn remember(
+    pub(crate) async fn remember(
         tx: &mut Transaction<'static, Any>,
         key: &Idempotency,
         response: &StoredResponse,
@@ -128,56 +133,6 @@ impl Store {
         .execute(&mut **tx)
         .await?;
         Ok(())
-    }
-
-    /// Records a new complaint. `receive.reference` is replaced by the next reference for the
-    /// year it was first received. `respond` renders the answer kept for idempotent retries.
-    pub async fn create_complaint(
-        &self,
-        mut receive: Receive,
-        now: Timestamp,
-        idempotency: Option<&Idempotency>,
-        respond: impl FnOnce(&Created) -> StoredResponse,
-    ) -> Result<Result<Created, Replayed>, StoreError> {
-        let mut w = self.begin_write().await?;
-        if let Some(key) = idempotency
-            && let Some(replayed) = self.idempotent_replay(&mut w.tx, key).await?
-        {
-            return Ok(Err(replayed));
-        }
-        let tz = self.procedure.time_zone();
-        let received_at = receive.received_at.unwrap_or(now);
-        let year = clock::local_date(tz, received_at.min(now)).year();
-        let row = sqlx::query(
-            "INSERT INTO reference_sequences (year, last) VALUES ($1, 1) \
-             ON CONFLICT (year) DO UPDATE SET last = reference_sequences.last + 1 RETURNING last",
-        )
-        .bind(i64::from(year))
-        .fetch_one(&mut *w.tx)
-        .await?;
-        let sequence: i64 = row.try_get("last")?;
-        receive.reference = Reference::new(
-            &self.procedure.reference_prefix,
-            year,
-            u64::try_from(sequence).unwrap_or(0),
-        );
-        let (_, events) = match open(receive, now, &self.procedure) {
-            Ok(opened) => opened,
-            Err(refusal) => return Err(StoreError::Refused(refusal)),
-        };
-        let first = events
-            .first()
-            .and_then(Complaint::start)
-            .ok_or_else(|| StoreError::Corrupt("no received event".into()))?;
-        let id = insert_complaint(&mut w.tx, &first, now, &self.procedure).await?;
-        let complaint = append(&mut w.tx, id, None, &events, now, &self.procedure).await?;
-        debug_assert_eq!(complaint.version, u64::try_from(events.len()).unwrap_or(0));
-        let created = Created { complaint, events };
-        if let Some(key) = idempotency {
-            Self::remember(&mut w.tx, key, &respond(&created), now).await?;
-        }
-        w.tx.commit().await?;
-        Ok(Ok(created))
     }
 
     /// Runs a command on a complaint under its lock. Deadlines already due fire first and are
@@ -203,8 +158,9 @@ impl Store {
         let outcome = execute(complaint.clone(), command, now, &self.procedure);
         let after = append(
             &mut w.tx,
+            self.backend,
             id,
-            Some(complaint),
+            complaint,
             &outcome.events,
             now,
             &self.procedure,
@@ -289,8 +245,9 @@ impl Store {
             let (_, events) = fire_due(complaint.clone(), now, &self.procedure);
             append(
                 &mut w.tx,
+                self.backend,
                 id,
-                Some(complaint),
+                complaint,
                 &events,
                 now,
                 &self.procedure,
@@ -304,33 +261,6 @@ impl Store {
         w.tx.commit().await?;
         Ok(fired)
     }
-}
-
-async fn insert_complaint(
-    tx: &mut Transaction<'static, Any>,
-    c: &Complaint,
-    now: Timestamp,
-    procedure: &Procedure,
-) -> Result<i64, StoreError> {
-    let row = sqlx::query(
-        "INSERT INTO complaints (reference, stage, status, department, customer_account, customer_name, \
-         customer_postcode, category, channel, first_received_at, next_due_at, last_hash, overdue, adr_eligible, \
-         version, state, search_text, created_at, updated_at) \
-         VALUES ($1, 1, 'open', $2, $3, $4, $5, $6, $7, $8, NULL, $9, 0, 0, 0, '{}', '', $10, $10) RETURNING id",
-    )
-    .bind(c.reference.as_str())
-    .bind(procedure.department_of(c.stage))
-    .bind(&c.customer.account)
-    .bind(&c.customer.name)
-    .bind(c.customer.postcode.as_ref().map(|p| p.as_str().to_owned()))
-    .bind(&c.category)
-    .bind(c.channel.as_str())
-    .bind(micros(c.first_received_at))
-    .bind(GENESIS_HASH)
-    .bind(micros(now))
-    .fetch_one(&mut **tx)
-    .await?;
-    Ok(row.try_get("id")?)
 }
 
 /// The columns of one event row that its hash covers, with the previous row's hash.
@@ -378,50 +308,10 @@ impl EventLink<'_> {
     }
 }
 
-/// The instant a deadline event was due, if it is one.
-fn due_of(event: &Event) -> Option<Timestamp> {
-    match &event.kind {
-        EventKind::ResponseOverdue { due_at }
-        | EventKind::AcknowledgementOverdue { due_at }
-        | EventKind::RemedyOverdue { due_at }
-        | EventKind::EvidenceOverdue { due_at, .. }
-        | EventKind::AdrNoticeSent { due_at, .. } => Some(*due_at),
-        EventKind::AdrEligible {
-            because: AdrReason::PeriodPassed,
-            due_at,
-        } => Some(*due_at),
-        _ => None,
-    }
-}
-
-/// Which deadline row an event fires.
-fn fired_deadline(event: &Event) -> Option<(DeadlineKind, i64)> {
-    match &event.kind {
-        EventKind::ResponseOverdue { .. } => Some((DeadlineKind::FormalResponse, 0)),
-        EventKind::AcknowledgementOverdue { .. } => Some((DeadlineKind::Acknowledgement, 0)),
-        EventKind::RemedyOverdue { .. } => Some((DeadlineKind::Remedy, 0)),
-        EventKind::EvidenceOverdue { request, .. } => {
-            Some((DeadlineKind::Evidence, i64::from(*request)))
-        }
-        EventKind::AdrNoticeSent { .. } => Some((DeadlineKind::Adr, 0)),
-        _ => None,
-    }
-}
-
 /// The deadline rows a new complaint has once `events` (its `received` event and the deadlines
 /// that fired at once) are appended: the rows `append` writes for fired deadlines and the clocks
 /// still running, ordered as [`Store::get_complaint`] lists them. Lets a caller render the
 /// complaint as stored from inside the creating transaction (an idempotent answer).
-/// The last London date of a deadline that fired at `due_at`: the day before for a period
-/// (it fires at 00:00 after its last day), the day itself for the ADR point.
-fn fired_due_by(kind: DeadlineKind, due_at: Timestamp, procedure: &Procedure) -> jiff::civil::Date {
-    let date = clock::local_date(procedure.time_zone(), due_at);
-    match kind {
-        DeadlineKind::Adr => date,
-        _ => clock::add_days(date, -1),
-    }
-}
-
 pub fn new_deadline_rows(
     events: &[Event],
     complaint: &Complaint,
@@ -495,7 +385,7 @@ pub fn letter_for(event: &Event, complaint: &Complaint) -> Option<(LetterKind, R
 /// How a letter goes: by email where the customer gave an address and did not ask for
 /// letters; by post otherwise, and always by post to a third party (we hold no address for
 /// them: staff address it from the print queue).
-fn letter_channel(complaint: &Complaint, recipient: Recipient) -> &'static str {
+pub(crate) fn letter_channel(complaint: &Complaint, recipient: Recipient) -> &'static str {
     match (
         recipient,
         &complaint.customer.email,
@@ -507,137 +397,49 @@ fn letter_channel(complaint: &Complaint, recipient: Recipient) -> &'static str {
     }
 }
 
-/// Appends events to a complaint whose state before them is `before` (`None` for a new
-/// complaint, whose first event is `received`): the event rows (hash chained), the projection,
-/// the deadline rows and the outbox. Returns the state after.
+/// Appends events to a complaint whose state before them is `before`: the event rows (hash
+/// chained), the projection, the deadline rows and the outbox. Returns the state after.
 pub(crate) async fn append(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     id: i64,
-    before: Option<Complaint>,
+    before: Complaint,
     events: &[Event],
     now: Timestamp,
     procedure: &Procedure,
 ) -> Result<Complaint, StoreError> {
     if events.is_empty() {
-        return before
-            .ok_or_else(|| StoreError::Corrupt("a new complaint needs its received event".into()));
+        return Ok(before);
     }
     let row = sqlx::query("SELECT last_hash, version FROM complaints WHERE id = $1")
         .bind(id)
         .fetch_one(&mut **tx)
         .await?;
-    let mut prev_hash: String = row.try_get("last_hash")?;
-    let stored_version: i64 = row.try_get("version")?;
-    let mut sequence = stored_version;
-    let mut state = before;
-    let reference = match (&state, events.first().map(|e| &e.kind)) {
-        (Some(c), _) => c.reference.to_string(),
-        (None, Some(EventKind::Received(received))) => received.reference.to_string(),
-        (None, _) => {
-            return Err(StoreError::Corrupt(
-                "a new complaint must begin with received".into(),
-            ));
-        }
-    };
-    let recorded = micros(now);
-    for event in events {
-        sequence += 1;
-        let next = match state.take() {
-            Some(c) => apply(c, event),
-            None => Complaint::start(event).ok_or_else(|| {
-                StoreError::Corrupt("a new complaint must begin with received".into())
-            })?,
-        };
-        let payload =
-            serde_json::to_string(event).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let actor =
-            serde_json::to_string(&event.by).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-        let kind = event.kind.name();
-        let occurred = micros(event.at);
-        let due = due_of(event).map(micros);
-        let hash = EventLink {
-            prev_hash: &prev_hash,
-            reference: &reference,
-            sequence,
-            kind,
-            payload: &payload,
-            actor: &actor,
-            occurred_at: occurred,
-            recorded_at: recorded,
-            due_at: due,
-        }
-        .hash();
-        sqlx::query(
-            "INSERT INTO events (complaint_id, sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(id)
-        .bind(sequence)
-        .bind(kind)
-        .bind(&payload)
-        .bind(&actor)
-        .bind(occurred)
-        .bind(recorded)
-        .bind(due)
-        .bind(&prev_hash)
-        .bind(&hash)
-        .execute(&mut **tx)
-        .await?;
-        if let (Some((kind, request)), Some(due)) = (fired_deadline(event), due) {
-            let due_by = fired_due_by(kind, from_micros(due)?, procedure).to_string();
-            sqlx::query(
-                "INSERT INTO deadlines (complaint_id, kind, request, due_at, due_by, fired_at) VALUES ($1, $2, $3, $4, $5, $6) \
-                 ON CONFLICT (complaint_id, kind, request) DO UPDATE SET fired_at = excluded.fired_at \
-                 WHERE deadlines.fired_at IS NULL",
-            )
-            .bind(id)
-            .bind(kind.as_str())
-            .bind(request)
-            .bind(due)
-            .bind(due_by)
-            .bind(occurred)
-            .execute(&mut **tx)
-            .await?;
-        }
-        if let Some((letter, recipient)) = letter_for(event, &next) {
-            let channel = letter_channel(&next, recipient);
-            let letter = letter.as_str();
-            let body = serde_json::json!({
-                "reference": reference,
-                "event_sequence": sequence,
-                "letter": letter,
-                "recipient": recipient.as_str(),
-            });
-            sqlx::query(
-                "INSERT INTO outbox (complaint_id, event_sequence, kind, channel, payload, created_at, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $6)",
-            )
-            .bind(id)
-            .bind(sequence)
-            .bind(letter)
-            .bind(channel)
-            .bind(body.to_string())
-            .bind(recorded)
-            .execute(&mut **tx)
-            .await?;
-        }
-        prev_hash = hash;
-        state = Some(next);
-    }
-    let complaint = state.ok_or_else(|| StoreError::Corrupt("no state after events".into()))?;
-    sync_deadlines(tx, id, &complaint, procedure).await?;
-    update_projection(tx, id, &complaint, &prev_hash, now, procedure).await?;
-    Ok(complaint)
+    let plan = rows::plan(
+        Some(before),
+        row.try_get("last_hash")?,
+        row.try_get("version")?,
+        events,
+        now,
+        procedure,
+    )?;
+    rows::insert_events(tx, backend, &rows::of_one(id, &plan.events)).await?;
+    rows::upsert_deadlines(tx, backend, &rows::of_one(id, &plan.fired), true).await?;
+    rows::insert_outbox(tx, backend, &rows::of_one(id, &plan.outbox)).await?;
+    sync_deadlines(tx, backend, id, &plan.complaint, procedure).await?;
+    update_projection(tx, id, &plan.complaint, plan.last_hash, now, procedure).await?;
+    Ok(plan.complaint)
 }
 
 /// Makes the unfired deadline rows match the core's running clocks.
 async fn sync_deadlines(
     tx: &mut Transaction<'static, Any>,
+    backend: Backend,
     id: i64,
     complaint: &Complaint,
     procedure: &Procedure,
 ) -> Result<(), StoreError> {
-    let running = deadlines(complaint, procedure);
+    let running = rows::running(complaint, procedure);
     let existing = sqlx::query(
         "SELECT kind, request FROM deadlines WHERE complaint_id = $1 AND fired_at IS NULL",
     )
@@ -647,10 +449,10 @@ async fn sync_deadlines(
     for row in existing {
         let kind: String = row.try_get("kind")?;
         let request: i64 = row.try_get("request")?;
-        let still = running
+        if !running
             .iter()
-            .any(|d| d.kind.as_str() == kind && i64::from(d.request.unwrap_or(0)) == request);
-        if !still {
+            .any(|d| d.kind == kind && d.request == request)
+        {
             // The clock stopped (e.g. the response was issued in time): it will never fire.
             sqlx::query("DELETE FROM deadlines WHERE complaint_id = $1 AND kind = $2 AND request = $3 AND fired_at IS NULL")
                 .bind(id)
@@ -660,26 +462,12 @@ async fn sync_deadlines(
                 .await?;
         }
     }
-    for d in &running {
-        sqlx::query(
-            "INSERT INTO deadlines (complaint_id, kind, request, due_at, due_by) VALUES ($1, $2, $3, $4, $5) \
-             ON CONFLICT (complaint_id, kind, request) DO UPDATE SET due_at = excluded.due_at, due_by = excluded.due_by \
-             WHERE deadlines.fired_at IS NULL",
-        )
-        .bind(id)
-        .bind(d.kind.as_str())
-        .bind(i64::from(d.request.unwrap_or(0)))
-        .bind(micros(d.due_at))
-        .bind(d.due_by.to_string())
-        .execute(&mut **tx)
-        .await?;
-    }
-    Ok(())
+    rows::upsert_deadlines(tx, backend, &rows::of_one(id, &running), false).await
 }
 
 /// When a queue should put this complaint: the instant something still owed fell overdue, or
 /// else its next running clock.
-fn queue_at(c: &Complaint, next_due: Option<i64>, procedure: &Procedure) -> Option<i64> {
+pub(crate) fn queue_at(c: &Complaint, next_due: Option<i64>, procedure: &Procedure) -> Option<i64> {
     let tz = procedure.time_zone();
     let r = &c.rules;
     let mut overdue_since: Vec<Timestamp> = Vec::new();
@@ -739,40 +527,30 @@ async fn update_projection(
     tx: &mut Transaction<'static, Any>,
     id: i64,
     c: &Complaint,
-    last_hash: &str,
+    last_hash: String,
     now: Timestamp,
     procedure: &Procedure,
 ) -> Result<(), StoreError> {
-    let state = serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    let next_due = deadlines(c, procedure).first().map(|d| micros(d.due_at));
-    let search = format!(
-        "{} {} {} {} {}",
-        c.reference,
-        c.customer.account,
-        c.customer.name,
-        c.customer.postcode.as_ref().map_or("", |p| p.as_str()),
-        c.customer.email.as_deref().unwrap_or("")
-    )
-    .to_lowercase();
+    let p = Projection::of(c, last_hash, procedure)?;
     sqlx::query(
         "UPDATE complaints SET stage = $1, status = $2, department = $3, next_due_at = $4, last_hash = $5, queue_at = $14, \
          overdue = $6, adr_eligible = $7, version = $8, state = $9, search_text = $10, updated_at = $11, \
          customer_email = $12 WHERE id = $13",
     )
-    .bind(i64::from(c.stage.number()))
-    .bind(c.status.as_str())
-    .bind(procedure.department_of(c.stage))
-    .bind(next_due)
-    .bind(last_hash)
-    .bind(i64::from(is_overdue(c)))
-    .bind(i64::from(c.adr_eligible_at.is_some()))
-    .bind(i64::try_from(c.version).unwrap_or(i64::MAX))
-    .bind(state)
-    .bind(search)
+    .bind(p.stage)
+    .bind(p.status)
+    .bind(p.department)
+    .bind(p.next_due_at)
+    .bind(p.last_hash)
+    .bind(p.overdue)
+    .bind(p.adr_eligible)
+    .bind(p.version)
+    .bind(p.state)
+    .bind(p.search_text)
     .bind(micros(now))
-    .bind(c.customer.email.as_ref().map(|e| e.trim().to_lowercase()))
+    .bind(p.customer_email)
     .bind(id)
-    .bind(queue_at(c, next_due, procedure))
+    .bind(p.queue_at)
     .execute(&mut **tx)
     .await?;
     Ok(())

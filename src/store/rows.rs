@@ -1,0 +1,512 @@
+//! The rows a change writes, worked out without touching the database, and the statements
+//! that write many of them at once.
+//!
+//! [`plan`] turns events into event rows (hash chained), fired-deadline rows and outbox rows;
+//! [`Projection`] is the `complaints` row's query columns. Both the one-complaint path
+//! (`append`) and group-committed intake write what these produce, so the two cannot drift.
+
+use jiff::Timestamp;
+use redress_core::deadline::DeadlineKind;
+use redress_core::event::AdrReason;
+use redress_core::{Complaint, Event, EventKind, Procedure, apply, clock, deadlines};
+use sqlx::any::{Any, AnyArguments};
+use sqlx::query::Query;
+use sqlx::{AssertSqlSafe, Transaction};
+
+use super::write::{EventLink, is_overdue, letter_channel, letter_for, queue_at};
+use super::{Backend, StoreError, micros};
+
+/// Bound values per statement: far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
+const MAX_BINDS: usize = 4_000;
+
+/// One `events` row.
+pub(crate) struct EventInsert {
+    pub sequence: i64,
+    pub kind: &'static str,
+    pub payload: String,
+    pub actor: String,
+    pub occurred_at: i64,
+    pub recorded_at: i64,
+    pub due_at: Option<i64>,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// One `deadlines` row: a clock that fired (with `fired_at`) or one still running.
+pub(crate) struct DeadlineInsert {
+    pub kind: &'static str,
+    pub request: i64,
+    pub due_at: i64,
+    pub due_by: String,
+    pub fired_at: Option<i64>,
+}
+
+/// One `outbox` row: a letter an event causes.
+pub(crate) struct OutboxInsert {
+    pub event_sequence: i64,
+    pub kind: &'static str,
+    pub channel: &'static str,
+    pub payload: String,
+    pub created_at: i64,
+}
+
+/// What appending events to a complaint writes, and the state after them.
+pub(crate) struct Plan {
+    pub complaint: Complaint,
+    pub events: Vec<EventInsert>,
+    /// Deadlines the events fired.
+    pub fired: Vec<DeadlineInsert>,
+    pub outbox: Vec<OutboxInsert>,
+    pub last_hash: String,
+}
+
+/// The instant a deadline event was due, if it is one.
+pub(crate) fn due_of(event: &Event) -> Option<Timestamp> {
+    match &event.kind {
+        EventKind::ResponseOverdue { due_at }
+        | EventKind::AcknowledgementOverdue { due_at }
+        | EventKind::RemedyOverdue { due_at }
+        | EventKind::EvidenceOverdue { due_at, .. }
+        | EventKind::AdrNoticeSent { due_at, .. } => Some(*due_at),
+        EventKind::AdrEligible {
+            because: AdrReason::PeriodPassed,
+            due_at,
+        } => Some(*due_at),
+        _ => None,
+    }
+}
+
+/// Which deadline row an event fires.
+pub(crate) fn fired_deadline(event: &Event) -> Option<(DeadlineKind, i64)> {
+    match &event.kind {
+        EventKind::ResponseOverdue { .. } => Some((DeadlineKind::FormalResponse, 0)),
+        EventKind::AcknowledgementOverdue { .. } => Some((DeadlineKind::Acknowledgement, 0)),
+        EventKind::RemedyOverdue { .. } => Some((DeadlineKind::Remedy, 0)),
+        EventKind::EvidenceOverdue { request, .. } => {
+            Some((DeadlineKind::Evidence, i64::from(*request)))
+        }
+        EventKind::AdrNoticeSent { .. } => Some((DeadlineKind::Adr, 0)),
+        _ => None,
+    }
+}
+
+/// The last London date of a deadline that fired at `due_at`: the day before for a period
+/// (it fires at 00:00 after its last day), the day itself for the ADR point.
+pub(crate) fn fired_due_by(
+    kind: DeadlineKind,
+    due_at: Timestamp,
+    procedure: &Procedure,
+) -> jiff::civil::Date {
+    let date = clock::local_date(procedure.time_zone(), due_at);
+    match kind {
+        DeadlineKind::Adr => date,
+        _ => clock::add_days(date, -1),
+    }
+}
+
+fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
+    serde_json::to_string(value).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+/// Works out the rows for `events` appended to a complaint whose state before them is
+/// `before` (`None` for a new complaint, whose first event is `received`), whose chain ends in
+/// `prev_hash` after `version` events.
+pub(crate) fn plan(
+    before: Option<Complaint>,
+    mut prev_hash: String,
+    version: i64,
+    events: &[Event],
+    now: Timestamp,
+    procedure: &Procedure,
+) -> Result<Plan, StoreError> {
+    let not_received = || StoreError::Corrupt("a new complaint must begin with received".into());
+    let reference = match (&before, events.first().map(|e| &e.kind)) {
+        (Some(c), _) => c.reference.to_string(),
+        (None, Some(EventKind::Received(received))) => received.reference.to_string(),
+        (None, _) => return Err(not_received()),
+    };
+    let recorded = micros(now);
+    let mut state = before;
+    let mut sequence = version;
+    let mut rows = Vec::with_capacity(events.len());
+    let mut fired = Vec::new();
+    let mut outbox = Vec::new();
+    for event in events {
+        sequence += 1;
+        let next = match state.take() {
+            Some(c) => apply(c, event),
+            None => Complaint::start(event).ok_or_else(not_received)?,
+        };
+        let payload = to_json(event)?;
+        let actor = to_json(&event.by)?;
+        let kind = event.kind.name();
+        let occurred_at = micros(event.at);
+        let due = due_of(event);
+        let due_at = due.map(micros);
+        let hash = EventLink {
+            prev_hash: &prev_hash,
+            reference: &reference,
+            sequence,
+            kind,
+            payload: &payload,
+            actor: &actor,
+            occurred_at,
+            recorded_at: recorded,
+            due_at,
+        }
+        .hash();
+        if let (Some((deadline, request)), Some(due)) = (fired_deadline(event), due) {
+            fired.push(DeadlineInsert {
+                kind: deadline.as_str(),
+                request,
+                due_at: micros(due),
+                due_by: fired_due_by(deadline, due, procedure).to_string(),
+                fired_at: Some(occurred_at),
+            });
+        }
+        if let Some((letter, recipient)) = letter_for(event, &next) {
+            let body = serde_json::json!({
+                "reference": reference,
+                "event_sequence": sequence,
+                "letter": letter.as_str(),
+                "recipient": recipient.as_str(),
+            });
+            outbox.push(OutboxInsert {
+                event_sequence: sequence,
+                kind: letter.as_str(),
+                channel: letter_channel(&next, recipient),
+                payload: body.to_string(),
+                created_at: recorded,
+            });
+        }
+        rows.push(EventInsert {
+            sequence,
+            kind,
+            payload,
+            actor,
+            occurred_at,
+            recorded_at: recorded,
+            due_at,
+            prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
+            hash,
+        });
+        state = Some(next);
+    }
+    let complaint = state.ok_or_else(not_received)?;
+    Ok(Plan {
+        complaint,
+        events: rows,
+        fired,
+        outbox,
+        last_hash: prev_hash,
+    })
+}
+
+/// The clocks a complaint has running, as deadline rows.
+pub(crate) fn running(complaint: &Complaint, procedure: &Procedure) -> Vec<DeadlineInsert> {
+    deadlines(complaint, procedure)
+        .into_iter()
+        .map(|d| DeadlineInsert {
+            kind: d.kind.as_str(),
+            request: i64::from(d.request.unwrap_or(0)),
+            due_at: micros(d.due_at),
+            due_by: d.due_by.to_string(),
+            fired_at: None,
+        })
+        .collect()
+}
+
+/// The `complaints` row's columns that follow from the complaint's state.
+pub(crate) struct Projection {
+    pub stage: i64,
+    pub status: &'static str,
+    pub department: String,
+    pub next_due_at: Option<i64>,
+    pub last_hash: String,
+    pub overdue: i64,
+    pub adr_eligible: i64,
+    pub version: i64,
+    pub state: String,
+    pub search_text: String,
+    pub customer_email: Option<String>,
+    pub queue_at: Option<i64>,
+}
+
+impl Projection {
+    pub fn of(
+        c: &Complaint,
+        last_hash: String,
+        procedure: &Procedure,
+    ) -> Result<Projection, StoreError> {
+        let next_due_at = deadlines(c, procedure).first().map(|d| micros(d.due_at));
+        let search_text = format!(
+            "{} {} {} {} {}",
+            c.reference,
+            c.customer.account,
+            c.customer.name,
+            c.customer.postcode.as_ref().map_or("", |p| p.as_str()),
+            c.customer.email.as_deref().unwrap_or("")
+        )
+        .to_lowercase();
+        Ok(Projection {
+            stage: i64::from(c.stage.number()),
+            status: c.status.as_str(),
+            department: procedure.department_of(c.stage).to_owned(),
+            next_due_at,
+            last_hash,
+            overdue: i64::from(is_overdue(c)),
+            adr_eligible: i64::from(c.adr_eligible_at.is_some()),
+            version: i64::try_from(c.version).unwrap_or(i64::MAX),
+            state: to_json(c)?,
+            search_text,
+            customer_email: c.customer.email.as_ref().map(|e| e.trim().to_lowercase()),
+            queue_at: queue_at(c, next_due_at, procedure),
+        })
+    }
+}
+
+/// One complaint's rows, each beside its id.
+pub(crate) fn of_one<T>(id: i64, rows: &[T]) -> Vec<(i64, &T)> {
+    rows.iter().map(|row| (id, row)).collect()
+}
+
+type AnyQuery = Query<'static, Any, AnyArguments>;
+
+/// `{head} VALUES ($1, …), (…) {tail}` for `rows` rows of `columns` placeholders. SQLite gets
+/// plain `?`: sqlx looks each named parameter up by a linear search, so numbered ones cost
+/// time growing with the square of their number.
+fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &str) -> String {
+    let mut sql = String::with_capacity(head.len() + tail.len() + rows * columns * 6);
+    sql.push_str(head);
+    sql.push_str(" VALUES ");
+    let mut n = 0;
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for column in 0..columns {
+            if column > 0 {
+                sql.push_str(", ");
+            }
+            n += 1;
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
+        }
+        sql.push(')');
+    }
+    if !tail.is_empty() {
+        sql.push(' ');
+        sql.push_str(tail);
+    }
+    sql
+}
+
+/// Inserts `rows` with as few statements as the bind limit allows. Statements are not kept
+/// prepared: their text changes with the number of rows.
+async fn insert_many<T>(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    head: &str,
+    columns: usize,
+    tail: &str,
+    rows: &[T],
+    bind: impl Fn(AnyQuery, &T) -> AnyQuery,
+) -> Result<(), StoreError> {
+    for chunk in rows.chunks((MAX_BINDS / columns).max(1)) {
+        let sql = values_sql(backend, head, columns, chunk.len(), tail);
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() == 1);
+        for row in chunk {
+            query = bind(query, row);
+        }
+        query.execute(&mut **tx).await?;
+    }
+    Ok(())
+}
+
+/// Writes event rows, each beside its complaint's id.
+pub(crate) async fn insert_events(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, &EventInsert)],
+) -> Result<(), StoreError> {
+    insert_many(
+        tx,
+        backend,
+        "INSERT INTO events (complaint_id, sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash)",
+        10,
+        "",
+        rows,
+        |q, (id, e)| {
+            q.bind(*id)
+                .bind(e.sequence)
+                .bind(e.kind)
+                .bind(e.payload.clone())
+                .bind(e.actor.clone())
+                .bind(e.occurred_at)
+                .bind(e.recorded_at)
+                .bind(e.due_at)
+                .bind(e.prev_hash.clone())
+                .bind(e.hash.clone())
+        },
+    )
+    .await
+}
+
+/// Writes deadline rows. A clock that already fired is never changed. Otherwise a fired row
+/// (`fired_at` set) records when it fired; a running one takes its (new) due instant.
+/// Each (complaint, kind, request) may appear only once in `rows`.
+pub(crate) async fn upsert_deadlines(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, &DeadlineInsert)],
+    fired: bool,
+) -> Result<(), StoreError> {
+    let tail = if fired {
+        "ON CONFLICT (complaint_id, kind, request) DO UPDATE SET fired_at = excluded.fired_at \
+         WHERE deadlines.fired_at IS NULL"
+    } else {
+        "ON CONFLICT (complaint_id, kind, request) DO UPDATE SET due_at = excluded.due_at, \
+         due_by = excluded.due_by WHERE deadlines.fired_at IS NULL"
+    };
+    insert_many(
+        tx,
+        backend,
+        "INSERT INTO deadlines (complaint_id, kind, request, due_at, due_by, fired_at)",
+        6,
+        tail,
+        rows,
+        |q, (id, d)| {
+            q.bind(*id)
+                .bind(d.kind)
+                .bind(d.request)
+                .bind(d.due_at)
+                .bind(d.due_by.clone())
+                .bind(d.fired_at)
+        },
+    )
+    .await
+}
+
+/// Writes outbox rows.
+pub(crate) async fn insert_outbox(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, &OutboxInsert)],
+) -> Result<(), StoreError> {
+    insert_many(
+        tx,
+        backend,
+        "INSERT INTO outbox (complaint_id, event_sequence, kind, channel, payload, created_at, next_attempt_at)",
+        7,
+        "",
+        rows,
+        |q, (id, o)| {
+            q.bind(*id)
+                .bind(o.event_sequence)
+                .bind(o.kind)
+                .bind(o.channel)
+                .bind(o.payload.clone())
+                .bind(o.created_at)
+                .bind(o.created_at)
+        },
+    )
+    .await
+}
+
+/// A new complaint's row, whole.
+pub(crate) struct NewComplaintRow<'a> {
+    pub complaint: &'a Complaint,
+    pub projection: Projection,
+    pub created_at: i64,
+}
+
+/// Inserts new complaints' rows whole and returns each one's id, in the order given.
+pub(crate) async fn insert_complaints(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[NewComplaintRow<'_>],
+) -> Result<Vec<i64>, StoreError> {
+    use sqlx::Row;
+    const COLUMNS: usize = 21;
+    let mut ids = std::collections::HashMap::with_capacity(rows.len());
+    for chunk in rows.chunks(MAX_BINDS / COLUMNS) {
+        let sql = values_sql(
+            backend,
+            "INSERT INTO complaints (reference, stage, status, department, customer_account, customer_name, \
+             customer_postcode, category, channel, first_received_at, next_due_at, last_hash, overdue, \
+             adr_eligible, version, state, search_text, created_at, updated_at, customer_email, queue_at)",
+            COLUMNS,
+            chunk.len(),
+            "RETURNING id, reference",
+        );
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() == 1);
+        for row in chunk {
+            let c = row.complaint;
+            let p = &row.projection;
+            query = query
+                .bind(c.reference.to_string())
+                .bind(p.stage)
+                .bind(p.status)
+                .bind(p.department.clone())
+                .bind(c.customer.account.clone())
+                .bind(c.customer.name.clone())
+                .bind(c.customer.postcode.as_ref().map(|p| p.as_str().to_owned()))
+                .bind(c.category.clone())
+                .bind(c.channel.as_str())
+                .bind(micros(c.first_received_at))
+                .bind(p.next_due_at)
+                .bind(p.last_hash.clone())
+                .bind(p.overdue)
+                .bind(p.adr_eligible)
+                .bind(p.version)
+                .bind(p.state.clone())
+                .bind(p.search_text.clone())
+                .bind(row.created_at)
+                .bind(row.created_at)
+                .bind(p.customer_email.clone())
+                .bind(p.queue_at);
+        }
+        for returned in query.fetch_all(&mut **tx).await? {
+            let id: i64 = returned.try_get("id")?;
+            let reference: String = returned.try_get("reference")?;
+            ids.insert(reference, id);
+        }
+    }
+    rows.iter()
+        .map(|row| {
+            ids.get(row.complaint.reference.as_str())
+                .copied()
+                .ok_or_else(|| StoreError::Corrupt("a new complaint's row was not returned".into()))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::values_sql;
+    use crate::store::Backend;
+
+    #[test]
+    fn placeholders_are_numbered_across_rows() {
+        assert_eq!(
+            values_sql(
+                Backend::Postgres,
+                "INSERT INTO t (a, b)",
+                2,
+                3,
+                "RETURNING a"
+            ),
+            "INSERT INTO t (a, b) VALUES ($1, $2), ($3, $4), ($5, $6) RETURNING a"
+        );
+        assert_eq!(
+            values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
+            "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
+        );
+    }
+}
