@@ -501,9 +501,15 @@ impl FreshDb {
                     conn.close().await?;
                     anyhow::Ok(())
                 })?;
-                let base = admin.rsplit_once('/').map_or(admin.as_str(), |(b, _)| b);
+                // Keep the admin URL's options (e.g. `?sslmode=disable`) for the new database.
+                let (path, options) = admin
+                    .split_once('?')
+                    .map_or((admin.as_str(), String::new()), |(p, q)| {
+                        (p, format!("?{q}"))
+                    });
+                let base = path.rsplit_once('/').map_or(path, |(b, _)| b);
                 Ok(FreshDb {
-                    url: format!("{base}/{name}"),
+                    url: format!("{base}/{name}{options}"),
                     cleanup: Cleanup::Postgres { admin, name },
                 })
             }

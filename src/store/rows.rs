@@ -19,6 +19,40 @@ use super::{Backend, StoreError, micros};
 /// Bound values per statement: far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
 const MAX_BINDS: usize = 4_000;
 
+/// About how many bytes of values one PostgreSQL statement carries. sqlx leaves Nagle's
+/// algorithm on, and over TLS a message longer than one record (16 KiB) goes out in several
+/// writes: the last then waits for the server's delayed acknowledgement (40 ms on Linux).
+const POSTGRES_STATEMENT_BYTES: usize = 12 * 1024;
+
+/// Splits rows into statements: within the bind limit and, on PostgreSQL, within
+/// [`POSTGRES_STATEMENT_BYTES`] (a single larger row still goes alone).
+fn statements<T>(
+    backend: Backend,
+    columns: usize,
+    rows: &[T],
+    weigh: impl Fn(&T) -> usize,
+) -> Vec<&[T]> {
+    let max_rows = (MAX_BINDS / columns).max(1);
+    let max_bytes = match backend {
+        Backend::Sqlite => usize::MAX,
+        Backend::Postgres => POSTGRES_STATEMENT_BYTES,
+    };
+    let mut out = Vec::new();
+    let (mut start, mut bytes) = (0, 0);
+    for (i, row) in rows.iter().enumerate() {
+        let weight = weigh(row);
+        if i > start && (i - start >= max_rows || bytes + weight > max_bytes) {
+            out.push(&rows[start..i]);
+            (start, bytes) = (i, 0);
+        }
+        bytes += weight;
+    }
+    if start < rows.len() {
+        out.push(&rows[start..]);
+    }
+    out
+}
+
 /// One `events` row.
 pub(crate) struct EventInsert {
     pub sequence: i64,
@@ -309,6 +343,7 @@ fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &
 
 /// Inserts `rows` with as few statements as the bind limit allows. Statements are not kept
 /// prepared: their text changes with the number of rows.
+#[allow(clippy::too_many_arguments)]
 async fn insert_many<T>(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
@@ -316,9 +351,10 @@ async fn insert_many<T>(
     columns: usize,
     tail: &str,
     rows: &[T],
+    weigh: impl Fn(&T) -> usize,
     bind: impl Fn(AnyQuery, &T) -> AnyQuery,
 ) -> Result<(), StoreError> {
-    for chunk in rows.chunks((MAX_BINDS / columns).max(1)) {
+    for chunk in statements(backend, columns, rows, weigh) {
         let sql = values_sql(backend, head, columns, chunk.len(), tail);
         let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(chunk.len() == 1);
         for row in chunk {
@@ -342,6 +378,7 @@ pub(crate) async fn insert_events(
         10,
         "",
         rows,
+        |(_, e)| e.payload.len() + e.actor.len() + 300,
         |q, (id, e)| {
             q.bind(*id)
                 .bind(e.sequence)
@@ -381,6 +418,7 @@ pub(crate) async fn upsert_deadlines(
         6,
         tail,
         rows,
+        |_| 100,
         |q, (id, d)| {
             q.bind(*id)
                 .bind(d.kind)
@@ -406,6 +444,7 @@ pub(crate) async fn insert_outbox(
         7,
         "",
         rows,
+        |(_, o)| o.payload.len() + 100,
         |q, (id, o)| {
             q.bind(*id)
                 .bind(o.event_sequence)
@@ -435,7 +474,9 @@ pub(crate) async fn insert_complaints(
     use sqlx::Row;
     const COLUMNS: usize = 21;
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
-    for chunk in rows.chunks(MAX_BINDS / COLUMNS) {
+    let weigh =
+        |row: &NewComplaintRow| row.projection.state.len() + row.projection.search_text.len() + 400;
+    for chunk in statements(backend, COLUMNS, rows, weigh) {
         let sql = values_sql(
             backend,
             "INSERT INTO complaints (reference, stage, status, department, customer_account, customer_name, \
@@ -489,7 +530,7 @@ pub(crate) async fn insert_complaints(
 
 #[cfg(test)]
 mod tests {
-    use super::values_sql;
+    use super::{statements, values_sql};
     use crate::store::Backend;
 
     #[test]
@@ -508,5 +549,27 @@ mod tests {
             values_sql(Backend::Sqlite, "INSERT INTO t (a, b)", 2, 2, ""),
             "INSERT INTO t (a, b) VALUES (?, ?), (?, ?)"
         );
+    }
+
+    #[test]
+    fn postgres_statements_stay_small_and_sqlite_ones_are_limited_by_binds() {
+        let rows = vec![5_000usize; 10];
+        let sizes = |backend, columns| -> Vec<usize> {
+            statements(backend, columns, &rows, |w| *w)
+                .iter()
+                .map(|s| s.len())
+                .collect()
+        };
+        assert_eq!(sizes(Backend::Postgres, 2), [2, 2, 2, 2, 2]);
+        assert_eq!(sizes(Backend::Sqlite, 2), [10]);
+        assert_eq!(sizes(Backend::Sqlite, 1_000), [4, 4, 2]);
+        // A row larger than the limit still goes, alone.
+        let big = vec![20_000usize, 1, 1];
+        let chunks: Vec<usize> = statements(Backend::Postgres, 2, &big, |w| *w)
+            .iter()
+            .map(|s| s.len())
+            .collect();
+        assert_eq!(chunks, [1, 2]);
+        assert!(statements(Backend::Postgres, 2, &[] as &[usize], |w| *w).is_empty());
     }
 }
