@@ -7,7 +7,10 @@ import { join, resolve } from 'node:path';
 import { createServer } from 'node:net';
 
 const here = new URL('.', import.meta.url).pathname;
-export const BIN = process.env.REDRESS_BIN || resolve(here, '../../target/debug/redress');
+// The binary `cargo test` built: in CARGO_TARGET_DIR when that is set (relative to the
+// repository), else in the repository's target folder.
+const targetDir = resolve(here, '../..', process.env.CARGO_TARGET_DIR || 'target');
+export const BIN = process.env.REDRESS_BIN || join(targetDir, 'debug', 'redress');
 export const PASSWORD = 'correct horse battery staple';
 
 /** Staff used by the journeys: one per department, and a manager. */
