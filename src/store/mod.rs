@@ -259,13 +259,20 @@ async fn checkpoint_wal(
                 break;
             }
         }
-        let _guard = match &write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let _guard = writer_turn(write_lock.as_ref()).await;
         if let Err(error) = passive_checkpoint(&pool).await {
             tracing::warn!(%error, "checkpoint of the SQLite log failed; retrying");
         }
+    }
+}
+
+/// This process's turn to write on SQLite (its writer lock); nothing to wait for on PostgreSQL.
+pub(crate) async fn writer_turn(
+    write_lock: Option<&Arc<Mutex<()>>>,
+) -> Option<tokio::sync::MutexGuard<'_, ()>> {
+    match write_lock {
+        Some(lock) => Some(lock.lock().await),
+        None => None,
     }
 }
 

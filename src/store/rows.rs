@@ -111,7 +111,7 @@ pub(crate) fn due_of(event: &Event) -> Option<Timestamp> {
 }
 
 /// Which deadline row an event fires.
-pub(crate) fn fired_deadline(event: &Event) -> Option<(DeadlineKind, i64)> {
+fn fired_deadline(event: &Event) -> Option<(DeadlineKind, i64)> {
     match &event.kind {
         EventKind::ResponseOverdue { .. } => Some((DeadlineKind::FormalResponse, 0)),
         EventKind::AcknowledgementOverdue { .. } => Some((DeadlineKind::Acknowledgement, 0)),
@@ -126,16 +126,32 @@ pub(crate) fn fired_deadline(event: &Event) -> Option<(DeadlineKind, i64)> {
 
 /// The last London date of a deadline that fired at `due_at`: the day before for a period
 /// (it fires at 00:00 after its last day), the day itself for the ADR point.
-pub(crate) fn fired_due_by(
-    kind: DeadlineKind,
-    due_at: Timestamp,
-    procedure: &Procedure,
-) -> jiff::civil::Date {
+fn fired_due_by(kind: DeadlineKind, due_at: Timestamp, procedure: &Procedure) -> jiff::civil::Date {
     let date = clock::local_date(procedure.time_zone(), due_at);
     match kind {
         DeadlineKind::Adr => date,
         _ => clock::add_days(date, -1),
     }
+}
+
+/// The clock an event fired: its deadline row's key, when it was due and its last London date.
+pub(crate) struct FiredClock {
+    pub kind: DeadlineKind,
+    pub request: i64,
+    pub due_at: Timestamp,
+    pub due_by: jiff::civil::Date,
+}
+
+/// The clock `event` fired, if it fired one.
+pub(crate) fn fired_clock(event: &Event, procedure: &Procedure) -> Option<FiredClock> {
+    let (kind, request) = fired_deadline(event)?;
+    let due_at = due_of(event)?;
+    Some(FiredClock {
+        kind,
+        request,
+        due_at,
+        due_by: fired_due_by(kind, due_at, procedure),
+    })
 }
 
 fn to_json<T: serde::Serialize>(value: &T) -> Result<String, StoreError> {
@@ -175,8 +191,7 @@ pub(crate) fn plan(
         let actor = to_json(&event.by)?;
         let kind = event.kind.name();
         let occurred_at = micros(event.at);
-        let due = due_of(event);
-        let due_at = due.map(micros);
+        let due_at = due_of(event).map(micros);
         let hash = EventLink {
             prev_hash: &prev_hash,
             reference: &reference,
@@ -189,12 +204,12 @@ pub(crate) fn plan(
             due_at,
         }
         .hash();
-        if let (Some((deadline, request)), Some(due)) = (fired_deadline(event), due) {
+        if let Some(clock) = fired_clock(event, procedure) {
             fired.push(DeadlineInsert {
-                kind: deadline.as_str(),
-                request,
-                due_at: micros(due),
-                due_by: fired_due_by(deadline, due, procedure).to_string(),
+                kind: clock.kind.as_str(),
+                request: clock.request,
+                due_at: micros(clock.due_at),
+                due_by: clock.due_by.to_string(),
                 fired_at: Some(occurred_at),
             });
         }

@@ -12,7 +12,7 @@ use sqlx::any::Any;
 use sqlx::{Row, Transaction};
 use tokio::sync::MutexGuard;
 
-use super::rows::{self, Projection, due_of, fired_deadline, fired_due_by};
+use super::rows::{self, Projection, fired_clock};
 use super::{Backend, Store, StoreError, micros};
 
 /// The hash that starts every complaint's chain.
@@ -62,10 +62,7 @@ pub(crate) struct WriteTx<'a> {
 
 impl Store {
     pub(crate) async fn begin_write(&self) -> Result<WriteTx<'_>, StoreError> {
-        let guard = match &self.write_lock {
-            Some(lock) => Some(lock.lock().await),
-            None => None,
-        };
+        let guard = super::writer_turn(self.write_lock.as_ref()).await;
         let tx = self.begin_locked().await?;
         Ok(WriteTx { tx, _guard: guard })
     }
@@ -320,13 +317,12 @@ pub fn new_deadline_rows(
     let mut rows: Vec<super::DeadlineRow> = events
         .iter()
         .filter_map(|event| {
-            let (kind, request) = fired_deadline(event)?;
-            let due_at = due_of(event)?;
+            let clock = fired_clock(event, procedure)?;
             Some(super::DeadlineRow {
-                kind: kind.as_str().to_owned(),
-                request: (request != 0).then_some(request),
-                due_at,
-                due_by: fired_due_by(kind, due_at, procedure).to_string(),
+                kind: clock.kind.as_str().to_owned(),
+                request: (clock.request != 0).then_some(clock.request),
+                due_at: clock.due_at,
+                due_by: clock.due_by.to_string(),
                 fired_at: Some(event.at),
             })
         })
