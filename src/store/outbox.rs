@@ -216,17 +216,17 @@ impl Store {
         now: Timestamp,
         lease: Duration,
     ) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
-        let renewed = sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND attempts = $3 AND sent_at IS NULL",
-        )
-        .bind(micros(after(now, lease)))
-        .bind(id)
-        .bind(attempts)
-        .execute(&mut *w.tx)
-        .await?;
-        w.tx.commit().await?;
-        Ok(renewed.rows_affected() == 1)
+        let renewed = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE outbox SET next_attempt_at = $1 WHERE id = $2 AND attempts = $3 AND sent_at IS NULL",
+                )
+                .bind(micros(after(now, lease)))
+                .bind(id)
+                .bind(attempts),
+            )
+            .await?;
+        Ok(renewed == 1)
     }
 
     /// Records a letter as sent (the first to record it wins; a second send of the same letter,
@@ -238,19 +238,19 @@ impl Store {
         large_print: bool,
         print_file: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3 \
-             WHERE id = $4 AND sent_at IS NULL",
-        )
-        .bind(micros(now))
-        .bind(i64::from(large_print))
-        .bind(print_file)
-        .bind(id)
-        .execute(&mut *w.tx)
-        .await?;
-        w.tx.commit().await?;
-        Ok(done.rows_affected() == 1)
+        let done = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3 \
+                     WHERE id = $4 AND sent_at IS NULL",
+                )
+                .bind(micros(now))
+                .bind(i64::from(large_print))
+                .bind(print_file.map(str::to_owned))
+                .bind(id),
+            )
+            .await?;
+        Ok(done == 1)
     }
 
     /// Records a failed attempt and when to try again, unless another node has claimed the
@@ -263,18 +263,17 @@ impl Store {
         error: &str,
     ) -> Result<(), StoreError> {
         let error: String = error.chars().take(1000).collect();
-        let mut w = self.begin_write().await?;
-        sqlx::query(
-            "UPDATE outbox SET next_attempt_at = $1, last_error = $2 \
-             WHERE id = $3 AND sent_at IS NULL AND attempts = $4",
+        self.write_one(
+            sqlx::query(
+                "UPDATE outbox SET next_attempt_at = $1, last_error = $2 \
+                 WHERE id = $3 AND sent_at IS NULL AND attempts = $4",
+            )
+            .bind(micros(next_attempt_at))
+            .bind(error)
+            .bind(id)
+            .bind(attempts),
         )
-        .bind(micros(next_attempt_at))
-        .bind(error)
-        .bind(id)
-        .bind(attempts)
-        .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
         Ok(())
     }
 

@@ -281,12 +281,10 @@ impl Store {
     }
 
     pub async fn end_session(&self, token: &str) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
-            .bind(sha256_hex(token))
-            .execute(&mut *w.tx)
-            .await?;
-        w.tx.commit().await?;
+        self.write_one(
+            sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(sha256_hex(token)),
+        )
+        .await?;
         Ok(())
     }
 

@@ -80,19 +80,18 @@ impl Store {
         now: Timestamp,
     ) -> Result<String, StoreError> {
         let token = format!("rdr_{}", random_token());
-        let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO api_tokens (token_hash, role, department, staff, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+        self.write_one(
+            sqlx::query(
+                "INSERT INTO api_tokens (token_hash, role, department, staff, label, created_at) VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(hash(&token))
+            .bind(role.as_str())
+            .bind(department.map(str::to_owned))
+            .bind(staff.map(str::to_owned))
+            .bind(label.map(str::to_owned))
+            .bind(micros(now)),
         )
-        .bind(hash(&token))
-        .bind(role.as_str())
-        .bind(department)
-        .bind(staff)
-        .bind(label)
-        .bind(micros(now))
-        .execute(&mut *w.tx)
         .await?;
-        w.tx.commit().await?;
         Ok(token)
     }
 
@@ -126,17 +125,16 @@ impl Store {
     /// Revokes a token: it stops working at once on this server, and within
     /// [`TOKEN_CACHE_SECONDS`] on others. Returns false if no unrevoked token has that id.
     pub async fn revoke_token(&self, id: i64, now: Timestamp) -> Result<bool, StoreError> {
-        let mut w = self.begin_write().await?;
-        let done = sqlx::query(
-            "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
-        )
-        .bind(micros(now))
-        .bind(id)
-        .execute(&mut *w.tx)
-        .await?
-        .rows_affected()
+        let done = self
+            .write_one(
+                sqlx::query(
+                    "UPDATE api_tokens SET revoked_at = $1 WHERE id = $2 AND revoked_at IS NULL",
+                )
+                .bind(micros(now))
+                .bind(id),
+            )
+            .await?
             > 0;
-        w.tx.commit().await?;
         self.tokens.forget(id);
         Ok(done)
     }

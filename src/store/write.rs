@@ -67,6 +67,17 @@ impl Store {
         Ok(WriteTx { tx, _guard: guard })
     }
 
+    /// Runs one statement in a write transaction of its own; returns how many rows it changed.
+    pub(crate) async fn write_one(
+        &self,
+        statement: sqlx::query::Query<'static, Any, sqlx::any::AnyArguments>,
+    ) -> Result<u64, StoreError> {
+        let mut w = self.begin_write().await?;
+        let changed = statement.execute(&mut *w.tx).await?.rows_affected();
+        w.tx.commit().await?;
+        Ok(changed)
+    }
+
     /// Begins a write transaction for a caller that already holds this process's writer lock.
     pub(crate) async fn begin_locked(&self) -> Result<Transaction<'static, Any>, StoreError> {
         Ok(match self.backend {
