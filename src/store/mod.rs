@@ -96,6 +96,23 @@ pub fn normalise_url(database: &str) -> String {
     }
 }
 
+/// SQLite's `synchronous` setting: FULL unless `REDRESS_SQLITE_SYNCHRONOUS=normal` asks for the
+/// weaker one. That exists only so the power-loss test can show what it catches; `NORMAL`
+/// acknowledges commits a power cut can take back.
+fn sqlite_synchronous() -> Result<(sqlx::sqlite::SqliteSynchronous, &'static str), StoreError> {
+    use sqlx::sqlite::SqliteSynchronous;
+    match std::env::var("REDRESS_SQLITE_SYNCHRONOUS").ok().as_deref() {
+        None | Some("") | Some("full") => Ok((SqliteSynchronous::Full, "PRAGMA synchronous = FULL")),
+        Some("normal") => {
+            tracing::warn!("SQLite synchronous=NORMAL: acknowledged commits can be lost at a power cut");
+            Ok((SqliteSynchronous::Normal, "PRAGMA synchronous = NORMAL"))
+        }
+        Some(_) => Err(StoreError::Database(sqlx::Error::Configuration(
+            "REDRESS_SQLITE_SYNCHRONOUS must be full or normal".into(),
+        ))),
+    }
+}
+
 impl Store {
     /// Connects (creating a SQLite file if needed). Does not migrate.
     pub async fn connect(database: &str, procedure: Arc<Procedure>) -> Result<Store, StoreError> {
@@ -113,11 +130,14 @@ impl Store {
         let pool = match backend {
             Backend::Sqlite => {
                 // Create the file if missing; WAL so readers never block the writer;
-                // synchronous=NORMAL is durable across process crashes in WAL mode.
+                // synchronous=FULL so the log is fsynced before a commit returns: nothing is
+                // acknowledged that a power cut could take back (group commit shares the
+                // fsync among many requests).
+                let synchronous = sqlite_synchronous()?;
                 let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)?
                     .create_if_missing(true)
                     .journal_mode(sqlx::sqlite::SqliteJournalMode::Wal)
-                    .synchronous(sqlx::sqlite::SqliteSynchronous::Normal)
+                    .synchronous(synchronous.0)
                     .foreign_keys(true)
                     .busy_timeout(Duration::from_secs(10));
                 // Open once natively so the file and its pragmas exist before the Any pool.
@@ -130,11 +150,11 @@ impl Store {
                 AnyPoolOptions::new()
                     .max_connections(8)
                     .test_before_acquire(false)
-                    .after_connect(|conn, _meta| {
+                    .after_connect(move |conn, _meta| {
                         Box::pin(async move {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
-                            conn.execute("PRAGMA synchronous = NORMAL").await?;
+                            conn.execute(synchronous.1).await?;
                             // Checkpoints run beside the writers (`checkpoint_wal`), not
                             // inside whichever commit fills the log.
                             conn.execute("PRAGMA wal_autocheckpoint = 0").await?;
@@ -150,6 +170,14 @@ impl Store {
                 let any = AnyConnectOptions::from_str(&url)?;
                 AnyPoolOptions::new()
                     .max_connections(16)
+                    // A commit returns only once the server has flushed its log, whatever the
+                    // server's own default says.
+                    .after_connect(|conn, _meta| {
+                        Box::pin(async move {
+                            conn.execute("SET synchronous_commit = on").await?;
+                            Ok(())
+                        })
+                    })
                     .connect_with(any)
                     .await?
             }
