@@ -52,6 +52,9 @@ both_backends! {
     signing_out_ends_the_session =>
         sqlite_signing_out_ends_the_session,
         postgres_signing_out_ends_the_session;
+    an_account_number_and_postcode_never_open_someone_elses_complaints =>
+        sqlite_an_account_number_and_postcode_never_open_someone_elses_complaints,
+        postgres_an_account_number_and_postcode_never_open_someone_elses_complaints;
 }
 
 // ----- A small browser -----
@@ -1158,5 +1161,75 @@ async fn signing_out_ends_the_session(db: Db) {
     let after = browser.get("/my/complaints").await;
     assert_eq!(after.status, 303);
     assert_eq!(after.location.as_deref(), Some("/my"));
+    app.stop().await;
+}
+
+/// The takeover that reference + postcode once allowed: someone who knows a customer's account
+/// number and postcode makes a web complaint with them, signs in with its reference, and
+/// should see nothing of the real customer's complaints nor act on them.
+async fn an_account_number_and_postcode_never_open_someone_elses_complaints(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let victims = complaint_of(&app, &ANN).await;
+    staff_does(
+        &app,
+        &victims,
+        "customer_services",
+        Action::OfferResolution {
+            text: "A refund of two months' line rental".into(),
+        },
+    )
+    .await;
+    let impostor = Complainant {
+        name: "Not Ann",
+        email: "impostor@example.net",
+        summary: "Anything at all, to get a reference.",
+        ..ANN
+    };
+    let theirs = complaint_of(&app, &impostor).await;
+    assert_ne!(theirs, victims);
+
+    let mut browser = signed_in_as(&app, &theirs, ANN.postcode).await;
+    let list = browser.get("/my/complaints").await;
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains(&theirs));
+    assert!(
+        !list.body.contains(&victims),
+        "the victim's complaint is listed to the impostor"
+    );
+    let page = browser.get(&format!("/my/complaints/{victims}")).await;
+    assert_eq!(page.status, 404);
+    for secret in [ANN.summary, ANN.email, "two months"] {
+        assert!(!page.body.contains(secret), "leaked {secret}");
+    }
+    let csrf = hidden(
+        &browser.get(&format!("/my/complaints/{theirs}")).await.body,
+        "csrf",
+    );
+    let accept = browser
+        .post(
+            &format!("/my/complaints/{victims}/accept"),
+            &[("csrf", &csrf)],
+        )
+        .await;
+    assert_eq!(accept.status, 404);
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&victims).expect("ref"))
+        .await
+        .expect("the victim's complaint");
+    assert_eq!(
+        view.complaint.status,
+        redress_core::Status::ResolutionOffered,
+        "the victim's offer is still waiting for the victim"
+    );
+
+    // The real customer, signed in with their own reference, sees only that complaint too;
+    // the emailed link (proof of the address) is what brings their complaints together.
+    let mut ann = signed_in_as(&app, &victims, ANN.postcode).await;
+    let list = ann.get("/my/complaints").await;
+    assert!(list.body.contains(&victims));
+    assert!(!list.body.contains(&theirs));
     app.stop().await;
 }

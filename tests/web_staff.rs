@@ -994,6 +994,22 @@ async fn restricted_notes_are_for_managers_only(db: Db) {
             && page.body.contains("About cs.bill@example.com")
     );
     assert!(!page.body.contains("A note for managers only"));
+
+    // Compliance reads restricted notes; the manager a note is about never does.
+    staff(&app, "compliance@example.com", Role::Compliance, None).await;
+    let mut compliance = Browser::signed_in(&app, "compliance@example.com").await;
+    let page = compliance.case(&reference).await;
+    assert!(page.body.contains("Agent was rude on the call"));
+    assert!(page.body.contains("Second-hand report about Bill"));
+    staff(&app, "cs.bill@example.com", Role::TeamManager, Some(CS)).await;
+    let mut bill = Browser::signed_in(&app, "cs.bill@example.com").await;
+    let page = bill.case(&reference).await;
+    assert!(page.body.contains("Agent was rude on the call"));
+    assert!(
+        !page.body.contains("Second-hand report about Bill"),
+        "the staff member a note is about never reads it"
+    );
+    assert_eq!(page.body.matches("A note for managers only").count(), 1);
     app.stop().await;
 }
 

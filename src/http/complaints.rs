@@ -8,7 +8,10 @@ use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use redress_core::{Action, Channel, Command, Customer, Event, Receive, Reference, Role, Status};
+use redress_core::{
+    Action, Actor, Channel, Command, Customer, Event, Receive, Reference, Role, Sight, Status,
+    sight,
+};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use sha2::{Digest, Sha256};
@@ -129,11 +132,14 @@ fn idempotency(
     }))
 }
 
-/// An event as the API shows it: `sequence`, `at`, `event`, its fields, `by`.
+/// An event as the API shows it: `sequence`, `at`, `event`, its fields, `by`. A withheld
+/// event (a restricted note the caller may not read) keeps its place, time and author and
+/// says `"withheld": true`, without its text or whom it is about.
 pub fn event_json(
     sequence: Option<i64>,
     recorded_at: Option<jiff::Timestamp>,
     event: &Event,
+    sight: Sight,
 ) -> Value {
     let mut out = Map::new();
     if let Some(sequence) = sequence {
@@ -144,7 +150,10 @@ pub fn event_json(
         out.insert("recorded_at".into(), json!(recorded_at.to_string()));
     }
     out.insert("event".into(), json!(event.kind.name()));
-    if let Ok(Value::Object(fields)) = serde_json::to_value(&event.kind) {
+    if sight == Sight::Withheld {
+        out.insert("restricted".into(), json!(true));
+        out.insert("withheld".into(), json!(true));
+    } else if let Ok(Value::Object(fields)) = serde_json::to_value(&event.kind) {
         for (k, v) in fields {
             if !out.contains_key(&k) {
                 out.insert(k, v);
@@ -158,9 +167,9 @@ pub fn event_json(
     Value::Object(out)
 }
 
-/// The complaint as the API shows it: its state, the department that owns it, its timeline
-/// and its clocks.
-fn complaint_json(state: &AppState, view: &ComplaintView) -> Value {
+/// The complaint as the API shows it to `viewer`: its state, the department that owns it, its
+/// timeline (as the core's visibility rule allows) and its clocks.
+fn complaint_json(state: &AppState, view: &ComplaintView, viewer: &Actor) -> Value {
     let c = &view.complaint;
     let mut out = match serde_json::to_value(c) {
         Ok(Value::Object(map)) => map,
@@ -175,7 +184,11 @@ fn complaint_json(state: &AppState, view: &ComplaintView) -> Value {
         Value::Array(
             view.events
                 .iter()
-                .map(|e| event_json(Some(e.sequence), Some(e.recorded_at), &e.event))
+                .filter_map(|e| {
+                    let sight = sight(viewer, c, &e.event, state.store.procedure());
+                    (sight != Sight::Hidden)
+                        .then(|| event_json(Some(e.sequence), Some(e.recorded_at), &e.event, sight))
+                })
                 .collect(),
         ),
     );
@@ -216,7 +229,12 @@ fn replay(stored: StoredResponse) -> Response {
 /// The answer to a new complaint: the complaint, its events as recorded and its deadline rows
 /// as the store writes them. Rendered inside the creating transaction and again for the first
 /// answer, so a retry with the same Idempotency-Key gets exactly the first answer.
-fn created_response(state: &AppState, created: &Created, now: jiff::Timestamp) -> StoredResponse {
+fn created_response(
+    state: &AppState,
+    created: &Created,
+    now: jiff::Timestamp,
+    viewer: &Actor,
+) -> StoredResponse {
     // `recorded_at` is stored in microseconds: show it as it reads back, not with nanoseconds.
     let recorded_at = jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
     let view = ComplaintView {
@@ -239,7 +257,7 @@ fn created_response(state: &AppState, created: &Created, now: jiff::Timestamp) -
     };
     StoredResponse {
         status: 201,
-        body: complaint_json(state, &view).to_string(),
+        body: complaint_json(state, &view, viewer).to_string(),
         location: Some(format!(
             "/api/v1/complaints/{}",
             created.complaint.reference
@@ -291,17 +309,18 @@ pub async fn create(
         by: caller.actor.clone(),
     };
     let state_for_body = state.clone();
+    let viewer = caller.actor.clone();
     let result = state
         .store
         .create_complaint(receive, now, key.as_ref(), move |created| {
-            created_response(&state_for_body, created, now)
+            created_response(&state_for_body, created, now, &viewer)
         })
         .await;
     match result {
         Ok(Ok(created)) => {
             metrics::counter!("redress_complaints_created_total").increment(1);
             // The very answer kept for a retry with the same Idempotency-Key.
-            let answer = created_response(&state, &created, now);
+            let answer = created_response(&state, &created, now, &caller.actor);
             Ok(json_response(
                 StatusCode::CREATED,
                 answer.body,
@@ -335,7 +354,7 @@ pub async fn get(
     let view = state.store.get_complaint(&reference).await?;
     Ok(json_response(
         StatusCode::OK,
-        complaint_json(&state, &view).to_string(),
+        complaint_json(&state, &view, &caller.actor).to_string(),
         None,
     ))
 }
@@ -415,7 +434,7 @@ pub async fn command(
                 }
                 None => StoredResponse {
                     status: 200,
-                    body: outcome_json(outcome).to_string(),
+                    body: outcome_json(outcome, &caller.actor, state.store.procedure()).to_string(),
                     location: None,
                 },
             },
@@ -426,7 +445,7 @@ pub async fn command(
             Some(refusal) => Err(ApiError::Refused(refusal)),
             None => Ok(json_response(
                 StatusCode::OK,
-                outcome_json(&outcome).to_string(),
+                outcome_json(&outcome, &caller.actor, state.store.procedure()).to_string(),
                 None,
             )),
         },
@@ -434,14 +453,23 @@ pub async fn command(
     }
 }
 
-fn outcome_json(outcome: &crate::store::CommandOutcome) -> Value {
+/// What a command did, as `viewer` may see it: the complaint's stage and status and the events
+/// it recorded.
+pub fn outcome_json(
+    outcome: &crate::store::CommandOutcome,
+    viewer: &Actor,
+    procedure: &redress_core::Procedure,
+) -> Value {
     let first = outcome.complaint.version as i64 - outcome.events.len() as i64;
     json!({
         "reference": outcome.complaint.reference,
         "stage": outcome.complaint.stage,
         "status": outcome.complaint.status,
         "events": outcome.events.iter().enumerate()
-            .map(|(i, e)| event_json(Some(first + i as i64 + 1), None, e))
+            .filter_map(|(i, e)| {
+                let sight = sight(viewer, &outcome.complaint, e, procedure);
+                (sight != Sight::Hidden).then(|| event_json(Some(first + i as i64 + 1), None, e, sight))
+            })
             .collect::<Vec<_>>(),
     })
 }

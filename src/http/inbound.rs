@@ -16,7 +16,7 @@ use serde_json::{Value, json};
 
 use super::AppState;
 use super::auth::Caller;
-use super::complaints::event_json;
+use super::complaints::outcome_json;
 use super::error::{ApiError, Problem};
 use crate::mail::inbound::{
     CollectError, Collector, FilingError, Inbox, MAX_MESSAGE_BYTES, Source,
@@ -385,20 +385,12 @@ pub async fn letter(
             now,
         )
         .await?;
-    let first = outcome.complaint.version as i64 - outcome.events.len() as i64;
-    let body = json!({
-        "reference": outcome.complaint.reference,
-        "stage": outcome.complaint.stage,
-        "status": outcome.complaint.status,
-        "events": outcome.events.iter().enumerate()
-            .map(|(i, e)| event_json(Some(first + i as i64 + 1), None, e))
-            .collect::<Vec<_>>(),
-        "attachment": {
-            "sha256": sha256,
-            "filename": filename,
-            "content_type": kind.content_type(),
-            "size": size,
-        },
+    let mut body = outcome_json(&outcome, &caller.actor, state.store.procedure());
+    body["attachment"] = json!({
+        "sha256": sha256,
+        "filename": filename,
+        "content_type": kind.content_type(),
+        "size": size,
     });
     Ok(json_response(StatusCode::CREATED, &body))
 }

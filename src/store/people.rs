@@ -36,10 +36,12 @@ pub struct User {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
 pub enum CustomerScope {
-    /// Signed in through a link sent to this address: complaints with this email.
+    /// Signed in through a link sent to this address: the complaints recorded with it (the
+    /// link proves control of the address).
     Email { email: String },
-    /// Signed in with a reference and postcode: complaints of this account at this postcode.
-    Account { account: String, postcode: String },
+    /// Signed in with a reference and postcode: that one complaint. An account number proves
+    /// nothing (anyone can type one into the public form), so it never links complaints.
+    Reference { reference: String },
 }
 
 /// Who a session belongs to.
@@ -267,10 +269,12 @@ impl Store {
                 Some(user) => SessionOwner::Staff(user),
                 None => return Ok(None),
             },
-            (None, Some(scope)) => SessionOwner::Customer(
-                serde_json::from_str(&scope)
-                    .map_err(|e| StoreError::Corrupt(format!("session scope: {e}")))?,
-            ),
+            // A scope this version does not know (one stored before customers' reach was
+            // narrowed) grants nothing: the customer signs in again.
+            (None, Some(scope)) => match serde_json::from_str(&scope) {
+                Ok(scope) => SessionOwner::Customer(scope),
+                Err(_) => return Ok(None),
+            },
             (None, None) => return Ok(None),
         };
         Ok(Some(Session {
@@ -354,24 +358,23 @@ impl Store {
         Ok(row.map(|r| r.try_get("email")).transpose()?)
     }
 
-    /// The scope for a reference and postcode that match one complaint.
+    /// The scope for a reference and postcode that match one complaint: that complaint only.
     pub async fn customer_scope_for(
         &self,
         reference: &str,
         postcode: &Postcode,
     ) -> Result<Option<CustomerScope>, StoreError> {
-        let row = sqlx::query("SELECT customer_account FROM complaints WHERE reference = $1 AND customer_postcode = $2")
-            .bind(reference)
-            .bind(postcode.as_str())
-            .fetch_optional(&self.pool)
-            .await?;
+        let row = sqlx::query(
+            "SELECT reference FROM complaints WHERE reference = $1 AND customer_postcode = $2",
+        )
+        .bind(reference)
+        .bind(postcode.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
         Ok(row
-            .map(|r| r.try_get::<String, _>("customer_account"))
+            .map(|r| r.try_get::<String, _>("reference"))
             .transpose()?
-            .map(|account| CustomerScope::Account {
-                account,
-                postcode: postcode.as_str().to_owned(),
-            }))
+            .map(|reference| CustomerScope::Reference { reference }))
     }
 
     /// The complaints a customer scope may see (at most 100), soonest deadline first.
@@ -385,9 +388,7 @@ impl Store {
         };
         match scope {
             CustomerScope::Email { email } => filter.customer_email = Some(email.clone()),
-            CustomerScope::Account { account, postcode } => {
-                filter.customer_account = Some((account.clone(), postcode.clone()));
-            }
+            CustomerScope::Reference { reference } => filter.reference = Some(reference.clone()),
         }
         Ok(self.list_complaints(&filter).await?.items)
     }
@@ -400,14 +401,7 @@ impl Store {
                 .email
                 .as_deref()
                 .is_some_and(|e| e.trim().eq_ignore_ascii_case(email)),
-            CustomerScope::Account { account, postcode } => {
-                &complaint.customer.account == account
-                    && complaint
-                        .customer
-                        .postcode
-                        .as_ref()
-                        .is_some_and(|p| p.as_str() == postcode)
-            }
+            CustomerScope::Reference { reference } => complaint.reference.as_str() == reference,
         }
     }
 

@@ -63,8 +63,8 @@ pub struct ComplaintFilter {
     pub q: Option<String>,
     /// Only this customer's complaints (by email address).
     pub customer_email: Option<String>,
-    /// Only this customer's complaints (by account number and postcode).
-    pub customer_account: Option<(String, String)>,
+    /// Only the complaint with this exact reference.
+    pub reference: Option<String>,
     pub limit: i64,
     /// Resume after this (sort key, reference).
     pub after: Option<(i64, String)>,
@@ -167,11 +167,8 @@ impl Store {
         if filter.customer_email.is_some() {
             sql.push_str(&format!(" AND customer_email = {}", param()));
         }
-        if filter.customer_account.is_some() {
-            let (account, postcode) = (param(), param());
-            sql.push_str(&format!(
-                " AND customer_account = {account} AND customer_postcode = {postcode}"
-            ));
+        if filter.reference.is_some() {
+            sql.push_str(&format!(" AND reference = {}", param()));
         }
         if filter.after.is_some() {
             let (key, reference) = (param(), param());
@@ -201,8 +198,8 @@ impl Store {
         if let Some(email) = &filter.customer_email {
             query = query.bind(email.clone());
         }
-        if let Some((account, postcode)) = &filter.customer_account {
-            query = query.bind(account.clone()).bind(postcode.clone());
+        if let Some(reference) = &filter.reference {
+            query = query.bind(reference.clone());
         }
         if let Some((key, reference)) = &filter.after {
             query = query.bind(*key).bind(reference.clone());

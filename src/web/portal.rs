@@ -617,6 +617,8 @@ struct ComplaintsPage {
     chrome: Chrome,
     items: Vec<ListItem>,
     telephone: String,
+    /// Signed in with a reference: only that complaint is in reach.
+    by_reference: bool,
 }
 
 async fn my_complaints(State(state): State<AppState>, session: CustomerSession) -> Response {
@@ -654,6 +656,7 @@ async fn my_complaints(State(state): State<AppState>, session: CustomerSession) 
         chrome: customer_chrome(&state, &session),
         items,
         telephone: help_telephone(&state),
+        by_reference: matches!(session.scope, CustomerScope::Reference { .. }),
     };
     no_store(render(&page))
 }

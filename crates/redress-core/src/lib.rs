@@ -17,6 +17,7 @@ pub mod event;
 pub mod letters;
 pub mod model;
 pub mod procedure;
+pub mod visibility;
 
 pub use command::{Action, Asker, Command, Receive};
 pub use complaint::{Complaint, apply};
@@ -28,3 +29,4 @@ pub use event::{Event, EventKind};
 pub use letters::{LetterContext, LetterKind, Letters, Recipient, RenderedLetter};
 pub use model::{Actor, Channel, Customer, Money, Reference, Role, Stage, Status};
 pub use procedure::{Procedure, ProcedureErrors, Rules};
+pub use visibility::{Sight, sight};

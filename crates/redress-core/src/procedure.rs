@@ -98,6 +98,33 @@ pub struct Category {
     pub name: String,
 }
 
+/// Who may read what (`[access]`, optional: the defaults are DESIGN's).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Access {
+    /// The roles that may read restricted notes (never the staff member a note concerns).
+    #[serde(default = "Access::default_restricted_note_readers")]
+    pub restricted_note_readers: Vec<Role>,
+}
+
+impl Access {
+    fn default_restricted_note_readers() -> Vec<Role> {
+        vec![
+            Role::TeamManager,
+            Role::CustomerResolutionManager,
+            Role::Compliance,
+        ]
+    }
+}
+
+impl Default for Access {
+    fn default() -> Access {
+        Access {
+            restricted_note_readers: Access::default_restricted_note_readers(),
+        }
+    }
+}
+
 /// How much compensation each role may approve on its own, in pence.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -207,6 +234,8 @@ pub struct Procedure {
     pub categories: Vec<Category>,
     /// The letter templates (`[letters.<kind>]`), compiled and checked.
     pub letters: Letters,
+    /// Who may read what (`[access]`; optional).
+    pub access: Access,
     #[serde(skip)]
     tz: TimeZone,
 }
@@ -372,7 +401,7 @@ impl Checker<'_> {
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 10] = [
+const TOP_LEVEL_KEYS: [&str; 11] = [
     "version",
     "time_zone",
     "reference_prefix",
@@ -383,6 +412,7 @@ const TOP_LEVEL_KEYS: [&str; 10] = [
     "rules",
     "categories",
     "letters",
+    "access",
 ];
 
 impl Procedure {
@@ -563,6 +593,10 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
     let categories = required(checker, "categories")
         .and_then(|v| read_array::<Category>(checker, "categories", v));
     let letters = required(checker, "letters").and_then(|v| read_letters(checker, v));
+    let access = match get("access") {
+        Some(v) => checker.read::<Access>("access", v),
+        None => Some(Access::default()),
+    };
 
     let tz = match &time_zone {
         Some(name) => match TimeZone::get(name) {
@@ -594,6 +628,7 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
         rules,
         categories: categories?,
         letters: letters?,
+        access: access?,
         tz: tz?,
     })
 }
@@ -686,6 +721,16 @@ fn validate(checker: &mut Checker<'_>, p: &Procedure) {
         checker.problem(
             "reference_prefix",
             "must be 2 to 8 upper-case letters, e.g. CMP",
+        );
+    }
+    if p.access
+        .restricted_note_readers
+        .iter()
+        .any(|r| matches!(r, Role::Customer | Role::System | Role::Handler))
+    {
+        checker.problem(
+            "access.restricted_note_readers",
+            "may name team_manager, customer_resolution_manager, compliance or administrator, never handler or customer",
         );
     }
     if is_blank(&p.organisation.name) {

@@ -146,52 +146,19 @@ fn department_name(procedure: &Procedure, stage: Stage) -> String {
         .map_or_else(|| procedure.stage(stage).name.clone(), |d| d.name.clone())
 }
 
-/// Whether the customer sees an event, and in which words. Every kind is named here, so a new
-/// kind of event stays hidden from customers until someone decides otherwise.
+/// The customer's words for an event, if the core's visibility rule shows it to customers
+/// (`redress_core::visibility::customer_sees`).
 fn customer_sentence(event: &Event, procedure: &Procedure) -> Option<String> {
-    let shown = match &event.kind {
-        EventKind::Received(_)
-        | EventKind::Acknowledged { .. }
-        | EventKind::ResolutionOffered { .. }
-        | EventKind::ResolutionAccepted {}
-        | EventKind::ResolutionRejected { .. }
-        | EventKind::Escalated { .. }
-        | EventKind::Transferred { .. }
-        | EventKind::EvidenceReceived { .. }
-        | EventKind::FaultEstablished { .. }
-        | EventKind::NoFaultFound { .. }
-        | EventKind::CompensationAccepted { .. }
-        | EventKind::FormalResponseIssued { .. }
-        | EventKind::ManagerReviewRequested { .. }
-        | EventKind::ReviewOutcomeRecorded { .. }
-        | EventKind::DeadlockIssued { .. }
-        | EventKind::AdrEligible { .. }
-        | EventKind::AdrNoticeSent { .. }
-        | EventKind::ReferredToOmbudsman { .. }
-        | EventKind::OmbudsmanDecided { .. }
-        | EventKind::RemedyCompleted { .. }
-        | EventKind::Closed { .. }
-        | EventKind::Reopened { .. } => true,
-        EventKind::EvidenceRequested { from, .. } => *from == EvidenceSource::Customer,
-        // An offer above the offerer's limit is not made until a manager approves it.
-        EventKind::CompensationOffered { approved, .. } => *approved,
-        EventKind::CompensationApproved { amount_pence, .. } => {
-            return Some(format!(
-                "We offered compensation of {}",
-                Money(*amount_pence)
-            ));
-        }
-        EventKind::NoteAdded { .. }
-        | EventKind::CallRecorded { .. }
-        | EventKind::HandlerAssigned { .. }
-        | EventKind::StaffConcernedNamed { .. }
-        | EventKind::CourseOfEventsRecorded { .. }
-        | EventKind::EvidenceOverdue { .. }
-        | EventKind::ResponseOverdue { .. }
-        | EventKind::AcknowledgementOverdue { .. }
-        | EventKind::RemedyOverdue { .. } => false,
-    };
-    shown.then(|| words::event_sentence(event, procedure, true))
+    if !redress_core::visibility::customer_sees(&event.kind) {
+        return None;
+    }
+    if let EventKind::CompensationApproved { amount_pence, .. } = &event.kind {
+        return Some(format!(
+            "We offered compensation of {}",
+            Money(*amount_pence)
+        ));
+    }
+    Some(words::event_sentence(event, procedure, true))
 }
 
 /// A letter's kind in words.

@@ -11,7 +11,8 @@ use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use redress_core::{
-    Action, Command, EventKind, Reference, RefusalCode, Status, authorise, available, fire_due,
+    Action, Command, EventKind, Reference, RefusalCode, Sight, Status, authorise, available,
+    fire_due,
 };
 
 use super::forms::{self, FieldError, FormView};
@@ -173,7 +174,7 @@ async fn show(
     let tz = procedure.time_zone();
     let c = &view.complaint;
     let user = &staff.user;
-    let manager = user.role.is_manager();
+    let viewer = actor(user);
 
     let mut forms = Vec::new();
     let mut errors = Vec::new();
@@ -224,7 +225,11 @@ async fn show(
     let timeline = view
         .events
         .iter()
-        .map(|row| {
+        .filter_map(|row| {
+            let sight = redress_core::sight(&viewer, c, &row.event, procedure);
+            (sight != Sight::Hidden).then_some((row, sight))
+        })
+        .map(|(row, sight)| {
             let event = &row.event;
             let mut item = TimelineItem {
                 datetime: event.at.to_string(),
@@ -236,12 +241,10 @@ async fn show(
                 by: event.by.staff.clone(),
             };
             if let EventKind::NoteAdded {
-                text,
-                restricted,
-                about_staff,
+                text, about_staff, ..
             } = &event.kind
             {
-                if *restricted && !manager {
+                if sight == Sight::Withheld {
                     item.note_hidden = true;
                 } else {
                     item.note = paragraphs(text);
