@@ -1131,7 +1131,30 @@ async fn received_at_in_the_future_is_refused_and_nothing_is_stored(db: Db) {
     )
     .await;
     assert_problem(&refused, 422, None);
+    // Nor before the procedure's first rules (1 October 2018 in the default): a mistyped year.
+    for past in [
+        "1900-01-01T00:00:00Z",
+        "0001-01-01T00:00:00Z",
+        "2018-09-30T22:59:59Z",
+    ] {
+        let refused = create(&app, &s.cs, &customer("KX-700", "Tom Hart", Some(past))).await;
+        let detail = assert_problem(&refused, 422, None);
+        assert!(detail.contains("before 2018-10-01"), "{detail}");
+    }
+    // One email address per field: a list would be sent to every address on it.
+    let mut listed = customer("KX-700", "Tom Hart", None);
+    listed["customer"]["email"] = json!("tom@example.com,evil@example.net");
+    let refused = create(&app, &s.cs, &listed).await;
+    let detail = assert_problem(&refused, 422, None);
+    assert!(!detail.contains("evil@example.net"), "{detail}");
     assert_eq!(count_complaints(&app, &s.compliance).await, 1);
+    // The first London day of the rules is fine (midnight BST is 23:00 UTC the day before).
+    create_ok(
+        &app,
+        &s.cs,
+        &customer("KX-700", "Tom Hart", Some("2018-09-30T23:00:00Z")),
+    )
+    .await;
     app.stop().await;
 }
 

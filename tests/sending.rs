@@ -510,6 +510,15 @@ struct Sink {
 
 impl Sink {
     async fn start(port: u16, dir: &Path, hold: Option<(usize, &Path)>) -> Sink {
+        Sink::start_with(port, dir, hold, &[]).await
+    }
+
+    async fn start_with(
+        port: u16,
+        dir: &Path,
+        hold: Option<(usize, &Path)>,
+        extra: &[&str],
+    ) -> Sink {
         let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
         let mut command = Command::new("python3");
         command
@@ -517,6 +526,7 @@ impl Sink {
             .args(["--port", &port.to_string()])
             .arg("--dir")
             .arg(dir)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null());
         if let Some((at, file)) = hold {
@@ -873,4 +883,91 @@ async fn sqlite_letters_wait_with_backoff_while_the_mail_server_is_down() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn postgres_letters_wait_with_backoff_while_the_mail_server_is_down() {
     letters_wait_with_backoff_while_the_mail_server_is_down(Db::Postgres).await;
+}
+
+/// A complaint's personal details go through intake, a refused intake and letters that the
+/// mail server refuses (its reply quotes the recipient, as real servers' do) and that are
+/// retried with warnings; none of it may reach the log, whose lines carry methods, route
+/// templates, ids and plain-word errors only.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let smtp_port = free_port();
+    let _sink = Sink::start_with(
+        smtp_port,
+        &dir.path().join("sink"),
+        None,
+        &["--refuse-recipients"],
+    )
+    .await;
+    let database = dir.path().join("redress.db").display().to_string();
+    let token = handler_token(&database);
+    let client = reqwest::Client::new();
+    let mut server = Server::start(
+        "logs",
+        &database,
+        dir.path(),
+        smtp_port,
+        &["--mail-retry-ms", "50"],
+    );
+    server.wait_ready(&client).await;
+
+    let personal = [
+        "Zebedee Quuxley",
+        "zebedee.quuxley@example.com",
+        "PRIV-778899",
+        "M22 4SY",
+        "07700 900123",
+        "Drops whenever it rains on Tuesdays",
+        "evil@example.net",
+    ];
+    let body = json!({
+        "channel": "email",
+        "customer": {"account": personal[2], "name": personal[0], "email": personal[1],
+                     "postcode": personal[3], "telephone": personal[4],
+                     "preferred_channel": "email"},
+        "summary": personal[5],
+    });
+    let (status, created) = post(
+        &client,
+        &server.url("/api/v1/complaints"),
+        &token,
+        body.clone(),
+    )
+    .await;
+    assert_eq!(status, 201, "{created}");
+    let reference = created["reference"].as_str().expect("reference").to_owned();
+    let (status, _) = post(
+        &client,
+        &server.url(&format!(
+            "/api/v1/complaints/{reference}/commands/acknowledge"
+        )),
+        &token,
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, 200);
+    let mut listed = body.clone();
+    listed["customer"]["email"] = Value::String(format!("{},{}", personal[1], personal[6]));
+    let (status, _) = post(&client, &server.url("/api/v1/complaints"), &token, listed).await;
+    assert_eq!(status, 422);
+
+    // Wait until the sender has been refused and has tried again.
+    wait_until("two refused attempts", Duration::from_secs(60), || {
+        let log = server.log_text();
+        async move { log.matches("letter not sent; will retry").count() >= 2 }
+    })
+    .await;
+    server.stop();
+    let log = server.log_text();
+    for value in personal {
+        assert!(
+            !log.to_lowercase().contains(&value.to_lowercase()),
+            "the log carries personal data ({value}):\n{log}"
+        );
+    }
+    assert!(log.contains("the mail server refused it (550)"), "{log}");
 }

@@ -122,7 +122,7 @@ async fn send_one(mailer: &Mailer, clock: &dyn Clock, item: &OutboxItem) -> bool
         }
         Err(error) => {
             let next = later(clock.now(), mailer.config().backoff(item.attempts));
-            tracing::warn!(%error, next_attempt_at = %next, "letter not sent; will retry");
+            tracing::warn!(error = %error.for_log(), next_attempt_at = %next, "letter not sent; will retry");
             metrics::counter!("redress_letters_failed_total").increment(1);
             if let Err(error) = store
                 .letter_failed(item.id, item.attempts, next, &error.to_string())

@@ -103,6 +103,24 @@ pub enum SendError {
     Store(#[from] crate::store::StoreError),
 }
 
+impl SendError {
+    /// The error in words fit for the log: no addresses, names or server replies (a mail
+    /// server's refusal quotes the recipient). The whole error is kept on the outbox row, for
+    /// staff.
+    pub fn for_log(&self) -> String {
+        match self {
+            SendError::Prepare(_) => "the letter cannot be prepared".to_owned(),
+            SendError::Smtp(error) => match error.status() {
+                Some(code) => format!("the mail server refused it ({code})"),
+                None if error.is_timeout() => "the mail server timed out".to_owned(),
+                None => "the mail server could not be reached or failed".to_owned(),
+            },
+            SendError::File(error) => format!("the file cannot be written ({:?})", error.kind()),
+            SendError::Store(error) => error.to_string(),
+        }
+    }
+}
+
 /// What became of a letter that went.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Delivered {
@@ -316,7 +334,8 @@ fn mailbox(name: Option<&str>, address: &str) -> Result<Mailbox, SendError> {
     let address = address
         .trim()
         .parse()
-        .map_err(|e| SendError::Prepare(format!("'{address}' is not an email address: {e}")))?;
+        // The address itself stays out of the error: it is logged.
+        .map_err(|e| SendError::Prepare(format!("the recipient is not an email address ({e})")))?;
     Ok(Mailbox::new(name.map(str::to_owned), address))
 }
 

@@ -335,16 +335,9 @@ async fn sign_in_page(
     sign_in_form(&state, &headers, Errors::default(), ("", "", ""), flash)
 }
 
-/// Whether text looks like an email address (the core checks it again when it matters).
+/// Whether text is one email address, as the core will accept it.
 fn looks_like_email(text: &str) -> bool {
-    text.len() <= 200
-        && !text.contains(char::is_whitespace)
-        && text.split_once('@').is_some_and(|(local, domain)| {
-            !local.is_empty()
-                && domain.contains('.')
-                && !domain.starts_with('.')
-                && !domain.ends_with('.')
-        })
+    redress_core::model::parse_email(text).is_ok()
 }
 
 #[derive(Template)]

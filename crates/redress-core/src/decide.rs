@@ -106,6 +106,19 @@ pub fn receive(
             "a complaint cannot have been received in the future; check the date it was received",
         );
     }
+    // Nothing in Redress predates the procedure's first rules: an earlier date is a typing
+    // mistake (1900, year 1), and would silently get rules that never applied to it.
+    if let Some(first) = procedure.rules.first()
+        && clock::local_date(procedure.time_zone(), received_at) < first.effective_from
+    {
+        return refuse(
+            RefusalCode::InvalidInput,
+            format!(
+                "a complaint cannot have been received before {}, when this procedure's first rules took effect; check the date it was received",
+                first.effective_from
+            ),
+        );
+    }
     let customer = command.customer.validated().map_err(invalid)?;
     let summary = model::long_text("the summary", &command.summary).map_err(invalid)?;
     let category = match command.category {
