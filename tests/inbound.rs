@@ -652,6 +652,35 @@ async fn a_letter_received_by_post_joins_the_timeline_with_its_scan(db: Db) {
     )
     .await;
     assert_eq!(status, 404);
+    // Someone who may not act on the complaint (another department's handler) is refused
+    // before anything reaches the disk.
+    let other = app
+        .token(
+            redress_core::Role::Handler,
+            Some("escalation_team"),
+            Some("esc.handler"),
+        )
+        .await;
+    let unwanted = pdf("a scan nobody may file");
+    let (status, body) = post_letter(
+        &app,
+        &other,
+        &reference,
+        "2026-03-01",
+        Some(("letter.pdf", unwanted.clone())),
+    )
+    .await;
+    assert_eq!(status, 403, "{body}");
+    assert!(
+        !app.files_dir.join(sha256_hex(&unwanted)).exists(),
+        "a refused scan was kept on disk"
+    );
+    let kept: Vec<_> = std::fs::read_dir(&app.files_dir)
+        .expect("the files folder")
+        .filter_map(Result::ok)
+        .map(|e| e.file_name())
+        .collect();
+    assert_eq!(kept.len(), 1, "only the first scan is on disk: {kept:?}");
     assert_eq!(
         events_named(
             &complaint(&app, &token, &reference).await,

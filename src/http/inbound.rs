@@ -331,9 +331,6 @@ pub async fn letter(
         ));
     }
     let size = bytes.len();
-    let sha256 = files::keep(state.web.files_dir.clone(), bytes)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("cannot keep a scan")))?;
     let mut text = format!("Letter received by post on {received_on}. Scan: {filename}");
     if let Some(description) = description {
         text.push_str("\n\n");
@@ -347,6 +344,17 @@ pub async fn letter(
             channel: Some(Channel::Letter),
         },
     };
+    // Nothing is written to disk for someone who may not record it: the command is tried on
+    // the complaint as it stands first, and only then is the scan kept.
+    let current = state.store.get_complaint(&reference).await?.complaint;
+    if let Some(refusal) =
+        redress_core::execute(current, command.clone(), now, state.store.procedure()).refusal
+    {
+        return Err(ApiError::Refused(refusal));
+    }
+    let sha256 = files::keep(state.web.files_dir.clone(), bytes)
+        .await
+        .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("cannot keep a scan")))?;
     let result = state
         .store
         .run_command(&reference, command, now, None, |_| StoredResponse {

@@ -949,19 +949,6 @@ pub(super) async fn evidence(
         (Some((upload, _)), false) => format!("{text}\n\nFile sent: {}", upload.name),
         (None, _) => text.clone(),
     };
-    let stored = match file {
-        Some((upload, kind)) => {
-            match files::keep(state.web.files_dir.clone(), upload.bytes).await {
-                Ok(hash) => Some((hash, upload.name, kind, upload.size)),
-                Err(error) => {
-                    return internal(ApiError::Internal(
-                        anyhow::Error::new(error).context("cannot keep an uploaded file"),
-                    ));
-                }
-            }
-        }
-        None => None,
-    };
     let reference = view.complaint.reference.clone();
     let action = Action::ReceiveEvidence {
         request: None,
@@ -973,21 +960,43 @@ pub(super) async fn evidence(
         action,
     };
     let now = state.clock.now();
-    let result = state
-        .store
-        .run_command(&reference, command, now, None, |_| StoredResponse {
-            status: 200,
-            body: String::new(),
-            location: None,
-        })
-        .await;
-    let refusal = match result {
-        Ok(Ok(outcome)) => outcome.refusal,
-        Ok(Err(_)) => None,
-        Err(StoreError::Refused(refusal)) => Some(refusal),
-        Err(StoreError::NotFound) => return complaint_not_found(),
-        Err(error) => return internal(error),
-    };
+    // Tried on the complaint as it stands before anything is written to disk, so a refused
+    // upload leaves no file behind.
+    let mut refusal = redress_core::execute(
+        view.complaint.clone(),
+        command.clone(),
+        now,
+        state.store.procedure(),
+    )
+    .refusal;
+    let mut stored = None;
+    if refusal.is_none() {
+        if let Some((upload, kind)) = file {
+            match files::keep(state.web.files_dir.clone(), upload.bytes).await {
+                Ok(hash) => stored = Some((hash, upload.name, kind, upload.size)),
+                Err(error) => {
+                    return internal(ApiError::Internal(
+                        anyhow::Error::new(error).context("cannot keep an uploaded file"),
+                    ));
+                }
+            }
+        }
+        let result = state
+            .store
+            .run_command(&reference, command, now, None, |_| StoredResponse {
+                status: 200,
+                body: String::new(),
+                location: None,
+            })
+            .await;
+        refusal = match result {
+            Ok(Ok(outcome)) => outcome.refusal,
+            Ok(Err(_)) => None,
+            Err(StoreError::Refused(refusal)) => Some(refusal),
+            Err(StoreError::NotFound) => return complaint_not_found(),
+            Err(error) => return internal(error),
+        };
+    }
     if let Some(refusal) = refusal {
         let extras = Extras {
             refusal: Some(format!(
