@@ -665,6 +665,24 @@ async fn an_emailed_link_signs_the_customer_in_once(db: Db) {
     assert_eq!(payload["to"], "ann@example.com");
     let link = payload["link"].as_str().expect("a link");
     let path = &link[link.find("/my/link/").expect("the link path")..];
+    let token = path.trim_start_matches("/my/link/").to_owned();
+    // Once sent, the link is in the customer's mailbox and nowhere in the database: the
+    // outbox keeps no copy, and the links table only its hash.
+    assert_eq!(app.send_letters().await, 1);
+    let rows = sqlx::query("SELECT payload, sent_at FROM outbox WHERE kind = 'sign_in_link'")
+        .fetch_all(app.store.pool())
+        .await
+        .expect("outbox");
+    let payload: String = sqlx::Row::try_get(&rows[0], "payload").expect("payload");
+    assert!(!payload.contains(&token), "the sent link is still in the outbox: {payload}");
+    let sent: Option<i64> = sqlx::Row::try_get(&rows[0], "sent_at").expect("sent_at");
+    assert!(sent.is_some());
+    let links = sqlx::query("SELECT token_hash FROM customer_links")
+        .fetch_all(app.store.pool())
+        .await
+        .expect("links");
+    let stored: String = sqlx::Row::try_get(&links[0], "token_hash").expect("hash");
+    assert_ne!(stored, token, "links are stored hashed");
 
     let mut other = Browser::new(&app);
     let used = other.get(path).await;

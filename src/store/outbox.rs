@@ -240,8 +240,11 @@ impl Store {
     ) -> Result<bool, StoreError> {
         let done = self
             .write_one(
+                // A sign-in link is a secret that works once: once it is in the customer's
+                // mailbox no copy stays here (the link itself is stored only as a hash).
                 sqlx::query(
-                    "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3 \
+                    "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3, \
+                     payload = CASE WHEN kind = 'sign_in_link' THEN '{\"letter\":\"sign_in_link\",\"removed\":\"sent\"}' ELSE payload END \
                      WHERE id = $4 AND sent_at IS NULL",
                 )
                 .bind(micros(now))
