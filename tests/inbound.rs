@@ -23,6 +23,9 @@ use sha2::{Digest, Sha256};
 use support::{Db, TestApp, complaint_body, fresh_postgres_database, spawn_app, ts};
 
 both_backends! {
+    an_email_from_someone_else_is_filed_and_marked_for_staff_to_confirm =>
+        sqlite_an_email_from_someone_else_is_filed_and_marked_for_staff_to_confirm,
+        postgres_an_email_from_someone_else_is_filed_and_marked_for_staff_to_confirm;
     a_reply_to_a_letter_is_added_to_its_complaint_with_its_attachments =>
         sqlite_a_reply_to_a_letter_is_added_to_its_complaint_with_its_attachments,
         postgres_a_reply_to_a_letter_is_added_to_its_complaint_with_its_attachments;
@@ -316,6 +319,65 @@ async fn a_reference_in_the_subject_names_the_complaint(db: Db) {
     let (_, body) = post_email(&app, &token, raw).await;
     assert_eq!(body["outcome"], "new_complaint", "{body}");
     assert_ne!(body["reference"], reference.as_str());
+    app.stop().await;
+}
+
+/// Anyone can write a reference in a subject: an email from an address other than the
+/// customer's is still filed (nothing is lost), with a note for staff to confirm it.
+async fn an_email_from_someone_else_is_filed_and_marked_for_staff_to_confirm(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let token = handler_token(&app).await;
+    let mut body = complaint_body("ACC-1001", "Ann Smith");
+    body["customer"]["email"] = Value::String("Ann@Example.com".into());
+    let response = app
+        .client
+        .post(app.url("/api/v1/complaints"))
+        .bearer_auth(&token)
+        .json(&body)
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(response.status(), 201);
+    let reference = response.json::<Value>().await.expect("json")["reference"]
+        .as_str()
+        .expect("reference")
+        .to_owned();
+    let subject = format!("{reference}: more details");
+    let own = Mail::new("Ann Smith <ann@example.com>", &subject, "From Ann herself.")
+        .id("<own-1@example.com>")
+        .raw();
+    let (status, answer) = post_email(&app, &token, own).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (202, Some("added_to_complaint"))
+    );
+    let view = complaint(&app, &token, &reference).await;
+    assert!(
+        events_named(&view, "note_added").is_empty(),
+        "the customer's own address needs no check: {view}"
+    );
+
+    let other = Mail::new(
+        "Mallory <mallory@example.net>",
+        &subject,
+        "Please cancel everything.",
+    )
+    .id("<other-1@example.net>")
+    .raw();
+    let (status, answer) = post_email(&app, &token, other).await;
+    assert_eq!(
+        (status, answer["outcome"].as_str()),
+        (202, Some("added_to_complaint"))
+    );
+    let view = complaint(&app, &token, &reference).await;
+    assert_eq!(events_named(&view, "evidence_received").len(), 2);
+    let notes = events_named(&view, "note_added");
+    assert_eq!(notes.len(), 1, "{view}");
+    let text = notes[0]["text"].as_str().expect("text");
+    assert!(text.starts_with("Sender does not match"), "{text}");
+    assert!(text.contains("mallory@example.net"), "{text}");
     app.stop().await;
 }
 

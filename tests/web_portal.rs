@@ -674,7 +674,10 @@ async fn an_emailed_link_signs_the_customer_in_once(db: Db) {
         .await
         .expect("outbox");
     let payload: String = sqlx::Row::try_get(&rows[0], "payload").expect("payload");
-    assert!(!payload.contains(&token), "the sent link is still in the outbox: {payload}");
+    assert!(
+        !payload.contains(&token),
+        "the sent link is still in the outbox: {payload}"
+    );
     let sent: Option<i64> = sqlx::Row::try_get(&rows[0], "sent_at").expect("sent_at");
     assert!(sent.is_some());
     let links = sqlx::query("SELECT token_hash FROM customer_links")

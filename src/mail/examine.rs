@@ -131,6 +131,27 @@ impl Filing {
     }
 
     /// A note for staff listing the attachments not kept, if any were refused.
+    /// The staff note for an email filed on an existing complaint whose sender is not the
+    /// address recorded for the customer (`recorded`): anyone can write a reference in a
+    /// subject, so staff confirm with the customer before relying on it.
+    pub fn sender_note(&self, recorded: Option<&str>) -> Option<String> {
+        let sender = self.customer.email.as_deref()?;
+        if recorded.is_some_and(|r| r.trim().eq_ignore_ascii_case(sender.trim())) {
+            return None;
+        }
+        let recorded = match recorded {
+            Some(_) => "the address recorded for the customer",
+            None => "the customer, who has no email address recorded",
+        };
+        Some(clean_text(
+            &format!(
+                "Sender does not match: this email came from {sender}, not from {recorded}. \
+                 Confirm with the customer before relying on it."
+            ),
+            MAX_TEXT_CHARS,
+        ))
+    }
+
     pub fn note(&self) -> Option<String> {
         if self.refused.is_empty() && self.refused_unlisted == 0 {
             return None;

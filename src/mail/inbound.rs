@@ -202,6 +202,7 @@ impl Inbox {
             key: examined.key.clone(),
             request_hash: "inbound-email".into(),
         };
+        let mut sender_note = None;
         let (outcome, reference) = match choice {
             Choice::Quarantine(reason) => {
                 return self
@@ -209,6 +210,14 @@ impl Inbox {
                     .await;
             }
             Choice::AddTo(reference) => {
+                let recorded = self
+                    .store
+                    .get_complaint(&reference)
+                    .await?
+                    .complaint
+                    .customer
+                    .email;
+                sender_note = filing.sender_note(recorded.as_deref());
                 let command = Command {
                     by: Actor::system(),
                     action: Action::ReceiveEvidence {
@@ -291,7 +300,11 @@ impl Inbox {
             }
         };
         drop(bytes);
-        if let Some(note) = filing.note() {
+        let note = match (sender_note, filing.note()) {
+            (Some(a), Some(b)) => Some(format!("{a}\n\n{b}")),
+            (a, b) => a.or(b),
+        };
+        if let Some(note) = note {
             let note_key = Idempotency {
                 key: format!("{}#note", examined.key),
                 ..key.clone()
