@@ -43,6 +43,20 @@ pub struct WebConfig {
     pub public_url: String,
 }
 
+impl WebConfig {
+    /// Whether browsers reach the site over HTTPS (perhaps through a proxy that ends TLS):
+    /// `--secure-cookies`, or a public address that is https. Then every cookie is Secure and
+    /// every response asks browsers never to use plain HTTP for the site again (HSTS).
+    pub fn https(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .trim_start()
+                .get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
+}
+
 impl Config {
     /// A configuration with the defaults for everything but the essentials.
     pub fn new(
@@ -194,4 +208,28 @@ pub async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web(secure_cookies: bool, public_url: &str) -> WebConfig {
+        WebConfig {
+            files_dir: PathBuf::from("files"),
+            secure_cookies,
+            public_url: public_url.to_owned(),
+        }
+    }
+
+    #[test]
+    fn https_is_the_flag_or_an_https_public_address() {
+        assert!(web(true, "http://127.0.0.1:8080").https());
+        assert!(web(false, "https://complaints.example").https());
+        assert!(web(false, "HTTPS://complaints.example").https());
+        assert!(!web(false, "http://complaints.example").https());
+        // Not fooled by an address that merely mentions https.
+        assert!(!web(false, "http://https.example").https());
+        assert!(!web(false, "").https());
+    }
 }

@@ -120,7 +120,9 @@ pub enum Commands {
         /// Where uploaded files are kept.
         #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
         files_dir: std::path::PathBuf,
-        /// Mark session cookies Secure (set this when the site is served over HTTPS).
+        /// The site is served over HTTPS (perhaps by a proxy in front): every cookie is marked
+        /// Secure and every response carries Strict-Transport-Security. Implied by an https
+        /// --public-url.
         #[arg(long, env = "REDRESS_SECURE_COOKIES")]
         secure_cookies: bool,
         /// The site's public address, for links in emails (default: http://LISTEN).

@@ -14,6 +14,12 @@ both_backends! {
     personal_answers_are_never_stored_and_public_ones_may_be =>
         sqlite_personal_answers_are_never_stored_and_public_ones_may_be,
         postgres_personal_answers_are_never_stored_and_public_ones_may_be;
+    over_https_every_cookie_is_secure_and_hsts_is_sent =>
+        sqlite_over_https_every_cookie_is_secure_and_hsts_is_sent,
+        postgres_over_https_every_cookie_is_secure_and_hsts_is_sent;
+    over_plain_http_there_is_no_hsts_and_no_secure_cookie =>
+        sqlite_over_plain_http_there_is_no_hsts_and_no_secure_cookie,
+        postgres_over_plain_http_there_is_no_hsts_and_no_secure_cookie;
 }
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -243,5 +249,153 @@ async fn personal_answers_are_never_stored_and_public_ones_may_be(db: Db) {
     // A response that chose its own policy keeps it.
     let css = send(client.get(app.url("/static/site.css"))).await;
     assert_eq!(css.cache_control.as_deref(), Some("public, max-age=3600"));
+    app.stop().await;
+}
+
+/// Signs in to the staff pages and the portal, and out again, checking every cookie set and the
+/// HSTS header on each answer.
+async fn every_cookie_is_secure(app: &TestApp, reference: &str) {
+    let client = client();
+    app.store
+        .create_user(
+            "cs.bob@example.com",
+            "Bob",
+            PASSWORD,
+            Role::Handler,
+            Some("customer_services"),
+            app.clock.now(),
+        )
+        .await
+        .expect("a staff account");
+    let check = |what: &str, answer: &Answer| {
+        assert_eq!(answer.hsts.as_deref(), Some(HSTS), "{what}");
+        for cookie in &answer.set_cookies {
+            assert!(is_secure(cookie), "{what}: {cookie}");
+        }
+    };
+
+    // Staff: the form's CSRF cookie, the session cookie, and the one that deletes it.
+    let page = send(client.get(app.url("/staff/sign-in"))).await;
+    check("staff sign-in form", &page);
+    let csrf = cookie_value(page.cookie("redress_csrf"));
+    let signed_in = send(form(
+        client
+            .post(app.url("/staff/sign-in"))
+            .header(COOKIE, format!("redress_csrf={csrf}")),
+        &[
+            ("csrf", csrf.as_str()),
+            ("email", "cs.bob@example.com"),
+            ("password", PASSWORD),
+        ],
+    ))
+    .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text);
+    check("staff sign-in", &signed_in);
+    let session = cookie_value(signed_in.cookie("redress_staff"));
+    let session_csrf = app
+        .store
+        .session(&session, app.clock.now())
+        .await
+        .expect("the store answers")
+        .expect("a live session")
+        .csrf_token;
+    let signed_out = send(form(
+        client
+            .post(app.url("/staff/sign-out"))
+            .header(COOKIE, format!("redress_staff={session}")),
+        &[("csrf", session_csrf.as_str())],
+    ))
+    .await;
+    assert_eq!(signed_out.status, 303, "{}", signed_out.text);
+    check("staff sign-out", &signed_out);
+    signed_out.cookie("redress_staff");
+
+    // The portal: the complaint form's and the sign-in form's CSRF cookie, then the session.
+    let complain = send(client.get(app.url("/complain"))).await;
+    check("complaint form", &complain);
+    complain.cookie("redress_csrf");
+    let page = send(client.get(app.url("/my"))).await;
+    check("portal sign-in form", &page);
+    let csrf = cookie_value(page.cookie("redress_csrf"));
+    let signed_in = send(form(
+        client
+            .post(app.url("/my/sign-in"))
+            .header(COOKIE, format!("redress_csrf={csrf}")),
+        &[
+            ("csrf", csrf.as_str()),
+            ("reference", reference),
+            ("postcode", "M22 4SY"),
+        ],
+    ))
+    .await;
+    assert_eq!(signed_in.status, 303, "{}", signed_in.text);
+    check("portal sign-in", &signed_in);
+    let session = cookie_value(signed_in.cookie("redress_customer"));
+    let session_csrf = app
+        .store
+        .session(&session, app.clock.now())
+        .await
+        .expect("the store answers")
+        .expect("a live session")
+        .csrf_token;
+    let signed_out = send(form(
+        client
+            .post(app.url("/my/sign-out"))
+            .header(COOKIE, format!("redress_customer={session}")),
+        &[("csrf", session_csrf.as_str())],
+    ))
+    .await;
+    assert_eq!(signed_out.status, 303, "{}", signed_out.text);
+    check("portal sign-out", &signed_out);
+    signed_out.cookie("redress_customer");
+
+    // Answers without cookies carry HSTS too: the API, its problems, a missing page.
+    for path in [
+        "/api/v1/openapi.json",
+        "/api/v1/complaints",
+        "/no-such-page",
+    ] {
+        let answer = send(client.get(app.url(path))).await;
+        check(path, &answer);
+    }
+}
+
+async fn over_https_every_cookie_is_secure_and_hsts_is_sent(db: Db) {
+    // `--secure-cookies` behind a proxy that ends TLS, and an https `--public-url` alone.
+    let settings: [(&str, fn(&mut redress::app::Config)); 2] = [
+        ("--secure-cookies", |config| {
+            config.web.secure_cookies = true
+        }),
+        ("an https --public-url", |config| {
+            config.web.public_url = "https://complaints.example".into();
+        }),
+    ];
+    for (what, adjust) in settings {
+        let Some(app) = spawn_app_configured(db, Procedure::default_procedure(), adjust).await
+        else {
+            return;
+        };
+        let token = app
+            .token(Role::Handler, Some("customer_services"), Some("h1"))
+            .await;
+        let reference = complaint(&app, &token, "KX-2001").await;
+        eprintln!("with {what}");
+        every_cookie_is_secure(&app, &reference).await;
+        app.stop().await;
+    }
+}
+
+async fn over_plain_http_there_is_no_hsts_and_no_secure_cookie(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let client = client();
+    for path in ["/staff/sign-in", "/my", "/complain"] {
+        let page = send(client.get(app.url(path))).await;
+        assert_eq!(page.status, 200, "{path}");
+        assert_eq!(page.hsts, None, "{path}");
+        let cookie = page.cookie("redress_csrf");
+        assert!(!is_secure(cookie), "{path}: {cookie}");
+    }
     app.stop().await;
 }

@@ -218,8 +218,12 @@ fn may_be_cached(path: &str) -> bool {
 }
 
 /// Security headers on every response: no inline scripts or styles, no framing, no referrer,
-/// and no caching of anything that may be personal.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// no caching of anything that may be personal, and over HTTPS, HTTPS only from then on.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_docs = request.uri().path().starts_with("/api/docs");
     let cacheable = may_be_cached(request.uri().path());
     let mut response = next.run(request).await;
@@ -246,6 +250,15 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Only when the site is served over HTTPS (a proxy in front that ends TLS passes it on):
+    // a browser that saw it would refuse plain HTTP to the host, and its subdomains, for a
+    // year, so a site run on plain HTTP (a developer's) must not send it.
+    if state.web.https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     response
 }
 

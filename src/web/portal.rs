@@ -292,7 +292,7 @@ fn sign_in_form(
     values: (&str, &str, &str),
     flash: Option<String>,
 ) -> Response {
-    let (csrf, set) = anonymous_csrf(headers);
+    let (csrf, set) = anonymous_csrf(headers, state.web.https());
     let page = SignInPage {
         chrome: Chrome::new(state, Area::Public, None, csrf.clone()).with_flash(flash),
         csrf,
@@ -426,7 +426,7 @@ async fn start_session(state: &AppState, headers: &HeaderMap, scope: CustomerSco
                 CUSTOMER_COOKIE,
                 &token,
                 SESSION_HOURS * 3600,
-                state.web.secure_cookies,
+                state.web.https(),
             );
             with_cookie(Redirect::to("/my/complaints").into_response(), cookie)
         }
@@ -570,7 +570,7 @@ async fn sign_out(
     if let Err(error) = state.store.end_session(&session.token).await {
         return internal(error);
     }
-    let gone = set_cookie(CUSTOMER_COOKIE, "", 0, state.web.secure_cookies);
+    let gone = set_cookie(CUSTOMER_COOKIE, "", 0, state.web.https());
     with_cookie(Redirect::to("/my?signed_out=1").into_response(), gone)
 }
 

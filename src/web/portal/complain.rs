@@ -110,7 +110,7 @@ async fn show_form(
     refusal: Option<String>,
 ) -> Response {
     let session = optional_session(state, headers).await;
-    let (csrf, set) = anonymous_csrf(headers);
+    let (csrf, set) = anonymous_csrf(headers, state.web.https());
     let procedure = state.store.procedure();
     let page = ComplainPage {
         chrome: public_chrome(state, session.as_ref(), &csrf),
