@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod client;
 pub mod complaints;
 pub mod error;
 pub mod inbound;
