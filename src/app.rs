@@ -2,7 +2,7 @@
 //! for tests) and starts the deadline scheduler and the letter sender; `run_until_stopped` serves until SIGTERM or
 //! SIGINT, then finishes in-flight requests and stops the scheduler.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,9 @@ pub struct Config {
     pub procedure: Arc<Procedure>,
     pub clock: Arc<dyn Clock>,
     pub scheduler_interval: Duration,
+    /// How long a client may take to send a request's head, and how long an idle kept-alive
+    /// connection stays open.
+    pub header_read_timeout: Duration,
     pub web: WebConfig,
     /// A mailbox to poll for email in (`--imap-url`), if any.
     pub imap: Option<crate::mail::imap::ImapConfig>,
@@ -41,6 +44,9 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The site's address as customers see it, for links in emails.
     pub public_url: String,
+    /// Proxies in front of the server whose `X-Forwarded-For` is believed
+    /// (see [`crate::http::client::client_ip`]).
+    pub trusted_proxies: Vec<IpAddr>,
 }
 
 impl WebConfig {
@@ -71,10 +77,12 @@ impl Config {
             procedure,
             clock,
             scheduler_interval: Duration::from_secs(1),
+            header_read_timeout: crate::http::server::HEADER_READ_TIMEOUT,
             web: WebConfig {
                 files_dir: PathBuf::from("redress-files"),
                 secure_cookies: false,
                 public_url: format!("http://{listen}"),
+                trusted_proxies: Vec::new(),
             },
             imap: None,
             mail: crate::mail::send::MailConfig::default(),
@@ -88,6 +96,7 @@ pub struct Application {
     store: Store,
     clock: Arc<dyn Clock>,
     scheduler_interval: Duration,
+    header_read_timeout: Duration,
     web: Arc<WebConfig>,
     imap: Option<crate::mail::imap::ImapConfig>,
     mailer: Arc<crate::mail::send::Mailer>,
@@ -112,6 +121,7 @@ impl Application {
             store,
             clock: config.clock,
             scheduler_interval: config.scheduler_interval,
+            header_read_timeout: config.header_read_timeout,
             imap: config.imap,
             mailer: Arc::new(mailer),
             web: Arc::new(config.web),
@@ -166,9 +176,9 @@ impl Application {
         };
         let app = router(state);
         tracing::info!(address = %self.listener.local_addr()?, "serving");
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served =
+            crate::http::server::serve(self.listener, app, self.header_read_timeout, shutdown)
+                .await;
         // Stop claiming deadlines; wait for the tick in progress to commit or roll back.
         let _ = stop_tx.send(true);
         let _ = scheduler.await;
@@ -219,6 +229,7 @@ mod tests {
             files_dir: PathBuf::from("files"),
             secure_cookies,
             public_url: public_url.to_owned(),
+            trusted_proxies: Vec::new(),
         }
     }
 

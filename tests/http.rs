@@ -3,12 +3,16 @@
 #[macro_use]
 mod support;
 
+use std::time::Duration;
+
 use redress::clock::Clock;
 use redress::store::{CustomerScope, SessionOwner};
 use redress_core::{Procedure, Role};
 use reqwest::header::{CACHE_CONTROL, COOKIE, SET_COOKIE, STRICT_TRANSPORT_SECURITY};
 use serde_json::Value;
 use support::{Db, TestApp, complaint_body, spawn_app, spawn_app_configured};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 both_backends! {
     personal_answers_are_never_stored_and_public_ones_may_be =>
@@ -20,6 +24,15 @@ both_backends! {
     over_plain_http_there_is_no_hsts_and_no_secure_cookie =>
         sqlite_over_plain_http_there_is_no_hsts_and_no_secure_cookie,
         postgres_over_plain_http_there_is_no_hsts_and_no_secure_cookie;
+    a_client_that_stalls_in_its_request_line_is_disconnected =>
+        sqlite_a_client_that_stalls_in_its_request_line_is_disconnected,
+        postgres_a_client_that_stalls_in_its_request_line_is_disconnected;
+    an_idle_kept_alive_connection_is_closed =>
+        sqlite_an_idle_kept_alive_connection_is_closed,
+        postgres_an_idle_kept_alive_connection_is_closed;
+    a_request_in_flight_at_shutdown_is_finished =>
+        sqlite_a_request_in_flight_at_shutdown_is_finished,
+        postgres_a_request_in_flight_at_shutdown_is_finished;
 }
 
 const PASSWORD: &str = "a long enough passphrase";
@@ -362,7 +375,8 @@ async fn every_cookie_is_secure(app: &TestApp, reference: &str) {
 
 async fn over_https_every_cookie_is_secure_and_hsts_is_sent(db: Db) {
     // `--secure-cookies` behind a proxy that ends TLS, and an https `--public-url` alone.
-    let settings: [(&str, fn(&mut redress::app::Config)); 2] = [
+    type Adjust = fn(&mut redress::app::Config);
+    let settings: [(&str, Adjust); 2] = [
         ("--secure-cookies", |config| {
             config.web.secure_cookies = true
         }),
@@ -397,5 +411,171 @@ async fn over_plain_http_there_is_no_hsts_and_no_secure_cookie(db: Db) {
         let cookie = page.cookie("redress_csrf");
         assert!(!is_secure(cookie), "{path}: {cookie}");
     }
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Slow and idle clients, and stopping
+// ---------------------------------------------------------------------------------------------
+
+/// The application with a short header timeout, so the tests need not wait the default.
+async fn spawn_impatient(db: Db) -> Option<TestApp> {
+    spawn_app_configured(db, Procedure::default_procedure(), |config| {
+        config.header_read_timeout = Duration::from_secs(1);
+    })
+    .await
+}
+
+async fn connect(app: &TestApp) -> TcpStream {
+    let address = app.address.trim_start_matches("http://");
+    TcpStream::connect(address).await.expect("connect")
+}
+
+/// Reads until the server closes the connection; returns what it sent. A server that never
+/// closes fails the test (after a minute, far beyond any timeout configured here) instead of
+/// hanging it.
+async fn read_until_closed(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let read = tokio::time::timeout(Duration::from_secs(60), async {
+        let mut buffer = [0u8; 4096];
+        loop {
+            match stream.read(&mut buffer).await {
+                Ok(0) => return,
+                Ok(n) => received.extend_from_slice(&buffer[..n]),
+                // Closed with unread data on our side: closed all the same.
+                Err(error) if error.kind() == std::io::ErrorKind::ConnectionReset => return,
+                Err(error) => panic!("reading the connection: {error}"),
+            }
+        }
+    })
+    .await;
+    assert!(
+        read.is_ok(),
+        "the server kept the connection open; it sent {:?}",
+        String::from_utf8_lossy(&received)
+    );
+    String::from_utf8_lossy(&received).into_owned()
+}
+
+/// Reads one response whose body is `Content-Length` long.
+async fn read_response(stream: &mut TcpStream) -> String {
+    let mut received = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let text = String::from_utf8_lossy(&received).into_owned();
+        if let Some(end) = text.find("\r\n\r\n") {
+            let length = text[..end]
+                .lines()
+                .find_map(|line| {
+                    let (name, value) = line.split_once(':')?;
+                    name.eq_ignore_ascii_case("content-length")
+                        .then(|| value.trim().parse::<usize>().ok())?
+                })
+                .unwrap_or(0);
+            if received.len() >= end + 4 + length {
+                return text;
+            }
+        }
+        let n = stream.read(&mut buffer).await.expect("read a response");
+        assert!(n > 0, "the connection closed mid-response: {text}");
+        received.extend_from_slice(&buffer[..n]);
+    }
+}
+
+async fn a_client_that_stalls_in_its_request_line_is_disconnected(db: Db) {
+    let Some(app) = spawn_impatient(db).await else {
+        return;
+    };
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(b"GET /api/v1/complai")
+        .await
+        .expect("send half a request line");
+    let received = read_until_closed(&mut stream).await;
+    assert!(!received.contains(" 200 "), "{received}");
+    // The server is unharmed: the next client is answered.
+    let answer = send(app.client.get(app.url("/healthz"))).await;
+    assert_eq!(answer.status, 200);
+    app.stop().await;
+}
+
+async fn an_idle_kept_alive_connection_is_closed(db: Db) {
+    let Some(app) = spawn_impatient(db).await else {
+        return;
+    };
+    let mut stream = connect(&app).await;
+    stream
+        .write_all(b"GET /healthz HTTP/1.1\r\nHost: redress\r\n\r\n")
+        .await
+        .expect("send a request");
+    let response = read_response(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
+    // Kept alive for another request, which never comes.
+    assert!(
+        !response.to_ascii_lowercase().contains("connection: close"),
+        "{response}"
+    );
+    let received = read_until_closed(&mut stream).await;
+    assert_eq!(received, "");
+    app.stop().await;
+}
+
+async fn a_request_in_flight_at_shutdown_is_finished(db: Db) {
+    let Some(mut app) = spawn_app(db).await else {
+        return;
+    };
+    let token = app
+        .token(Role::Handler, Some("customer_services"), Some("h1"))
+        .await;
+    let body = complaint_body("KX-3001", "Mary Somerville").to_string();
+    let mut stream = connect(&app).await;
+    let head = format!(
+        "POST /api/v1/complaints HTTP/1.1\r\nHost: redress\r\nAuthorization: Bearer {token}\r\n\
+         Content-Type: application/json\r\nContent-Length: {}\r\nExpect: 100-continue\r\n\r\n",
+        body.len()
+    );
+    stream
+        .write_all(head.as_bytes())
+        .await
+        .expect("send the head");
+    // The server asks for the body once the handler reads it: the request is in flight.
+    let mut continued = Vec::new();
+    while !String::from_utf8_lossy(&continued).contains("\r\n\r\n") {
+        let mut byte = [0u8; 1];
+        let n = stream.read(&mut byte).await.expect("read 100 Continue");
+        assert!(n > 0, "closed before 100 Continue");
+        continued.push(byte[0]);
+    }
+    assert!(
+        String::from_utf8_lossy(&continued).starts_with("HTTP/1.1 100"),
+        "{}",
+        String::from_utf8_lossy(&continued)
+    );
+    app.begin_stop();
+    stream
+        .write_all(body.as_bytes())
+        .await
+        .expect("send the body");
+    let response = read_until_closed(&mut stream).await;
+    assert!(response.starts_with("HTTP/1.1 201"), "{response}");
+    let reference = response
+        .split("\"reference\":\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the new complaint's reference");
+    let reference = redress_core::Reference::parse(reference).expect("a reference");
+    // Recorded, not only answered; read through a store of the test's own, as the server
+    // closes its own once it has stopped.
+    let reader = redress::store::Store::connect(
+        &app.database,
+        std::sync::Arc::new(Procedure::default_procedure()),
+    )
+    .await
+    .expect("open the database");
+    assert!(
+        reader.get_complaint(&reference).await.is_ok(),
+        "{reference}"
+    );
+    reader.close().await;
     app.stop().await;
 }

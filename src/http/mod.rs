@@ -10,6 +10,7 @@ pub mod inbound;
 pub mod letters;
 pub mod metrics;
 pub mod openapi;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
