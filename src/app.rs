@@ -2,7 +2,7 @@
 //! for tests) and starts the deadline scheduler and the letter sender; `run_until_stopped` serves until SIGTERM or
 //! SIGINT, then finishes in-flight requests and stops the scheduler.
 
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -25,6 +25,9 @@ pub struct Config {
     pub procedure: Arc<Procedure>,
     pub clock: Arc<dyn Clock>,
     pub scheduler_interval: Duration,
+    /// How long a client may take to send a request's head, and how long an idle kept-alive
+    /// connection stays open.
+    pub header_read_timeout: Duration,
     pub web: WebConfig,
     /// A mailbox to poll for email in (`--imap-url`), if any.
     pub imap: Option<crate::mail::imap::ImapConfig>,
@@ -41,6 +44,23 @@ pub struct WebConfig {
     pub secure_cookies: bool,
     /// The site's address as customers see it, for links in emails.
     pub public_url: String,
+    /// Proxies in front of the server whose `X-Forwarded-For` is believed
+    /// (see [`crate::http::client::client_ip`]).
+    pub trusted_proxies: Vec<IpAddr>,
+}
+
+impl WebConfig {
+    /// Whether browsers reach the site over HTTPS (perhaps through a proxy that ends TLS):
+    /// `--secure-cookies`, or a public address that is https. Then every cookie is Secure and
+    /// every response asks browsers never to use plain HTTP for the site again (HSTS).
+    pub fn https(&self) -> bool {
+        self.secure_cookies
+            || self
+                .public_url
+                .trim_start()
+                .get(..8)
+                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
+    }
 }
 
 impl Config {
@@ -57,10 +77,12 @@ impl Config {
             procedure,
             clock,
             scheduler_interval: Duration::from_secs(1),
+            header_read_timeout: crate::http::server::HEADER_READ_TIMEOUT,
             web: WebConfig {
                 files_dir: PathBuf::from("redress-files"),
                 secure_cookies: false,
                 public_url: format!("http://{listen}"),
+                trusted_proxies: Vec::new(),
             },
             imap: None,
             mail: crate::mail::send::MailConfig::default(),
@@ -74,6 +96,7 @@ pub struct Application {
     store: Store,
     clock: Arc<dyn Clock>,
     scheduler_interval: Duration,
+    header_read_timeout: Duration,
     web: Arc<WebConfig>,
     imap: Option<crate::mail::imap::ImapConfig>,
     mailer: Arc<crate::mail::send::Mailer>,
@@ -98,6 +121,7 @@ impl Application {
             store,
             clock: config.clock,
             scheduler_interval: config.scheduler_interval,
+            header_read_timeout: config.header_read_timeout,
             imap: config.imap,
             mailer: Arc::new(mailer),
             web: Arc::new(config.web),
@@ -152,9 +176,9 @@ impl Application {
         };
         let app = router(state);
         tracing::info!(address = %self.listener.local_addr()?, "serving");
-        let served = axum::serve(self.listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await;
+        let served =
+            crate::http::server::serve(self.listener, app, self.header_read_timeout, shutdown)
+                .await;
         // Stop claiming deadlines; wait for the tick in progress to commit or roll back.
         let _ = stop_tx.send(true);
         let _ = scheduler.await;
@@ -194,4 +218,29 @@ pub async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn web(secure_cookies: bool, public_url: &str) -> WebConfig {
+        WebConfig {
+            files_dir: PathBuf::from("files"),
+            secure_cookies,
+            public_url: public_url.to_owned(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn https_is_the_flag_or_an_https_public_address() {
+        assert!(web(true, "http://127.0.0.1:8080").https());
+        assert!(web(false, "https://complaints.example").https());
+        assert!(web(false, "HTTPS://complaints.example").https());
+        assert!(!web(false, "http://complaints.example").https());
+        // Not fooled by an address that merely mentions https.
+        assert!(!web(false, "http://https.example").https());
+        assert!(!web(false, "").https());
+    }
 }

@@ -96,6 +96,8 @@ pub enum LogFormat {
     Json,
 }
 
+// Parsed once at start-up: how big the `serve` variant is does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Commands {
     /// Serve the JSON API and run the deadline scheduler.
@@ -120,12 +122,28 @@ pub enum Commands {
         /// Where uploaded files are kept.
         #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
         files_dir: std::path::PathBuf,
-        /// Mark session cookies Secure (set this when the site is served over HTTPS).
+        /// The site is served over HTTPS (perhaps by a proxy in front): every cookie is marked
+        /// Secure and every response carries Strict-Transport-Security. Implied by an https
+        /// --public-url.
         #[arg(long, env = "REDRESS_SECURE_COOKIES")]
         secure_cookies: bool,
         /// The site's public address, for links in emails (default: http://LISTEN).
         #[arg(long, env = "REDRESS_PUBLIC_URL")]
         public_url: Option<String>,
+        /// A proxy in front of the server (its IP address) whose X-Forwarded-For is believed, to
+        /// know a client's address; repeat for each. REDRESS_TRUSTED_PROXIES takes a
+        /// comma-separated list.
+        #[arg(
+            long = "trusted-proxy",
+            value_name = "IP",
+            env = "REDRESS_TRUSTED_PROXIES",
+            value_delimiter = ','
+        )]
+        trusted_proxies: Vec<std::net::IpAddr>,
+        /// How long a client may take to send a request's headers, and how long an idle
+        /// kept-alive connection is kept, in seconds; then the connection is closed.
+        #[arg(long, env = "REDRESS_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+        header_timeout_secs: u64,
         /// A mailbox to poll for email in: imaps://USER:PASSWORD@HOST:PORT/INBOX (or imap://).
         #[arg(long, env = "REDRESS_IMAP_URL", hide_env_values = true)]
         imap_url: Option<String>,
@@ -368,6 +386,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             files_dir,
             secure_cookies,
             public_url,
+            trusted_proxies,
+            header_timeout_secs,
             imap_url,
             imap_interval_secs,
             imap_ca_file,
@@ -386,6 +406,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.scheduler_interval = Duration::from_millis(scheduler_interval_ms.max(10));
             config.web.files_dir = files_dir;
             config.web.secure_cookies = secure_cookies;
+            config.web.trusted_proxies = trusted_proxies;
+            config.header_read_timeout = Duration::from_secs(header_timeout_secs.max(1));
             config.mail = mail.config();
             if let Some(url) = public_url {
                 config.web.public_url = url.trim_end_matches('/').to_owned();
@@ -712,5 +734,50 @@ fn check(file: &str) -> anyhow::Result<ExitCode> {
             eprint!("{file}: {errors}");
             Ok(ExitCode::FAILURE)
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The proxies and header timeout `redress serve` reads from these arguments.
+    fn serve_args(args: &[&str]) -> Result<(Vec<std::net::IpAddr>, u64), clap::Error> {
+        let cli = Cli::try_parse_from(["redress", "serve"].iter().chain(args))?;
+        match cli.command {
+            Commands::Serve {
+                trusted_proxies,
+                header_timeout_secs,
+                ..
+            } => Ok((trusted_proxies, header_timeout_secs)),
+            other => panic!("not serve: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn trusted_proxies_repeat_or_are_a_comma_separated_list() {
+        let ip = |text: &str| text.parse::<std::net::IpAddr>().expect("an address");
+        // Unless the environment says otherwise, no proxy is trusted.
+        if std::env::var_os("REDRESS_TRUSTED_PROXIES").is_none() {
+            assert!(serve_args(&[]).expect("parses").0.is_empty());
+        }
+        let (proxies, _) =
+            serve_args(&["--trusted-proxy", "10.0.0.2", "--trusted-proxy", "::1"]).expect("parses");
+        assert_eq!(proxies, vec![ip("10.0.0.2"), ip("::1")]);
+        let (proxies, _) = serve_args(&["--trusted-proxy", "10.0.0.2,10.0.0.3"]).expect("parses");
+        assert_eq!(proxies, vec![ip("10.0.0.2"), ip("10.0.0.3")]);
+        // A name or a network is not an address: refused rather than trusting nothing.
+        for bad in ["proxy.internal", "10.0.0.0/8", ""] {
+            assert!(serve_args(&["--trusted-proxy", bad]).is_err(), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn the_header_timeout_is_ten_seconds_unless_set() {
+        if std::env::var_os("REDRESS_HEADER_TIMEOUT_SECS").is_none() {
+            assert_eq!(serve_args(&[]).expect("parses").1, 10);
+        }
+        let (_, secs) = serve_args(&["--header-timeout-secs", "3"]).expect("parses");
+        assert_eq!(secs, 3);
     }
 }

@@ -3,12 +3,14 @@
 
 pub mod auth;
 pub mod body;
+pub mod client;
 pub mod complaints;
 pub mod error;
 pub mod inbound;
 pub mod letters;
 pub mod metrics;
 pub mod openapi;
+pub mod server;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -67,7 +69,7 @@ pub fn router(state: AppState) -> Router {
         .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::middleware::from_fn(metrics::track))
         .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::name_error_pages))
-        .layer(axum::middleware::from_fn(crate::web::security_headers))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, Duration::from_secs(30)))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {

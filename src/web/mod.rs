@@ -205,11 +205,32 @@ async fn stylesheet() -> Response {
     response
 }
 
-/// Security headers on every response: no inline scripts or styles, no framing, no referrer.
-pub async fn security_headers(request: Request, next: Next) -> Response {
+/// Whether a response to this path may be kept by a browser or a shared cache: only what is the
+/// same for everyone (the stylesheet, the published complaints code, the API's description and
+/// its viewer). Everything else can carry personal data, or a form's CSRF token, so it is
+/// `no-store` unless it says otherwise: a page added later is safe without remembering to.
+fn may_be_cached(path: &str) -> bool {
+    path.starts_with("/static/")
+        || path == "/complaints-code"
+        || path == "/api/v1/openapi.json"
+        || path == "/api/docs"
+        || path.starts_with("/api/docs/")
+}
+
+/// Security headers on every response: no inline scripts or styles, no framing, no referrer,
+/// no caching of anything that may be personal, and over HTTPS, HTTPS only from then on.
+pub async fn security_headers(
+    State(state): State<AppState>,
+    request: Request,
+    next: Next,
+) -> Response {
     let is_docs = request.uri().path().starts_with("/api/docs");
+    let cacheable = may_be_cached(request.uri().path());
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
+    if !cacheable && !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
     // Swagger UI needs inline styles and scripts of its own; everything else gets the strict policy.
     let csp = if is_docs {
         "default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'"
@@ -229,6 +250,15 @@ pub async fn security_headers(request: Request, next: Next) -> Response {
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
+    // Only when the site is served over HTTPS (a proxy in front that ends TLS passes it on):
+    // a browser that saw it would refuse plain HTTP to the host, and its subdomains, for a
+    // year, so a site run on plain HTTP (a developer's) must not send it.
+    if state.web.https() {
+        headers.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
+    }
     response
 }
 

@@ -15,7 +15,7 @@ use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use redress_core::model::Postcode;
@@ -185,14 +185,6 @@ fn customer_chrome(state: &AppState, session: &CustomerSession) -> Chrome {
     )
 }
 
-/// Pages with a customer's personal details are never kept in caches.
-fn no_store(mut response: Response) -> Response {
-    response
-        .headers_mut()
-        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
-}
-
 fn with_status(status: StatusCode, response: Response) -> Response {
     (status, response).into_response()
 }
@@ -300,7 +292,7 @@ fn sign_in_form(
     values: (&str, &str, &str),
     flash: Option<String>,
 ) -> Response {
-    let (csrf, set) = anonymous_csrf(headers);
+    let (csrf, set) = anonymous_csrf(headers, state.web.https());
     let page = SignInPage {
         chrome: Chrome::new(state, Area::Public, None, csrf.clone()).with_flash(flash),
         csrf,
@@ -310,7 +302,7 @@ fn sign_in_form(
         postcode: values.2.to_owned(),
         telephone: help_telephone(state),
     };
-    let response = no_store(render(&page));
+    let response = render(&page);
     match set {
         Some(cookie) => with_cookie(response, cookie),
         None => response,
@@ -405,7 +397,7 @@ async fn request_link(State(state): State<AppState>, headers: HeaderMap, body: B
         minutes: crate::store::LINK_MINUTES,
         telephone: help_telephone(&state),
     };
-    no_store(render(&page))
+    render(&page)
 }
 
 /// Starts a customer session and sends the customer to their complaints.
@@ -427,12 +419,9 @@ async fn start_session(state: &AppState, headers: &HeaderMap, scope: CustomerSco
                 CUSTOMER_COOKIE,
                 &token,
                 SESSION_HOURS * 3600,
-                state.web.secure_cookies,
+                state.web.https(),
             );
-            no_store(with_cookie(
-                Redirect::to("/my/complaints").into_response(),
-                cookie,
-            ))
+            with_cookie(Redirect::to("/my/complaints").into_response(), cookie)
         }
         Err(error) => internal(error),
     }
@@ -461,7 +450,7 @@ async fn use_link(
                 chrome: Chrome::new(&state, Area::Public, None, String::new()),
                 telephone: help_telephone(&state),
             };
-            with_status(StatusCode::GONE, no_store(render(&page)))
+            with_status(StatusCode::GONE, render(&page))
         }
         Err(error) => internal(error),
     }
@@ -574,7 +563,7 @@ async fn sign_out(
     if let Err(error) = state.store.end_session(&session.token).await {
         return internal(error);
     }
-    let gone = set_cookie(CUSTOMER_COOKIE, "", 0, state.web.secure_cookies);
+    let gone = set_cookie(CUSTOMER_COOKIE, "", 0, state.web.https());
     with_cookie(Redirect::to("/my?signed_out=1").into_response(), gone)
 }
 
@@ -651,7 +640,7 @@ async fn my_complaints(State(state): State<AppState>, session: CustomerSession) 
         telephone: help_telephone(&state),
         by_reference: matches!(session.scope, CustomerScope::Reference { .. }),
     };
-    no_store(render(&page))
+    render(&page)
 }
 
 #[cfg(test)]

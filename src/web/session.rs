@@ -127,13 +127,14 @@ impl FromRequestParts<AppState> for CustomerSession {
 }
 
 /// The CSRF value for a form shown before signing in: the existing cookie's, or a new one
-/// (returned so the page can set the cookie).
-pub fn anonymous_csrf(headers: &HeaderMap) -> (String, Option<HeaderValue>) {
+/// (returned so the page can set the cookie, Secure when `secure`: over plain HTTP a network
+/// attacker could read it, or plant one of their own, and forge the sign-in forms).
+pub fn anonymous_csrf(headers: &HeaderMap, secure: bool) -> (String, Option<HeaderValue>) {
     match cookie(headers, CSRF_COOKIE) {
         Some(value) if value.len() == 64 => (value, None),
         _ => {
             let value = crate::store::random_token();
-            let header = set_cookie(CSRF_COOKIE, &value, 60 * 60 * 8, false);
+            let header = set_cookie(CSRF_COOKIE, &value, 60 * 60 * 8, secure);
             (value, Some(header))
         }
     }

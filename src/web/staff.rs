@@ -325,7 +325,7 @@ fn sign_in_form(
     status: StatusCode,
     form: SignInForm,
 ) -> Response {
-    let (csrf, set) = session::anonymous_csrf(headers);
+    let (csrf, set) = session::anonymous_csrf(headers, state.web.https());
     let mut errors = Vec::new();
     if let Some(message) = &form.email_error {
         errors.push(ErrorLink {
@@ -443,7 +443,7 @@ async fn sign_in(
         session::STAFF_COOKIE,
         &token,
         SESSION_HOURS * 3600,
-        state.web.secure_cookies,
+        state.web.https(),
     );
     session::with_cookie(Redirect::to("/staff").into_response(), cookie)
 }
@@ -462,7 +462,7 @@ async fn sign_out(
     if let Err(error) = state.store.end_session(&staff.token).await {
         return error_page(&error.into());
     }
-    let cookie = session::set_cookie(session::STAFF_COOKIE, "", 0, state.web.secure_cookies);
+    let cookie = session::set_cookie(session::STAFF_COOKIE, "", 0, state.web.https());
     session::with_cookie(
         Redirect::to("/staff/sign-in?signed_out=1").into_response(),
         cookie,

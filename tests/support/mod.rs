@@ -114,6 +114,16 @@ pub async fn spawn_app(db: Db) -> Option<TestApp> {
 }
 
 pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
+    spawn_app_configured(db, procedure, |_| {}).await
+}
+
+/// Like [`spawn_app_with`], with the configuration changed by `adjust` before the application
+/// is built (HTTPS, timeouts, trusted proxies).
+pub async fn spawn_app_configured(
+    db: Db,
+    procedure: Procedure,
+    adjust: impl FnOnce(&mut Config),
+) -> Option<TestApp> {
     let (database, dir) = match db {
         Db::Sqlite => {
             let dir = tempfile::tempdir().expect("a temporary directory");
@@ -138,13 +148,14 @@ pub async fn spawn_app_with(db: Db, procedure: Procedure) -> Option<TestApp> {
     config.web.files_dir = dir
         .as_ref()
         .map_or_else(std::env::temp_dir, |d| d.path().join("files"));
-    let files_dir = config.web.files_dir.clone();
     // Letters go to files in a folder of the test's own (the sender runs as in `serve`).
     let mail = tempfile::tempdir().expect("a temporary directory");
     config.mail.mail_dir = mail.path().join("mail");
     config.mail.print_dir = mail.path().join("print");
     // Tests send letters themselves (`send_letters`), so the sender only ticks at start.
     config.mail.interval = Duration::from_secs(3600);
+    adjust(&mut config);
+    let files_dir = config.web.files_dir.clone();
     let (mail_dir, print_dir) = (config.mail.mail_dir.clone(), config.mail.print_dir.clone());
     let app = Application::build(config)
         .await
@@ -197,11 +208,17 @@ impl TestApp {
         format!("{}{path}", self.address)
     }
 
-    /// Stops the server gracefully and waits for it.
-    pub async fn stop(mut self) {
+    /// Tells the server to stop (as SIGTERM does) without waiting for it: it stops accepting
+    /// and finishes the requests in flight. [`TestApp::stop`] then waits.
+    pub fn begin_stop(&mut self) {
         if let Some(tx) = self.shutdown.take() {
             let _ = tx.send(());
         }
+    }
+
+    /// Stops the server gracefully and waits for it.
+    pub async fn stop(mut self) {
+        self.begin_stop();
         if let Some(server) = self.server.take() {
             let _ = server.await;
         }

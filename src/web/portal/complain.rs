@@ -11,9 +11,7 @@ use jiff::Timestamp;
 use redress_core::model::{Customer, MAX_SHORT_CHARS, MAX_TEXT_CHARS, Postcode};
 use redress_core::{Actor, Channel, Complaint, Procedure, Receive, Reference, Stage, clock};
 
-use super::{
-    Errors, FormData, internal, no_store, optional_session, public_chrome, sentence, with_status,
-};
+use super::{Errors, FormData, internal, optional_session, public_chrome, sentence, with_status};
 use crate::http::AppState;
 use crate::store::{Idempotency, StoreError, StoredResponse, random_token};
 use crate::web::session::{anonymous_csrf, anonymous_csrf_ok, with_cookie};
@@ -112,7 +110,7 @@ async fn show_form(
     refusal: Option<String>,
 ) -> Response {
     let session = optional_session(state, headers).await;
-    let (csrf, set) = anonymous_csrf(headers);
+    let (csrf, set) = anonymous_csrf(headers, state.web.https());
     let procedure = state.store.procedure();
     let page = ComplainPage {
         chrome: public_chrome(state, session.as_ref(), &csrf),
@@ -148,7 +146,7 @@ async fn show_form(
         vulnerability_chars: VULNERABILITY_CHARS,
         telephone: super::help_telephone(state),
     };
-    let response = no_store(render(&page));
+    let response = render(&page);
     match set {
         Some(cookie) => with_cookie(response, cookie),
         None => response,
@@ -420,7 +418,7 @@ pub(super) async fn submit(
         &complaint,
         public_chrome(&state, session.as_ref(), ""),
     );
-    no_store(render(&page))
+    render(&page)
 }
 
 /// One step of what happens next.

@@ -18,8 +18,8 @@ use redress_core::{
 use super::complain::contact_words;
 use super::files::{self, FileProblem, MAX_FILE_BYTES};
 use super::{
-    Errors, FormData, complaint_not_found, customer_chrome, form_expired, internal, no_store,
-    sentence, session_csrf_ok, status_words, with_status,
+    Errors, FormData, complaint_not_found, customer_chrome, form_expired, internal, sentence,
+    session_csrf_ok, status_words, with_status,
 };
 use crate::http::AppState;
 use crate::http::error::ApiError;
@@ -493,7 +493,7 @@ async fn show(
         telephone: super::help_telephone(state),
         reference,
     };
-    no_store(render(&page))
+    render(&page)
 }
 
 #[derive(serde::Deserialize)]
