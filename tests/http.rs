@@ -164,9 +164,8 @@ async fn personal_answers_are_never_stored_and_public_ones_may_be(db: Db) {
     let (customer, _) = app
         .store
         .create_session(
-            &SessionOwner::Customer(CustomerScope::Account {
-                account: "KX-1001".into(),
-                postcode: "M22 4SY".into(),
+            &SessionOwner::Customer(CustomerScope::Reference {
+                reference: reference.clone(),
             }),
             app.clock.now(),
         )

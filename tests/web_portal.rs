@@ -624,7 +624,34 @@ async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: 
     let throttled = sign_in(&mut guesser, &reference, "M22 4SY").await;
     assert_eq!(throttled.status, 429);
     assert!(throttled.body.contains("too many times"));
+    assert!(
+        throttled.body.contains("Please wait 2 seconds"),
+        "{}",
+        throttled.body
+    );
     assert!(!guesser.signed_in());
+    // A wait that grows with each failure, never a lock-out of the real customer: once it
+    // has passed the right postcode works.
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_secs(3));
+    let mut owner = Browser::new(&app);
+    assert_eq!(sign_in(&mut owner, &reference, "M22 4SY").await.status, 303);
+
+    // Guessing across references from one address pauses that address, whatever reference
+    // it tries next.
+    let mut statuses = Vec::new();
+    for n in 0..redress::web::throttle::ADDRESS_LIMIT {
+        let page = sign_in(&mut guesser, &format!("CMP-2026-9{n:05}"), "B1 1AA").await;
+        statuses.push(page.status);
+        if page.status == 429 {
+            break;
+        }
+    }
+    assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
+    assert_eq!(
+        sign_in(&mut guesser, &reference, "M22 4SY").await.status,
+        429
+    );
     app.stop().await;
 }
 

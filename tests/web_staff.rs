@@ -472,7 +472,7 @@ async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
     staff(&app, "cs.bob@example.com", Role::Handler, Some(CS)).await;
     staff(&app, "cs.cat@example.com", Role::Handler, Some(CS)).await;
     let mut browser = Browser::new(&app);
-    for _ in 0..redress::store::MAX_FAILURES {
+    for _ in 0..redress::web::throttle::FREE_FAILURES {
         browser
             .sign_in("cs.bob@example.com", "wrong password")
             .await
@@ -489,16 +489,51 @@ async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
         "{}",
         refused.body
     );
-    assert!(refused.body.contains("try again in 15 minutes"));
+    // A delay that grows with each failure (four are free, then 2 s, 4 s ...), not a lock-out.
+    assert!(
+        refused.body.contains("wait 2 seconds and try again"),
+        "{}",
+        refused.body
+    );
     assert!(browser.cookie("redress_staff").is_none());
-    // Another account is not affected (the server is not told client addresses here).
+    // Another account is not affected (four failures from one address are far from its limit).
     Browser::signed_in(&app, "cs.cat@example.com").await;
-    // Once the window has passed, the right password works again.
+    // Once the delay has passed, the right password works again: the real person is never
+    // locked out for long by someone else's guesses.
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_secs(3));
+    Browser::signed_in(&app, "cs.bob@example.com").await;
+    // The success cleared the account's count: one slip now costs no wait.
+    browser
+        .sign_in("cs.bob@example.com", "wrong password")
+        .await
+        .expect(401);
+    Browser::signed_in(&app, "cs.bob@example.com").await;
+
+    // Guessing across many accounts from one address pauses that address.
+    let mut guesser = Browser::new(&app);
+    let mut answered = Vec::new();
+    for n in 0..redress::web::throttle::ADDRESS_LIMIT {
+        let page = guesser
+            .sign_in(&format!("guess{n}@example.com"), "password1")
+            .await;
+        answered.push(page.status);
+        if page.status == 429 {
+            assert!(page.body.contains("from your connection"), "{}", page.body);
+            break;
+        }
+    }
+    assert_eq!(answered.last(), Some(&429), "{answered:?}");
+    // ... for everyone signing in from it, until the window has passed.
+    guesser
+        .sign_in("cs.cat@example.com", PASSWORD)
+        .await
+        .expect(429);
     app.clock.set(
         app.clock.now()
             + jiff::SignedDuration::from_mins(redress::store::FAILURE_WINDOW_MINUTES + 1),
     );
-    Browser::signed_in(&app, "cs.bob@example.com").await;
+    Browser::signed_in(&app, "cs.cat@example.com").await;
     app.stop().await;
 }
 

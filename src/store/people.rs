@@ -18,8 +18,9 @@ use super::{Store, StoreError, from_micros, micros};
 pub const SESSION_HOURS: i64 = 8;
 /// How long a customer's one-time link works.
 pub const LINK_MINUTES: i64 = 30;
-/// Failed sign-ins allowed per account (and per address) in the window before refusing.
+/// Requests for sign-in links allowed per address in the window.
 pub const MAX_FAILURES: i64 = 5;
+/// How long a failed sign-in counts against an account or an address.
 pub const FAILURE_WINDOW_MINUTES: i64 = 15;
 
 /// A member of staff.
@@ -142,16 +143,37 @@ impl Store {
         row.as_ref().map(user_from).transpose()
     }
 
-    /// Recent failed sign-ins for a throttle key (an account or an address).
-    pub async fn recent_failures(&self, key: &str, now: Timestamp) -> Result<i64, StoreError> {
+    /// Failed sign-ins for a throttle key (an account or an address) within the window, and
+    /// when the last of them was.
+    pub async fn failures(
+        &self,
+        key: &str,
+        now: Timestamp,
+    ) -> Result<(i64, Option<Timestamp>), StoreError> {
         let since = now - SignedDuration::from_mins(FAILURE_WINDOW_MINUTES);
-        let row =
-            sqlx::query("SELECT COUNT(*) AS n FROM sign_in_failures WHERE key = $1 AND at > $2")
-                .bind(key)
-                .bind(micros(since))
-                .fetch_one(&self.pool)
-                .await?;
-        Ok(row.try_get("n")?)
+        let row = sqlx::query(
+            "SELECT COUNT(*) AS n, MAX(at) AS last FROM sign_in_failures WHERE key = $1 AND at > $2",
+        )
+        .bind(key)
+        .bind(micros(since))
+        .fetch_one(&self.pool)
+        .await?;
+        let last: Option<i64> = row.try_get("last")?;
+        Ok((row.try_get("n")?, last.map(from_micros).transpose()?))
+    }
+
+    /// Recent failed sign-ins for a throttle key.
+    pub async fn recent_failures(&self, key: &str, now: Timestamp) -> Result<i64, StoreError> {
+        Ok(self.failures(key, now).await?.0)
+    }
+
+    /// Forgets a key's failures (after a successful sign-in).
+    pub async fn clear_failures(&self, key: &str) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query("DELETE FROM sign_in_failures WHERE key = $1").bind(key.to_owned()),
+        )
+        .await?;
+        Ok(())
     }
 
     pub async fn record_failure(&self, keys: &[&str], now: Timestamp) -> Result<(), StoreError> {

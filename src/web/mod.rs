@@ -6,6 +6,7 @@ pub mod code;
 pub mod portal;
 pub mod session;
 pub mod staff;
+pub mod throttle;
 pub mod words;
 
 use askama::Template;

@@ -14,7 +14,10 @@ pub(crate) mod files;
 use askama::Template;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{DefaultBodyLimit, Path, State};
+use std::net::SocketAddr;
+
+use axum::extract::rejection::ExtensionRejection;
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -27,8 +30,10 @@ use super::session::{
 };
 use super::{Area, Chrome, error_page, render, words};
 use crate::http::AppState;
+use crate::http::client::client_ip;
 use crate::http::error::ApiError;
 use crate::store::{CustomerScope, MAX_FAILURES, SESSION_HOURS, Session, SessionOwner};
+use crate::web::throttle::{Throttle, Verdict, wait_in_words};
 
 /// The portal's routes.
 pub fn router() -> Router<AppState> {
@@ -456,7 +461,12 @@ async fn use_link(
     }
 }
 
-async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn sign_in(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    peer: Result<ConnectInfo<SocketAddr>, ExtensionRejection>,
+    body: Bytes,
+) -> Response {
     let form = FormData::parse(&body);
     let reference_text = form.get("reference").trim().to_owned();
     let postcode_text = form.get("postcode").trim().to_owned();
@@ -509,33 +519,53 @@ async fn sign_in(State(state): State<AppState>, headers: HeaderMap, body: Bytes)
         );
     };
     let now = state.clock.now();
-    let key = format!("customer:{}", reference.as_str());
-    match state.store.recent_failures(&key, now).await {
-        Ok(n) if n >= MAX_FAILURES => {
-            errors.add(
-                "sign-in-reference",
-                format!(
-                    "You have tried to sign in too many times. Please wait {} minutes and try again, or telephone us on {}",
-                    crate::store::FAILURE_WINDOW_MINUTES,
-                    help_telephone(&state)
-                ),
-            );
-            return with_status(
-                StatusCode::TOO_MANY_REQUESTS,
-                sign_in_form(&state, &headers, errors, values, None),
-            );
-        }
-        Ok(_) => {}
+    // Per reference (growing delays, never a lock-out of the real customer) and per address
+    // (guessing across references).
+    let throttle = Throttle {
+        store: &state.store,
+        area: "customer",
+        account: reference.as_str().to_owned(),
+        address: client_ip(
+            &headers,
+            peer.ok().map(|ConnectInfo(addr)| addr),
+            &state.web.trusted_proxies,
+        ),
+    };
+    let wait = match throttle.check(now).await {
+        Ok(Verdict::Go) => None,
+        Ok(Verdict::AddressPaused) => Some(format!(
+            "{} minutes",
+            crate::web::throttle::FAILURE_WINDOW_MINUTES
+        )),
+        Ok(Verdict::AccountWait(wait)) => Some(wait_in_words(wait)),
         Err(error) => return internal(error),
+    };
+    if let Some(wait) = wait {
+        errors.add(
+            "sign-in-reference",
+            format!(
+                "You have tried to sign in too many times. Please wait {wait} and try again, or telephone us on {}",
+                help_telephone(&state)
+            ),
+        );
+        return with_status(
+            StatusCode::TOO_MANY_REQUESTS,
+            sign_in_form(&state, &headers, errors, values, None),
+        );
     }
     match state
         .store
         .customer_scope_for(reference.as_str(), &postcode)
         .await
     {
-        Ok(Some(scope)) => start_session(&state, &headers, scope).await,
+        Ok(Some(scope)) => {
+            if let Err(error) = throttle.succeeded().await {
+                return internal(error);
+            }
+            start_session(&state, &headers, scope).await
+        }
         Ok(None) => {
-            if let Err(error) = state.store.record_failure(&[key.as_str()], now).await {
+            if let Err(error) = throttle.failed(now).await {
                 return internal(error);
             }
             errors.add(

@@ -13,6 +13,8 @@ mod queue;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
+use crate::http::client::client_ip;
+use crate::web::throttle::{Throttle, Verdict, wait_in_words};
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::{ExtensionRejection, FormRejection};
@@ -356,15 +358,6 @@ fn sign_in_form(
     }
 }
 
-/// Throttle keys: the account, and the client's address when the server knows it.
-fn throttle_keys(email: &str, peer: Option<SocketAddr>) -> Vec<String> {
-    let mut keys = vec![format!("staff-email:{email}")];
-    if let Some(peer) = peer {
-        keys.push(format!("staff-address:{}", peer.ip()));
-    }
-    keys
-}
-
 async fn sign_in(
     State(state): State<AppState>,
     headers: HeaderMap,
@@ -400,31 +393,47 @@ async fn sign_in(
         return sign_in_form(&state, &headers, StatusCode::UNPROCESSABLE_ENTITY, answer);
     }
     let now = state.clock.now();
-    let keys = throttle_keys(&email, peer.ok().map(|ConnectInfo(addr)| addr));
-    for key in &keys {
-        match state.store.recent_failures(key, now).await {
-            Ok(n) if n >= MAX_FAILURES => {
-                answer.refusal = Some(format!(
-                    "There have been too many attempts to sign in that failed. For your security, signing in is paused: try again in {FAILURE_WINDOW_MINUTES} minutes, or ask an administrator to check your account."
-                ));
-                return sign_in_form(&state, &headers, StatusCode::TOO_MANY_REQUESTS, answer);
-            }
-            Ok(_) => {}
-            Err(error) => return error_page(&error.into()),
+    let throttle = Throttle {
+        store: &state.store,
+        area: "staff",
+        account: email.clone(),
+        address: client_ip(
+            &headers,
+            peer.ok().map(|ConnectInfo(addr)| addr),
+            &state.web.trusted_proxies,
+        ),
+    };
+    match throttle.check(now).await {
+        Ok(Verdict::Go) => {}
+        Ok(Verdict::AddressPaused) => {
+            answer.refusal = Some(format!(
+                "There have been too many attempts to sign in that failed from your connection. For your security, signing in from it is paused: try again in {FAILURE_WINDOW_MINUTES} minutes, or ask an administrator to check your account."
+            ));
+            return sign_in_form(&state, &headers, StatusCode::TOO_MANY_REQUESTS, answer);
         }
+        Ok(Verdict::AccountWait(wait)) => {
+            answer.refusal = Some(format!(
+                "There have been too many attempts to sign in that failed. For your security, wait {} and try again, or ask an administrator to check your account.",
+                wait_in_words(wait)
+            ));
+            return sign_in_form(&state, &headers, StatusCode::TOO_MANY_REQUESTS, answer);
+        }
+        Err(error) => return error_page(&error.into()),
     }
     let user = match state.store.check_password(&email, &password).await {
         Ok(user) => user,
         Err(error) => return error_page(&error.into()),
     };
     let Some(user) = user else {
-        let refs: Vec<&str> = keys.iter().map(String::as_str).collect();
-        if let Err(error) = state.store.record_failure(&refs, now).await {
+        if let Err(error) = throttle.failed(now).await {
             return error_page(&error.into());
         }
         answer.email_error = Some("The email address or password is not right".into());
         return sign_in_form(&state, &headers, StatusCode::UNAUTHORIZED, answer);
     };
+    if let Err(error) = throttle.succeeded().await {
+        return error_page(&error.into());
+    }
     // A session cookie from before signing in is never reused.
     if let Some(old) = session::cookie(&headers, session::STAFF_COOKIE)
         && let Err(error) = state.store.end_session(&old).await
