@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Runs every test: the Rust suites (on SQLite and PostgreSQL, the IMAP poller against its own
-# Dovecot, email out against an aiosmtpd SMTP server), then the browser tests of the web pages
-# in headless Chromium with axe-core. Installs and starts what they need first. Without
-# PostgreSQL, Dovecot, aiosmtpd or a browser the affected tests say they skipped, except under
-# CI, where a missing one is a failure.
+# Dovecot, email out against an aiosmtpd SMTP server, power cuts on a FUSE filesystem), then the
+# browser tests of the web pages in headless Chromium with axe-core. Installs and starts what
+# they need first. Without PostgreSQL, Dovecot, aiosmtpd, FUSE or a browser the affected tests
+# say they skipped, except under CI, where a missing one is a failure.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 in_ci() { [ "${CI:-}" = "true" ]; }
@@ -34,6 +34,16 @@ elif in_ci; then
   exit 1
 else
   echo "aiosmtpd is not available: the SMTP tests will say they skipped" >&2
+fi
+
+# The power-loss test mounts a FUSE filesystem of its own (crates/lossyfs).
+if bash scripts/ensure-fuse.sh; then
+  :
+elif in_ci; then
+  echo "the power-loss test needs /dev/fuse and root under CI" >&2
+  exit 1
+else
+  echo "FUSE is not available: the power-loss test will say it skipped" >&2
 fi
 
 cargo test --workspace "$@"

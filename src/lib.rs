@@ -2,6 +2,7 @@
 pub mod app;
 pub mod cli;
 pub mod clock;
+pub mod durable;
 pub mod http;
 pub mod jobs;
 pub mod json;

@@ -1,15 +1,14 @@
 //! The real `redress` binary as separate processes: several nodes on one PostgreSQL database
 //! firing the same deadlines, and a server killed with SIGKILL in the middle of intake.
 //!
-//! Every server runs as a child process with its log (JSON lines) in a temporary file; a guard
-//! kills it if the test ends early, so a failed assertion never leaves a server running. The
-//! tests in this file run one at a time (they measure and load the same machine).
+//! Every server runs as a child process (`support::process`) with its log (JSON lines) in a
+//! temporary file. The tests in this file run one at a time (they measure and load the same
+//! machine).
 
 mod support;
 
 use std::collections::HashSet;
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
@@ -17,56 +16,11 @@ use std::time::{Duration, Instant};
 use jiff::Timestamp;
 use serde_json::Value;
 use sqlx::Connection;
+use support::process::{Server, assert_audit_intact, client, handler_token, redress, text};
 use support::{fresh_postgres_database, postgres_admin_url};
 
 /// One test in this file at a time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-const BIN: &str = env!("CARGO_BIN_EXE_redress");
-
-/// A port nobody is listening on now (bound to port 0, read, released).
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
-}
-
-/// Runs a one-shot `redress` command to completion.
-fn redress(args: &[&str]) -> Output {
-    Command::new(BIN)
-        .args(args)
-        .env_remove("REDRESS_DATABASE_URL")
-        .env_remove("REDRESS_PROCEDURE")
-        .output()
-        .expect("run the redress binary")
-}
-
-fn text(bytes: &[u8]) -> String {
-    String::from_utf8_lossy(bytes).into_owned()
-}
-
-/// `redress token create` for a customer services handler; returns the token.
-fn handler_token(database: &str) -> String {
-    let out = redress(&[
-        "token",
-        "create",
-        "--database",
-        database,
-        "--role",
-        "handler",
-        "--department",
-        "customer_services",
-        "--staff",
-        "process-test",
-    ]);
-    assert!(
-        out.status.success(),
-        "token create failed: {}",
-        text(&out.stderr)
-    );
-    let token = text(&out.stdout).trim().to_owned();
-    assert!(!token.is_empty(), "token create printed no token");
-    token
-}
 
 #[test]
 fn tokens_are_listed_and_revoked_from_the_command_line() {
@@ -94,178 +48,6 @@ fn tokens_are_listed_and_revoked_from_the_command_line() {
     assert!(text(&again.stderr).contains("no active token has the id 1"));
 }
 
-/// `redress audit verify`; asserts it exits 0 and returns its summary line.
-fn assert_audit_intact(database: &str) -> String {
-    let started = Instant::now();
-    let out = redress(&["audit", "verify", "--database", database]);
-    let stdout = text(&out.stdout);
-    assert!(
-        out.status.success(),
-        "audit verify failed ({}):\n{stdout}\n{}",
-        out.status,
-        text(&out.stderr)
-    );
-    eprintln!(
-        "audit verify ({:.1?}): {}",
-        started.elapsed(),
-        stdout.trim()
-    );
-    stdout.trim().to_owned()
-}
-
-/// A `redress serve` child process. Dropping it kills the process if it is still running.
-struct Server {
-    name: String,
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(
-        name: &str,
-        database: &str,
-        log_dir: &Path,
-        clock_start: Option<&str>,
-        interval_ms: Option<u64>,
-    ) -> Server {
-        let port = free_port();
-        let log = log_dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).expect("create a log file");
-        let listen = format!("127.0.0.1:{port}");
-        let mut command = Command::new(BIN);
-        command
-            .args(["serve", "--database", database, "--listen", &listen])
-            .args(["--procedure", "default", "--log-format", "json"])
-            // Letters the sender writes (files and the print queue) stay beside the logs.
-            .arg("--mail-dir")
-            .arg(log_dir.join("mail"))
-            .arg("--print-dir")
-            .arg(log_dir.join("print"))
-            .env_remove("REDRESS_DATABASE_URL")
-            .env_remove("REDRESS_CLOCK_START")
-            .env_remove("REDRESS_SCHEDULER_INTERVAL_MS")
-            .env("RUST_LOG", "info,sqlx=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(file);
-        if let Some(start) = clock_start {
-            command.args(["--clock-start", start]);
-        }
-        if let Some(ms) = interval_ms {
-            command.args(["--scheduler-interval-ms", &ms.to_string()]);
-        }
-        let child = command.spawn().expect("start redress serve");
-        Server {
-            name: name.to_owned(),
-            child,
-            port,
-            log,
-        }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Polls `GET /readyz` until it answers 200; fails if the process exits first.
-    async fn wait_ready(&mut self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!(
-                    "{} exited before it was ready ({status}):\n{}",
-                    self.name,
-                    self.log_text()
-                );
-            }
-            if let Ok(response) = client.get(self.url("/readyz")).send().await
-                && response.status() == 200
-            {
-                return;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} not ready after 60 s:\n{}",
-                self.name,
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    /// Sends a signal with the `kill` command.
-    fn signal(&self, signal: &str) {
-        let status = Command::new("kill")
-            .args([signal, &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill {signal} {} failed", self.name);
-    }
-
-    async fn wait_exit(&mut self, limit: Duration) -> ExitStatus {
-        let deadline = Instant::now() + limit;
-        loop {
-            if let Some(status) = self.child.try_wait().expect("wait for the server") {
-                return status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "{} still running {limit:?} after being told to stop:\n{}",
-                self.name,
-                self.log_text()
-            );
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        }
-    }
-
-    /// SIGTERM, then waits for a clean exit.
-    async fn stop(&mut self) {
-        self.signal("-TERM");
-        let status = self.wait_exit(Duration::from_secs(60)).await;
-        assert!(
-            status.success(),
-            "{} did not stop cleanly ({status}):\n{}",
-            self.name,
-            self.log_text()
-        );
-    }
-
-    /// The JSON log lines with this message.
-    fn log_lines(&self, message: &str) -> Vec<Value> {
-        self.log_text()
-            .lines()
-            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
-            .filter(|line| line["fields"]["message"] == message)
-            .collect()
-    }
-
-    /// Log lines at ERROR or WARN level (shown in the report).
-    fn problems(&self) -> Vec<String> {
-        self.log_text()
-            .lines()
-            .filter(|line| {
-                line.contains("\"level\":\"ERROR\"") || line.contains("\"level\":\"WARN\"")
-            })
-            .filter(|line| !line.contains("shifted clock"))
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
 /// Drops a test database once a test has passed (a failed test leaves it for inspection).
 async fn drop_postgres_database(url: &str) {
     let Some((_, name)) = url.rsplit_once('/') else {
@@ -278,13 +60,6 @@ async fn drop_postgres_database(url: &str) {
         .execute(&mut conn)
         .await;
     }
-}
-
-fn client() -> reqwest::Client {
-    reqwest::Client::builder()
-        .timeout(Duration::from_secs(30))
-        .build()
-        .expect("an HTTP client")
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -462,7 +462,10 @@ impl Collector {
             self.memory.extend_from_slice(chunk);
             return Ok(());
         }
-        tokio::fs::create_dir_all(&self.dir).await?;
+        let dir = self.dir.clone();
+        tokio::task::spawn_blocking(move || crate::durable::create_dir_all(&dir))
+            .await
+            .map_err(std::io::Error::other)??;
         let path = self
             .dir
             .join(format!(".inbound.{}.tmp", crate::store::random_token()));
@@ -503,12 +506,11 @@ impl Collector {
                 .iter()
                 .map(|b| format!("{b:02x}"))
                 .collect();
-            let target = self.dir.join(&sha256);
-            if tokio::fs::try_exists(&target).await? {
-                tokio::fs::remove_file(&spill.path).await?;
-            } else {
-                tokio::fs::rename(&spill.path, &target).await?;
-            }
+            // Renamed into place and its folder synced: on the disk before it is recorded.
+            let (copy, target) = (spill.path.clone(), self.dir.join(&sha256));
+            tokio::task::spawn_blocking(move || crate::durable::rename_into_place(&copy, &target))
+                .await
+                .map_err(std::io::Error::other)??;
             Ok::<_, std::io::Error>(sha256)
         }
         .await;

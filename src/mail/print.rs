@@ -3,7 +3,9 @@
 //! and mark each printed (`POST /api/v1/print-queue/{id}/printed`); the manifest is rebuilt
 //! from the database whenever the queue changes, so it is the same on every node and after a
 //! crash. Files are written whole under a temporary name and renamed into place, so a printer
-//! script never reads half a file; a letter sent again after a crash overwrites its own file.
+//! script never reads half a file, and synced with their folder before the letter is recorded
+//! as sent, so a power cut cannot take back a letter marked sent; a letter sent again after a
+//! crash overwrites its own file.
 
 use std::path::{Path, PathBuf};
 
@@ -68,24 +70,13 @@ pub fn file_name(id: i64, reference: &str, kind: &str) -> String {
     format!("letter-{id:08}-{}-{}.pdf", safe(reference), safe(kind))
 }
 
-/// Writes `bytes` to `path` whole: a temporary file beside it, flushed, then renamed.
+/// Writes `bytes` to `path` whole and durably (`durable::write_whole`: a temporary file,
+/// synced, renamed into place, the folder synced), off the async threads.
 pub async fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    let dir = path.parent().unwrap_or(Path::new("."));
-    tokio::fs::create_dir_all(dir).await?;
-    let name = path
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned())
-        .unwrap_or_default();
-    let temporary = dir.join(format!(
-        ".{name}.{}.{}.tmp",
-        std::process::id(),
-        rand::random::<u32>()
-    ));
-    let mut file = tokio::fs::File::create(&temporary).await?;
-    tokio::io::AsyncWriteExt::write_all(&mut file, bytes).await?;
-    file.sync_all().await?;
-    drop(file);
-    tokio::fs::rename(&temporary, path).await
+    let (path, bytes) = (path.to_owned(), bytes.to_vec());
+    tokio::task::spawn_blocking(move || crate::durable::write_whole(&path, &bytes))
+        .await
+        .map_err(std::io::Error::other)?
 }
 
 /// The print queue folder.

@@ -8,7 +8,8 @@
 //! committed before anything is sent. Then it sends, and records `sent_at`. A node that dies
 //! holding a lease loses nothing: when the lease runs out the row is due again and is sent by
 //! whichever node claims it next. The file transport and the print queue write each letter to
-//! a file named by its id, so doing that twice leaves one file. SMTP cannot be made exactly
+//! a file named by its id, so doing that twice leaves one file, and sync it and its folder
+//! before `sent_at` is recorded, so a letter marked sent is on the disk even after a power cut. SMTP cannot be made exactly
 //! once from this side: if the process dies (or the database cannot be reached) after the
 //! server accepted the message and before `sent_at` is committed, the letter is sent again
 //! when its lease runs out. That window is the time between the server's "250 OK" and our

@@ -1,7 +1,9 @@
 //! Shared by the black-box tests: a real `redress serve` application on port 0 with a fresh
 //! database (a temporary SQLite file, or a new PostgreSQL database by name), a clock the test
-//! moves, and tokens for every role.
+//! moves, and tokens for every role; and (`process`) the real binary as child processes.
 #![allow(dead_code)]
+
+pub mod process;
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -100,7 +100,8 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
 }
 
 /// Keeps the bytes as `dir/<sha256>` (creating the folder), written to a temporary name and
-/// renamed so that a half-written file is never seen. Returns the hash.
+/// renamed so that a half-written file is never seen, and synced with its folder so that it is
+/// on the disk before anything recording it is committed. Returns the hash.
 pub async fn keep(dir: PathBuf, bytes: Vec<u8>) -> std::io::Result<String> {
     tokio::task::spawn_blocking(move || keep_blocking(&dir, &bytes))
         .await
@@ -109,9 +110,11 @@ pub async fn keep(dir: PathBuf, bytes: Vec<u8>) -> std::io::Result<String> {
 
 fn keep_blocking(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
     let hash = sha256_hex(bytes);
-    std::fs::create_dir_all(dir)?;
+    crate::durable::create_dir_all(dir)?;
     let path = dir.join(&hash);
     if path.exists() {
+        // Perhaps another request's, renamed a moment ago and its folder not yet synced.
+        crate::durable::sync_dir(dir)?;
         return Ok(hash);
     }
     let temporary = dir.join(format!(".{hash}.{}.tmp", crate::store::random_token()));
@@ -119,7 +122,8 @@ fn keep_blocking(dir: &Path, bytes: &[u8]) -> std::io::Result<String> {
         let mut file = std::fs::File::create(&temporary)?;
         file.write_all(bytes)?;
         file.sync_all()?;
-        std::fs::rename(&temporary, &path)
+        drop(file);
+        crate::durable::rename_into_place(&temporary, &path)
     })();
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
