@@ -14,6 +14,12 @@ use serde_json::{Value, json};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
+    a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so =>
+        sqlite_a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so,
+        postgres_a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so;
+    staff_pages_speak_of_the_complaints_own_adr_period =>
+        sqlite_staff_pages_speak_of_the_complaints_own_adr_period,
+        postgres_staff_pages_speak_of_the_complaints_own_adr_period;
     staff_sign_in_and_out =>
         sqlite_staff_sign_in_and_out, postgres_staff_sign_in_and_out;
     sign_in_is_throttled_after_repeated_failures =>
@@ -1264,5 +1270,78 @@ async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {
     let mut admin = Browser::signed_in(&app, "admin@example.com").await;
     admin.get("/staff/dashboard").await.expect(403);
     admin.get("/staff").await.expect(403);
+    app.stop().await;
+}
+
+/// A stage-1 complaint received 58 days ago and still unresolved is past the 8-week point: the
+/// customer may go to the ombudsman, so it comes before fresh complaints whose clocks are far
+/// off, and its row says why.
+async fn a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    staff(&app, "cs.pia@example.com", Role::Handler, Some(CS)).await;
+    let fresh = create(&app, &complaint_body("ACC-20", "Fresh Complaint")).await;
+    let mut old_body = complaint_body("ACC-21", "Long Waiting");
+    // 58 days before the test's 2 March: 3 January.
+    old_body["received_at"] = json!("2026-01-03T10:00:00Z");
+    let old = create(&app, &old_body).await;
+    let another = create(&app, &complaint_body("ACC-22", "Another Fresh")).await;
+
+    let mut cs = Browser::signed_in(&app, "cs.pia@example.com").await;
+    let queue = cs.get("/staff").await;
+    queue.expect(200);
+    let body = &queue.body;
+    let position = |reference: &str| body.find(reference).expect("listed");
+    assert!(
+        position(&old) < position(&fresh) && position(&old) < position(&another),
+        "the complaint past the ombudsman point comes first:\n{body}"
+    );
+    assert!(
+        body.contains(
+            "8 weeks passed on 28 February 2026 with the complaint unresolved: the customer may go to the ombudsman"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("Past the ombudsman point"), "{body}");
+    assert!(!body.contains("No clock running"));
+    app.stop().await;
+}
+
+/// Under a procedure whose later rules shorten the ADR period to 6 weeks, a complaint under
+/// those rules is never described with "8 weeks" on the staff pages.
+async fn staff_pages_speak_of_the_complaints_own_adr_period(db: Db) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/procedure-six-weeks.toml"
+    ))
+    .expect("the example procedure");
+    let procedure = redress_core::Procedure::from_toml(&text).expect("a valid procedure");
+    let Some(app) = support::spawn_app_with(db, procedure).await else {
+        return;
+    };
+    app.clock.set(ts("2027-05-20T09:00:00Z"));
+    staff(&app, "cs.quin@example.com", Role::Handler, Some(CS)).await;
+    let fresh = create(&app, &complaint_body("ACC-30", "Under Six Weeks")).await;
+    let mut late = complaint_body("ACC-31", "Late Under Six Weeks");
+    late["received_at"] = json!("2027-04-05T09:00:00Z");
+    let late = create(&app, &late).await;
+    let mut cs = Browser::signed_in(&app, "cs.quin@example.com").await;
+    let queue = cs.get("/staff").await;
+    queue.expect(200);
+    let mut pages = vec![queue.body.clone()];
+    pages.push(cs.case(&fresh).await.body);
+    pages.push(cs.case(&late).await.body);
+    for page in &pages {
+        assert!(!page.contains("8 weeks"), "{page}");
+        assert!(!page.contains("8-week"), "{page}");
+    }
+    assert!(
+        pages[0].contains("6 weeks passed on 17 May 2027 with the complaint unresolved"),
+        "{}",
+        pages[0]
+    );
+    assert!(pages[1].contains("6 weeks pass in 42 days"), "{}", pages[1]);
+    assert!(pages[1].contains("6-week ombudsman point"), "{}", pages[1]);
     app.stop().await;
 }

@@ -13,7 +13,7 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Transaction};
 
-use super::write::{EventLink, is_overdue, letter_channel, letter_for, queue_at};
+use super::write::{EventLink, letter_channel, letter_for};
 use super::{Backend, StoreError, micros};
 
 /// Bound values per statement: far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
@@ -288,6 +288,9 @@ impl Projection {
         procedure: &Procedure,
     ) -> Result<Projection, StoreError> {
         let next_due_at = deadlines(c, procedure).first().map(|d| micros(d.due_at));
+        // What is owed as of the complaint's last event: every deadline due by then has fired
+        // (the core fires them before a command), so the flags and the clocks agree.
+        let owed = redress_core::owed(c, procedure, c.last_event_at);
         let search_text = format!(
             "{} {} {} {} {}",
             c.reference,
@@ -303,13 +306,13 @@ impl Projection {
             department: procedure.department_of(c.stage).to_owned(),
             next_due_at,
             last_hash,
-            overdue: i64::from(is_overdue(c)),
+            overdue: i64::from(redress_core::owed::is_overdue(&owed)),
             adr_eligible: i64::from(c.adr_eligible_at.is_some()),
             version: i64::try_from(c.version).unwrap_or(i64::MAX),
             state: to_json(c)?,
             search_text,
             customer_email: c.customer.email.as_ref().map(|e| e.trim().to_lowercase()),
-            queue_at: queue_at(c, next_due_at, procedure),
+            queue_at: redress_core::owed::queue_at(&owed).map(micros),
         })
     }
 }

@@ -4,7 +4,7 @@ use jiff::Timestamp;
 use redress_core::event::EvidenceSource;
 use redress_core::letters::{LetterKind, Recipient};
 use redress_core::{
-    Command, Complaint, Event, EventKind, Procedure, Reference, Refusal, clock, deadlines, execute,
+    Command, Complaint, Event, EventKind, Procedure, Reference, Refusal, deadlines, execute,
     fire_due,
 };
 use sha2::{Digest, Sha256};
@@ -470,64 +470,6 @@ async fn sync_deadlines(
         }
     }
     rows::upsert_deadlines(tx, backend, &rows::of_one(id, &running), false).await
-}
-
-/// When a queue should put this complaint: the instant something still owed fell overdue, or
-/// else its next running clock.
-pub(crate) fn queue_at(c: &Complaint, next_due: Option<i64>, procedure: &Procedure) -> Option<i64> {
-    let tz = procedure.time_zone();
-    let r = &c.rules;
-    let mut overdue_since: Vec<Timestamp> = Vec::new();
-    if !c.is_settled() {
-        if let (Some(_), None, Some(transferred)) = (
-            c.response_overdue_at,
-            c.formal_response_at,
-            c.transferred_at,
-        ) {
-            overdue_since.push(clock::period_over_at(
-                tz,
-                transferred,
-                r.formal_response_days,
-            ));
-        }
-        if let (Some(_), None, Some(days)) = (
-            c.acknowledgement_overdue_at,
-            c.acknowledged_at,
-            r.acknowledgement_days,
-        ) {
-            overdue_since.push(clock::period_over_at(tz, c.first_received_at, days));
-        }
-        for e in c
-            .evidence_requests
-            .iter()
-            .filter(|e| e.overdue_at.is_some() && e.received_at.is_none())
-        {
-            overdue_since.push(clock::start_of_day(tz, clock::add_days(e.due_by, 1)));
-        }
-    }
-    if let Some(d) = c
-        .ombudsman
-        .as_ref()
-        .filter(|d| d.remedy_overdue_at.is_some() && d.remedy_completed_at.is_none())
-    {
-        overdue_since.push(clock::period_over_at(tz, d.decided_at, r.remedy_days));
-    }
-    overdue_since.into_iter().map(micros).chain(next_due).min()
-}
-
-/// Whether something the provider owed is past its time and still not done.
-pub fn is_overdue(c: &Complaint) -> bool {
-    let response = c.response_overdue_at.is_some() && c.formal_response_at.is_none();
-    let remedy = c
-        .ombudsman
-        .as_ref()
-        .is_some_and(|d| d.remedy_overdue_at.is_some() && d.remedy_completed_at.is_none());
-    let ack = c.acknowledgement_overdue_at.is_some() && c.acknowledged_at.is_none();
-    let evidence = c
-        .evidence_requests
-        .iter()
-        .any(|r| r.overdue_at.is_some() && r.received_at.is_none());
-    !c.is_settled() && (response || remedy || ack || evidence)
 }
 
 async fn update_projection(

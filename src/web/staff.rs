@@ -191,7 +191,7 @@ fn clocks(
         .filter_map(|row| {
             let kind = deadline_kind(&row.kind)?;
             let due_by: Date = row.due_by.parse().ok()?;
-            let mut label = words::deadline_label(kind).to_owned();
+            let mut label = words::deadline_label(kind, &c.rules);
             if let Some(n) = row.request {
                 label = format!("{label} (request {n})");
             }
@@ -207,9 +207,12 @@ fn clocks(
                 kind,
             };
             Some(match row.fired_at {
-                None if kind == DeadlineKind::Adr => {
-                    view(words::time_left(kind, due_by, today), None, false, true)
-                }
+                None if kind == DeadlineKind::Adr => view(
+                    words::time_left(kind, due_by, today, &c.rules),
+                    None,
+                    false,
+                    true,
+                ),
                 None => {
                     let overdue = words::is_overdue(due_by, today);
                     let tag = if overdue {
@@ -219,13 +222,19 @@ fn clocks(
                     } else {
                         Some(("ok", "On time"))
                     };
-                    view(words::time_left(kind, due_by, today), tag, overdue, true)
+                    view(
+                        words::time_left(kind, due_by, today, &c.rules),
+                        tag,
+                        overdue,
+                        true,
+                    )
                 }
                 Some(fired) => {
                     if kind == DeadlineKind::Adr {
                         view(
                             format!(
-                                "8 weeks passed on {}: the customer may go to the ombudsman",
+                                "{} passed on {}: the customer may go to the ombudsman",
+                                c.rules.adr_period_in_words(),
                                 words::date(due_by)
                             ),
                             None,
@@ -234,7 +243,7 @@ fn clocks(
                         )
                     } else if still_owed(c, kind, row.request) {
                         view(
-                            words::time_left(kind, due_by, today),
+                            words::time_left(kind, due_by, today, &c.rules),
                             Some(("overdue", "Overdue")),
                             true,
                             false,

@@ -6,7 +6,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use redress_core::deadline::DeadlineKind;
 use redress_core::event::{AdrReason, EvidenceSource, OmbudsmanOutcome};
-use redress_core::{Event, EventKind, Money, Procedure, Role};
+use redress_core::{Event, EventKind, Money, Procedure, Role, Rules};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -43,28 +43,31 @@ pub fn instant(t: Timestamp, tz: &TimeZone) -> String {
     )
 }
 
-/// What a clock is for, in words.
-pub fn deadline_label(kind: DeadlineKind) -> &'static str {
+/// What a clock is for, in words; the ADR point's period is the complaint's own (`rules`).
+pub fn deadline_label(kind: DeadlineKind, rules: &Rules) -> String {
     match kind {
-        DeadlineKind::Acknowledgement => "acknowledgement",
-        DeadlineKind::Evidence => "evidence",
-        DeadlineKind::FormalResponse => "formal response",
-        DeadlineKind::Adr => "8-week ombudsman point",
-        DeadlineKind::Remedy => "ombudsman remedy",
+        DeadlineKind::Acknowledgement => "acknowledgement".to_owned(),
+        DeadlineKind::Evidence => "evidence".to_owned(),
+        DeadlineKind::FormalResponse => "formal response".to_owned(),
+        DeadlineKind::Adr => format!("{}-week ombudsman point", rules.adr_after_weeks),
+        DeadlineKind::Remedy => "ombudsman remedy".to_owned(),
     }
 }
 
 /// How the clock stands, e.g. "formal response due in 3 days", "due today", "overdue by 2 days".
 /// `due_by` is the last London date to act on; `today` is today's London date.
-pub fn time_left(kind: DeadlineKind, due_by: Date, today: Date) -> String {
-    let label = deadline_label(kind);
+pub fn time_left(kind: DeadlineKind, due_by: Date, today: Date, rules: &Rules) -> String {
+    let label = deadline_label(kind, rules);
     let days = (due_by - today).get_days();
     if kind == DeadlineKind::Adr {
         // The ADR point is when the customer may go to the ombudsman, not a task that is due.
+        let period = rules.adr_period_in_words();
         return match days {
-            d if d <= 0 => "8 weeks have passed: the customer may go to the ombudsman".to_owned(),
-            1 => "8 weeks pass tomorrow".to_owned(),
-            d => format!("8 weeks pass in {d} days"),
+            d if d <= 0 => {
+                format!("{period} have passed: the customer may go to the ombudsman")
+            }
+            1 => format!("{period} pass tomorrow"),
+            d => format!("{period} pass in {d} days"),
         };
     }
     match days {
@@ -257,29 +260,43 @@ mod tests {
     #[test]
     fn clocks_read_in_plain_words() {
         let today = d(2026, 4, 4);
+        let rules = Procedure::default_procedure().rules_for(today);
         assert_eq!(
-            time_left(DeadlineKind::FormalResponse, d(2026, 4, 7), today),
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 7), today, &rules),
             "formal response due in 3 days"
         );
         assert_eq!(
-            time_left(DeadlineKind::FormalResponse, d(2026, 4, 5), today),
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 5), today, &rules),
             "formal response due tomorrow"
         );
         assert_eq!(
-            time_left(DeadlineKind::Evidence, d(2026, 4, 4), today),
+            time_left(DeadlineKind::Evidence, d(2026, 4, 4), today, &rules),
             "evidence due today"
         );
         assert_eq!(
-            time_left(DeadlineKind::FormalResponse, d(2026, 4, 3), today),
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 3), today, &rules),
             "formal response overdue by 1 day"
         );
         assert_eq!(
-            time_left(DeadlineKind::FormalResponse, d(2026, 4, 2), today),
+            time_left(DeadlineKind::FormalResponse, d(2026, 4, 2), today, &rules),
             "formal response overdue by 2 days"
         );
         assert_eq!(
-            time_left(DeadlineKind::Adr, d(2026, 4, 14), today),
+            time_left(DeadlineKind::Adr, d(2026, 4, 14), today, &rules),
             "8 weeks pass in 10 days"
+        );
+        // The period is the complaint's own: under 6-week rules the words say 6 weeks.
+        let six = Rules {
+            adr_after_weeks: 6,
+            ..rules
+        };
+        assert_eq!(
+            time_left(DeadlineKind::Adr, d(2026, 4, 14), today, &six),
+            "6 weeks pass in 10 days"
+        );
+        assert_eq!(
+            deadline_label(DeadlineKind::Adr, &six),
+            "6-week ombudsman point"
         );
         assert!(is_overdue(d(2026, 4, 3), today) && !is_overdue(today, today));
     }

@@ -16,6 +16,7 @@ pub mod decide;
 pub mod event;
 pub mod letters;
 pub mod model;
+pub mod owed;
 pub mod procedure;
 pub mod visibility;
 
@@ -28,5 +29,6 @@ pub use decide::{
 pub use event::{Event, EventKind};
 pub use letters::{LetterContext, LetterKind, Letters, Recipient, RenderedLetter};
 pub use model::{Actor, Channel, Customer, Money, Reference, Role, Stage, Status};
+pub use owed::{Owed, Standing, owed};
 pub use procedure::{Procedure, ProcedureErrors, Rules};
 pub use visibility::{Sight, sight};

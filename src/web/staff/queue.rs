@@ -10,11 +10,9 @@ use axum::extract::{Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use redress_core::deadline::DeadlineKind;
-use redress_core::{Reference, Role, Stage};
+use redress_core::{Reference, Role, Stage, Standing};
 
-use super::{
-    ClockView, ErrorLink, STATUSES, chrome, clocks, refuse_non_reader, status_words, today,
-};
+use super::{ErrorLink, STATUSES, chrome, refuse_non_reader, status_words, today};
 use crate::http::AppState;
 use crate::store::ComplaintFilter;
 use crate::web::session::StaffSession;
@@ -88,16 +86,45 @@ fn choices(list: &[(String, String)], chosen: &str) -> Vec<Choice> {
         .collect()
 }
 
-/// The clock that matters most on a queue row: the oldest thing overdue, else the next clock
-/// of work, else the ombudsman point.
-fn most_pressing(clocks: &[ClockView]) -> Option<&ClockView> {
-    let overdue = clocks.iter().filter(|c| c.overdue).min_by_key(|c| c.sort);
-    let work = clocks
-        .iter()
-        .filter(|c| c.running && c.kind != DeadlineKind::Adr)
-        .min_by_key(|c| c.sort);
-    let adr = clocks.iter().filter(|c| c.running).min_by_key(|c| c.sort);
-    overdue.or(work).or(adr)
+/// What a queue row says of the most urgent thing owed (the core's [`redress_core::owed`]):
+/// its words, its tag and whether it counts as overdue.
+fn row_words(
+    owed: &[redress_core::Owed],
+    rules: &redress_core::Rules,
+    today: jiff::civil::Date,
+) -> (String, Option<(&'static str, &'static str)>, bool) {
+    let Some(first) = owed.first() else {
+        return ("Nothing owed now".to_owned(), None, false);
+    };
+    match first.standing {
+        Standing::PastAdrPoint => (
+            format!(
+                "{} passed on {} with the complaint unresolved: the customer may go to the ombudsman",
+                rules.adr_period_in_words(),
+                words::date(first.due_by)
+            ),
+            Some(("overdue", "Past the ombudsman point")),
+            false,
+        ),
+        Standing::Overdue => (
+            words::time_left(first.kind, first.due_by, today, rules),
+            Some(("overdue", "Overdue")),
+            true,
+        ),
+        Standing::Due => {
+            let days = (first.due_by - today).get_days();
+            let tag = match first.kind {
+                DeadlineKind::Adr => None,
+                _ if days <= 3 => Some(("soon", "Due soon")),
+                _ => Some(("ok", "On time")),
+            };
+            (
+                words::time_left(first.kind, first.due_by, today, rules),
+                tag,
+                false,
+            )
+        }
+    }
 }
 
 pub async fn queue(
@@ -118,6 +145,7 @@ pub async fn queue(
     let procedure = state.store.procedure();
     let tz = procedure.time_zone();
     let today = today(&state);
+    let now = state.clock.now();
     let mut errors = Vec::new();
     let mut filter = ComplaintFilter {
         limit: PAGE_SIZE,
@@ -236,11 +264,14 @@ pub async fn queue(
         .flat_map(|p| p.items.iter())
         .map(|item| {
             let entry = entries.get(&item.reference);
-            let views = entry
-                .map(|e| clocks(&e.complaint, &e.deadlines, today, tz))
-                .unwrap_or_default();
-            let pressing = most_pressing(&views);
-            let overdue = item.overdue || pressing.is_some_and(|c| c.overdue);
+            let (time_left, tag, owed_overdue) = entry.map_or_else(
+                || ("Nothing owed now".to_owned(), None, false),
+                |e| {
+                    let owed = redress_core::owed(&e.complaint, procedure, now);
+                    row_words(&owed, &e.complaint.rules, today)
+                },
+            );
+            let overdue = item.overdue || owed_overdue;
             Row {
                 reference: item.reference.clone(),
                 customer: item.customer_name.clone(),
@@ -248,12 +279,11 @@ pub async fn queue(
                 stage: format!("{}: {}", item.stage, stage_name(item.stage)),
                 status: status_words(&item.status),
                 handler: entry.and_then(|e| e.complaint.handler.clone()),
-                time_left: pressing
-                    .map_or_else(|| "No clock running".to_owned(), |c| c.state.clone()),
-                tag: if overdue {
+                time_left,
+                tag: if overdue && tag.is_none() {
                     Some(("overdue", "Overdue"))
                 } else {
-                    pressing.and_then(|c| c.tag)
+                    tag
                 },
                 overdue,
                 received: words::date(redress_core::clock::local_date(tz, item.first_received_at)),
