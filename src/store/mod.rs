@@ -102,9 +102,13 @@ pub fn normalise_url(database: &str) -> String {
 fn sqlite_synchronous() -> Result<(sqlx::sqlite::SqliteSynchronous, &'static str), StoreError> {
     use sqlx::sqlite::SqliteSynchronous;
     match std::env::var("REDRESS_SQLITE_SYNCHRONOUS").ok().as_deref() {
-        None | Some("") | Some("full") => Ok((SqliteSynchronous::Full, "PRAGMA synchronous = FULL")),
+        None | Some("") | Some("full") => {
+            Ok((SqliteSynchronous::Full, "PRAGMA synchronous = FULL"))
+        }
         Some("normal") => {
-            tracing::warn!("SQLite synchronous=NORMAL: acknowledged commits can be lost at a power cut");
+            tracing::warn!(
+                "SQLite synchronous=NORMAL: acknowledged commits can be lost at a power cut"
+            );
             Ok((SqliteSynchronous::Normal, "PRAGMA synchronous = NORMAL"))
         }
         Some(_) => Err(StoreError::Database(sqlx::Error::Configuration(
