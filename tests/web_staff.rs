@@ -105,8 +105,15 @@ struct Browser {
 
 impl Browser {
     fn new(app: &TestApp) -> Browser {
+        Browser::from_address(app, std::net::Ipv4Addr::LOCALHOST)
+    }
+
+    /// A browser on another machine, as the server sees it: connecting from another loopback
+    /// address.
+    fn from_address(app: &TestApp, address: std::net::Ipv4Addr) -> Browser {
         let client = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
+            .local_address(std::net::IpAddr::V4(address))
             .build()
             .expect("a client");
         Browser {
@@ -195,11 +202,15 @@ impl Browser {
 
     /// Signs in, which must succeed.
     async fn signed_in(app: &TestApp, email: &str) -> Browser {
-        let mut browser = Browser::new(app);
-        let answer = browser.sign_in(email, PASSWORD).await;
+        Browser::new(app).signs_in(email).await
+    }
+
+    /// Signs in this browser, which must succeed.
+    async fn signs_in(mut self, email: &str) -> Browser {
+        let answer = self.sign_in(email, PASSWORD).await;
         answer.expect(303);
         assert_eq!(answer.location.as_deref(), Some("/staff"));
-        browser
+        self
     }
 
     /// Opens a complaint's page.
@@ -491,8 +502,15 @@ async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
     );
     assert!(refused.body.contains("try again in 15 minutes"));
     assert!(browser.cookie("redress_staff").is_none());
-    // Another account is not affected (the server is not told client addresses here).
-    Browser::signed_in(&app, "cs.cat@example.com").await;
+    // The address the failures came from is paused too, for every account...
+    browser
+        .sign_in("cs.cat@example.com", PASSWORD)
+        .await
+        .expect(429);
+    // ...but another account from another address is not affected.
+    Browser::from_address(&app, std::net::Ipv4Addr::new(127, 0, 0, 2))
+        .signs_in("cs.cat@example.com")
+        .await;
     // Once the window has passed, the right password works again.
     app.clock.set(
         app.clock.now()
