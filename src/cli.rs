@@ -141,8 +141,13 @@ pub enum Commands {
         )]
         trusted_proxies: Vec<std::net::IpAddr>,
         /// How long a client may take to send a request's headers, and how long an idle
-        /// kept-alive connection is kept, in seconds; then the connection is closed.
-        #[arg(long, env = "REDRESS_HEADER_TIMEOUT_SECS", default_value_t = 10)]
+        /// kept-alive connection is kept, in seconds (1 to 3600); then the connection is closed.
+        #[arg(
+            long,
+            env = "REDRESS_HEADER_TIMEOUT_SECS",
+            default_value_t = 10,
+            value_parser = clap::value_parser!(u64).range(1..=3600)
+        )]
         header_timeout_secs: u64,
         /// A mailbox to poll for email in: imaps://USER:PASSWORD@HOST:PORT/INBOX (or imap://).
         #[arg(long, env = "REDRESS_IMAP_URL", hide_env_values = true)]
@@ -407,7 +412,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.web.files_dir = files_dir;
             config.web.secure_cookies = secure_cookies;
             config.web.trusted_proxies = trusted_proxies;
-            config.header_read_timeout = Duration::from_secs(header_timeout_secs.max(1));
+            config.header_read_timeout = Duration::from_secs(header_timeout_secs);
             config.mail = mail.config();
             if let Some(url) = public_url {
                 config.web.public_url = url.trim_end_matches('/').to_owned();
@@ -779,5 +784,12 @@ mod tests {
         }
         let (_, secs) = serve_args(&["--header-timeout-secs", "3"]).expect("parses");
         assert_eq!(secs, 3);
+        // None (0) or one so long a deadline cannot be computed is refused, not a crash later.
+        for bad in ["0", "3601", "18446744073709551615", "-1", "ten"] {
+            assert!(
+                serve_args(&["--header-timeout-secs", bad]).is_err(),
+                "{bad}"
+            );
+        }
     }
 }

@@ -271,11 +271,13 @@ fn created_response(
     params(("Idempotency-Key" = Option<String>, Header, description = "retrying with the same key creates nothing twice")),
     responses(
         (status = 201, description = "Recorded; `Location` names it", body = Object),
-        (status = 400, description = "Not JSON or not UTF-8", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "Not JSON, not UTF-8, not an object, or a bad Idempotency-Key", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not record complaints", body = Problem, content_type = "application/problem+json"),
-        (status = 413, description = "Body too large", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, unknown or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid, or the Idempotency-Key was used for a different request", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn create(
@@ -342,6 +344,7 @@ pub async fn create(
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not read complaints", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn get(
@@ -370,10 +373,15 @@ pub async fn get(
     request_body(content = Object, description = "the command's fields, as in `redress simulate`"),
     responses(
         (status = 200, description = "Done: `events` lists what happened", body = Object),
+        (status = 400, description = "Not a reference; not JSON, not UTF-8 or not an object; or a bad Idempotency-Key", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or department may not do this now", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such complaint or command", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Refused by the procedure; `detail` says why", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing, unknown or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than 64 KiB", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not application/json", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid, or the Idempotency-Key was used for a different request", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn command(
@@ -512,9 +520,10 @@ fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
     ),
     responses(
         (status = 200, description = "`items` and `next_cursor`", body = Object),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid or unknown", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not read complaints", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list(

@@ -58,10 +58,12 @@ fn json_response(status: StatusCode, body: &Value) -> Response {
     request_body(content = String, content_type = "message/rfc822", description = "the raw RFC 5322 message (or application/octet-stream)"),
     responses(
         (status = 202, description = "Stored: `outcome` is added_to_complaint, new_complaint or quarantined", body = Object),
+        (status = 400, description = "The body could not be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not record complaints", body = Problem, content_type = "application/problem+json"),
         (status = 413, description = "Larger than the endpoint reads", body = Problem, content_type = "application/problem+json"),
         (status = 415, description = "Not message/rfc822 or application/octet-stream", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn email(
@@ -136,9 +138,10 @@ fn collect_error(error: CollectError) -> ApiError {
     params(("limit" = Option<u32>, Query, description = "1 to 200, default 50")),
     responses(
         (status = 200, description = "`items`: reason, sender, subject, message_id and the raw message's sha256", body = Object),
-        (status = 400, description = "A parameter is invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 400, description = "A parameter is invalid or unknown", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role may not read complaints", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn quarantine(
@@ -187,11 +190,15 @@ pub async fn quarantine(
     request_body(content = String, content_type = "multipart/form-data", description = "received_on (YYYY-MM-DD), file (PDF, JPEG or PNG), description (optional)"),
     responses(
         (status = 201, description = "Recorded: `events` and the kept `attachment`", body = Object),
+        (status = 400, description = "Not a reference, or a multipart body that cannot be read", body = Problem, content_type = "application/problem+json"),
         (status = 401, description = "No or bad token", body = Problem, content_type = "application/problem+json"),
         (status = 403, description = "Role or department may not do this now", body = Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such complaint", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Refused by the procedure", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "A field is missing or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 413, description = "Body larger than the upload limit", body = Problem, content_type = "application/problem+json"),
+        (status = 415, description = "Not multipart/form-data", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "A field is missing, unknown or invalid", body = Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn letter(

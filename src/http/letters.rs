@@ -54,8 +54,11 @@ fn no_letter() -> ApiError {
     params(("reference" = String, Path, description = "e.g. CMP-2026-000123")),
     responses(
         (status = 200, description = "`{reference, letters: [...]}`", body = Object),
+        (status = 400, description = "Not a reference", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Customers and administrators cannot read complaints here", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such complaint", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = super::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn list(
@@ -80,8 +83,11 @@ pub async fn list(
     ),
     responses(
         (status = 200, description = "The letter", content_type = "application/pdf"),
+        (status = 400, description = "Not a reference, or a query parameter other than large_print=true|false", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Customers and administrators cannot read complaints here", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No such complaint or letter", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = super::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn pdf(
@@ -173,7 +179,9 @@ fn large_print_query(query: Option<&str>) -> Result<Option<bool>, ApiError> {
 #[utoipa::path(get, path = "/api/v1/print-queue", tag = "letters",
     responses(
         (status = 200, description = "`{letters: [...]}`", body = Object),
+        (status = 401, description = "No or bad token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Customers and administrators cannot see letters", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = super::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn print_queue(
@@ -197,9 +205,12 @@ pub async fn print_queue(
     params(("id" = i64, Path, description = "the letter's id")),
     responses(
         (status = 200, description = "`{id, reference, kind, printed_at, printed_by}`", body = Object),
+        (status = 400, description = "The address is not valid UTF-8", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only staff who handle complaints mark letters printed", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 404, description = "No post letter has that id", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 409, description = "The letter is not in the print queue yet", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = super::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn printed(

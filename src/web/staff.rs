@@ -32,9 +32,7 @@ use super::session::{self, StaffSession};
 use super::{Area, Chrome, error_page, render, words};
 use crate::http::AppState;
 use crate::http::error::ApiError;
-use crate::store::{
-    DeadlineRow, FAILURE_WINDOW_MINUTES, MAX_FAILURES, SESSION_HOURS, SessionOwner, User,
-};
+use crate::store::{DeadlineRow, FAILURE_WINDOW_MINUTES, SESSION_HOURS, SessionOwner, User};
 
 /// The staff pages' routes.
 pub fn router() -> Router<AppState> {
@@ -357,7 +355,7 @@ fn sign_in_form(
         password_error: form.password_error,
         errors,
         refusal: form.refusal,
-        max_failures: MAX_FAILURES,
+        max_failures: crate::web::throttle::FREE_FAILURES,
         window_minutes: FAILURE_WINDOW_MINUTES,
     };
     let response = (status, render(&page)).into_response();
