@@ -2,7 +2,7 @@
 //! for tests) and starts the deadline scheduler and the letter sender; `run_until_stopped` serves until SIGTERM or
 //! SIGINT, then finishes in-flight requests and stops the scheduler.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -13,7 +13,7 @@ use tokio::net::TcpListener;
 use tokio::sync::watch;
 
 use crate::clock::Clock;
-use crate::http::{AppState, router};
+use crate::http::AppState;
 use crate::jobs::scheduler;
 use crate::store::Store;
 
@@ -35,33 +35,7 @@ pub struct Config {
     pub mail: crate::mail::send::MailConfig,
 }
 
-/// Settings of the web pages.
-#[derive(Debug, Clone)]
-pub struct WebConfig {
-    /// Where uploaded files are kept (by content hash).
-    pub files_dir: PathBuf,
-    /// Mark cookies Secure (the site is served over TLS, perhaps behind a proxy).
-    pub secure_cookies: bool,
-    /// The site's address as customers see it, for links in emails.
-    pub public_url: String,
-    /// Proxies in front of the server whose `X-Forwarded-For` is believed
-    /// (see [`crate::http::client::client_ip`]).
-    pub trusted_proxies: Vec<IpAddr>,
-}
-
-impl WebConfig {
-    /// Whether browsers reach the site over HTTPS (perhaps through a proxy that ends TLS):
-    /// `--secure-cookies`, or a public address that is https. Then every cookie is Secure and
-    /// every response asks browsers never to use plain HTTP for the site again (HSTS).
-    pub fn https(&self) -> bool {
-        self.secure_cookies
-            || self
-                .public_url
-                .trim_start()
-                .get(..8)
-                .is_some_and(|scheme| scheme.eq_ignore_ascii_case("https://"))
-    }
-}
+pub use crate::state::WebConfig;
 
 impl Config {
     /// A configuration with the defaults for everything but the essentials.
@@ -218,6 +192,49 @@ pub async fn shutdown_signal() {
         _ = terminate => {}
     }
     tracing::info!("shutdown requested; finishing requests in flight");
+}
+
+/// The whole HTTP application: the API and the web pages side by side, with one fallback that
+/// answers in the caller's language (a problem document under `/api`, an HTML page elsewhere)
+/// and the layers every response passes through.
+pub fn router(state: AppState) -> axum::Router {
+    let routes = axum::Router::new()
+        .merge(crate::http::router())
+        .merge(crate::web::router())
+        .fallback(not_found)
+        // After every route is merged: it applies to the routes present when it is called.
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::name_error_pages,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::web::security_headers,
+        ));
+    crate::http::around(routes).with_state(state)
+}
+
+fn is_api(uri: &axum::http::Uri) -> bool {
+    uri.path().starts_with("/api/")
+}
+
+async fn method_not_allowed(uri: axum::http::Uri) -> axum::response::Response {
+    if is_api(&uri) {
+        crate::http::method_not_allowed()
+    } else {
+        crate::web::error_page(&crate::web::PageError::MethodNotAllowed)
+    }
+}
+
+async fn not_found(uri: axum::http::Uri) -> axum::response::Response {
+    if is_api(&uri) {
+        crate::http::not_found()
+    } else {
+        crate::web::error_page(&crate::web::PageError::NotFound(
+            "there is nothing at this address".into(),
+        ))
+    }
 }
 
 #[cfg(test)]

@@ -48,19 +48,19 @@ impl FromRequestParts<AppState> for Caller {
 impl Caller {
     /// Staff who may read complaints: handlers, managers and compliance.
     pub fn require_reader(&self) -> Result<(), ApiError> {
+        // Who reads complaints is the core's rule (`visibility::reads_complaints`); this only
+        // words the refusals.
+        if redress_core::visibility::reads_complaints(self.actor.role) {
+            return Ok(());
+        }
         match self.actor.role {
-            Role::Handler
-            | Role::TeamManager
-            | Role::CustomerResolutionManager
-            | Role::Compliance => Ok(()),
             Role::Customer => Err(ApiError::Forbidden(
                 "customers see their own complaints through the customer portal, not the staff API"
                     .into(),
             )),
-            Role::Administrator => Err(ApiError::Forbidden(
+            _ => Err(ApiError::Forbidden(
                 "administrators manage users and the procedure; they cannot read complaints".into(),
             )),
-            Role::System => Ok(()),
         }
     }
 

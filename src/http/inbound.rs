@@ -18,11 +18,11 @@ use super::AppState;
 use super::auth::Caller;
 use super::complaints::outcome_json;
 use super::error::{ApiError, Problem};
+use crate::files;
 use crate::mail::inbound::{
     CollectError, Collector, FilingError, Inbox, MAX_MESSAGE_BYTES, Source,
 };
 use crate::store::{NewAttachment, StoredResponse};
-use crate::web::portal::files;
 
 /// The largest message the endpoint reads. Between [`MAX_MESSAGE_BYTES`] and this, a message is
 /// kept and quarantined; beyond it the request is refused (413) and the sender keeps it.

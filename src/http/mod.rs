@@ -3,7 +3,6 @@
 
 pub mod auth;
 pub mod body;
-pub mod client;
 pub mod complaints;
 pub mod error;
 pub mod inbound;
@@ -12,7 +11,6 @@ pub mod metrics;
 pub mod openapi;
 pub mod server;
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -26,25 +24,18 @@ use tower_http::trace::TraceLayer;
 use utoipa::OpenApi;
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::clock::Clock;
-use crate::store::Store;
 use error::ApiError;
 
-/// What every handler can reach.
-#[derive(Clone)]
-pub struct AppState {
-    pub store: Store,
-    pub clock: Arc<dyn Clock>,
-    pub web: Arc<crate::app::WebConfig>,
-}
+pub use crate::state::AppState;
 
 const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
 /// How long a request may take, body and answer included, before it is answered 408.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_secs(30);
 
-/// The whole HTTP application.
-pub fn router(state: AppState) -> Router {
+/// The API's routes (under `/api/v1`), the operations endpoints and the API's documentation.
+/// The composition root (`app::router`) mounts them beside the web pages.
+pub fn router() -> Router<AppState> {
     let api = Router::new()
         .route(
             "/api/v1/complaints",
@@ -62,22 +53,21 @@ pub fn router(state: AppState) -> Router {
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))
         .route("/metrics", get(metrics::render));
-    Router::new()
-        .merge(api)
-        .merge(ops)
-        .merge(SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", openapi::ApiDoc::openapi()))
-        .merge(crate::web::router())
-        .fallback(not_found)
-        // After every route is merged: it applies to the routes present when it is called.
-        .method_not_allowed_fallback(method_not_allowed)
+    Router::new().merge(api).merge(ops).merge(
+        SwaggerUi::new("/api/docs").url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
+    )
+}
+
+/// Around every route, API and pages alike: metrics, the request timeout, request ids and a
+/// span per request carrying the method and route template only (paths and queries can carry
+/// personal data).
+pub fn around<S: Clone + Send + Sync + 'static>(routes: Router<S>) -> Router<S> {
+    routes
         .layer(axum::middleware::from_fn(metrics::track))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::name_error_pages))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), crate::web::security_headers))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, REQUEST_TIMEOUT))
         .layer(
             TraceLayer::new_for_http().make_span_with(|request: &Request<_>| {
                 let id = request.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-                // Method and route only: paths and queries can carry personal data.
                 let route = request
                     .extensions()
                     .get::<axum::extract::MatchedPath>()
@@ -87,7 +77,6 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .with_state(state)
 }
 
 async fn healthz() -> &'static str {
@@ -104,21 +93,12 @@ async fn readyz(State(state): State<AppState>) -> Response {
     }
 }
 
-/// A known address asked with a method it does not take (axum adds the `Allow` header).
-async fn method_not_allowed(uri: axum::http::Uri) -> Response {
-    if uri.path().starts_with("/api/") {
-        ApiError::MethodNotAllowed.into_response()
-    } else {
-        crate::web::error_page(&ApiError::MethodNotAllowed)
-    }
+/// The API's answer to a known address asked with a method it does not take.
+pub fn method_not_allowed() -> Response {
+    ApiError::MethodNotAllowed.into_response()
 }
 
-/// Unknown addresses: a problem document under `/api`, an HTML page elsewhere.
-async fn not_found(uri: axum::http::Uri) -> Response {
-    let error = ApiError::NotFound("there is nothing at this address".into());
-    if uri.path().starts_with("/api/") {
-        error.into_response()
-    } else {
-        crate::web::error_page(&error)
-    }
+/// The API's answer to an unknown address.
+pub fn not_found() -> Response {
+    ApiError::NotFound("there is nothing at this address".into()).into_response()
 }

@@ -182,7 +182,16 @@ pub async fn run(mailer: Arc<Mailer>, clock: Arc<dyn Clock>, mut stop: watch::Re
         "letter sender started"
     );
     let mut manifest = None;
+    if !mailer.config().send_at_start {
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = stop.changed() => {}
+        }
+    }
     loop {
+        if *stop.borrow() {
+            break;
+        }
         let sent = send_due(&mailer, clock.as_ref(), Some(&stop)).await;
         if sent > 0 {
             tracing::info!(letters = sent, "letters sent");

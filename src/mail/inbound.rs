@@ -401,7 +401,7 @@ fn filed(record: InboundRecord) -> Filed {
 
 /// Keeps bytes as `dir/<sha256>` (see the customer portal's files).
 async fn keep(dir: &Path, bytes: Vec<u8>) -> std::io::Result<String> {
-    crate::web::portal::files::keep(dir.to_path_buf(), bytes).await
+    crate::files::keep(dir.to_path_buf(), bytes).await
 }
 
 /// Gathers a raw message arriving in pieces: in memory up to the filing limit, then whole in

@@ -18,7 +18,7 @@ use redress_core::letters::{
 };
 use redress_core::{Complaint, Event, EventKind, Money, Procedure};
 
-use crate::web::words;
+use crate::words;
 
 /// A letter ready to print or send.
 #[derive(Debug, Clone)]

@@ -62,6 +62,9 @@ pub struct MailConfig {
     pub lease: Duration,
     /// Letters claimed in one transaction.
     pub batch: i64,
+    /// Whether the sender looks for letters as soon as it starts (as `serve` does), or only
+    /// after its first interval (tests that send letters themselves, at moments they choose).
+    pub send_at_start: bool,
 }
 
 impl Default for MailConfig {
@@ -76,6 +79,7 @@ impl Default for MailConfig {
             retry_max: Duration::from_secs(3600),
             lease: Duration::from_secs(300),
             batch: 20,
+            send_at_start: true,
         }
     }
 }

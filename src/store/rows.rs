@@ -13,7 +13,7 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Transaction};
 
-use super::write::{EventLink, letter_channel, letter_for};
+use super::write::EventLink;
 use super::{Backend, StoreError, micros};
 
 /// Bound values per statement: far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
@@ -213,17 +213,17 @@ pub(crate) fn plan(
                 fired_at: Some(occurred_at),
             });
         }
-        if let Some((letter, recipient)) = letter_for(event, &next) {
+        if let Some(letter) = redress_core::correspondence::caused_by(event, &next) {
             let body = serde_json::json!({
                 "reference": reference,
                 "event_sequence": sequence,
-                "letter": letter.as_str(),
-                "recipient": recipient.as_str(),
+                "letter": letter.kind.as_str(),
+                "recipient": letter.recipient.as_str(),
             });
             outbox.push(OutboxInsert {
                 event_sequence: sequence,
-                kind: letter.as_str(),
-                channel: letter_channel(&next, recipient),
+                kind: letter.kind.as_str(),
+                channel: letter.route.as_str(),
                 payload: body.to_string(),
                 created_at: recorded,
             });

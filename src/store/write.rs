@@ -1,11 +1,9 @@
 //! Changing complaints: create, run a command, fire due deadlines. Each is one transaction.
 
 use jiff::Timestamp;
-use redress_core::event::EvidenceSource;
 use redress_core::letters::{LetterKind, Recipient};
 use redress_core::{
-    Command, Complaint, Event, EventKind, Procedure, Reference, Refusal, deadlines, execute,
-    fire_due,
+    Command, Complaint, Event, Procedure, Reference, Refusal, deadlines, execute, fire_due,
 };
 use sha2::{Digest, Sha256};
 use sqlx::any::Any;
@@ -353,55 +351,10 @@ pub fn new_deadline_rows(
     rows
 }
 
-/// The letter (outbox row) an event causes, by the letter kinds of the mail shell, and whom it
-/// is written to (only an evidence request can go to a third party).
+/// The letter an event causes and whom it is written to (the core's rule), for callers that
+/// predate [`redress_core::correspondence::caused_by`].
 pub fn letter_for(event: &Event, complaint: &Complaint) -> Option<(LetterKind, Recipient)> {
-    let customer = |kind| Some((kind, Recipient::Customer));
-    match &event.kind {
-        EventKind::Acknowledged { .. } => customer(LetterKind::Acknowledgement),
-        EventKind::ResolutionOffered { .. } => customer(LetterKind::ResolutionOffer),
-        EventKind::Escalated { .. } => customer(LetterKind::EscalationAcknowledgement),
-        EventKind::Transferred { .. } => customer(LetterKind::TransferNotice),
-        EventKind::EvidenceRequested { from, .. } => Some((
-            LetterKind::EvidenceRequest,
-            match from {
-                EvidenceSource::Customer => Recipient::Customer,
-                EvidenceSource::ThirdParty => Recipient::ThirdParty,
-            },
-        )),
-        EventKind::FormalResponseIssued { .. } => customer(LetterKind::FormalResponse),
-        EventKind::ReviewOutcomeRecorded { .. } => customer(LetterKind::ManagerReviewOutcome),
-        EventKind::AdrNoticeSent { .. } => customer(LetterKind::AdrNotice),
-        EventKind::DeadlockIssued { .. } => customer(LetterKind::DeadlockLetter),
-        EventKind::CompensationOffered { approved: true, .. }
-        | EventKind::CompensationApproved { .. } => customer(LetterKind::CompensationOffer),
-        // The customer accepted a decision that asks something of us: we confirm what we will
-        // do and by when; and again once it is done.
-        EventKind::OmbudsmanDecided {
-            customer_accepted: true,
-            outcome,
-            ..
-        } if outcome.requires_remedy() => customer(LetterKind::RemedyConfirmation),
-        EventKind::RemedyCompleted { .. } if complaint.ombudsman.is_some() => {
-            customer(LetterKind::RemedyConfirmation)
-        }
-        _ => None,
-    }
-}
-
-/// How a letter goes: by email where the customer gave an address and did not ask for
-/// letters; by post otherwise, and always by post to a third party (we hold no address for
-/// them: staff address it from the print queue).
-pub(crate) fn letter_channel(complaint: &Complaint, recipient: Recipient) -> &'static str {
-    match (
-        recipient,
-        &complaint.customer.email,
-        complaint.customer.preferred_channel,
-    ) {
-        (Recipient::ThirdParty, _, _) => "post",
-        (Recipient::Customer, Some(_), Some(redress_core::Channel::Email) | None) => "email",
-        _ => "post",
-    }
+    redress_core::correspondence::caused_by(event, complaint).map(|c| (c.kind, c.recipient))
 }
 
 /// Appends events to a complaint whose state before them is `before`: the event rows (hash

@@ -94,7 +94,7 @@ impl CodeView {
             aims: procedure.organisation.aims.clone(),
             compensation_statement: procedure.organisation.compensation_statement.clone(),
             codes_of_practice: procedure.organisation.codes_of_practice.clone(),
-            effective_from: super::words::date(rules.effective_from),
+            effective_from: crate::words::date(rules.effective_from),
         }
     }
 }

@@ -3,11 +3,11 @@
 //! every form carries a CSRF token; responses carry a strict Content Security Policy.
 
 pub mod code;
+mod error;
 pub mod portal;
 pub mod session;
 pub mod staff;
 pub mod throttle;
-pub mod words;
 
 use askama::Template;
 use axum::Router;
@@ -17,8 +17,8 @@ use axum::middleware::Next;
 use axum::response::{Html, IntoResponse, Response};
 use axum::routing::get;
 
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::state::AppState;
+pub use error::PageError;
 
 /// Which part of the site a page belongs to (its navigation differs).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -123,23 +123,15 @@ fn error_chrome(organisation: String) -> Chrome {
 }
 
 /// A consistent HTML error page for an error (details of server faults are logged, not shown).
-pub fn error_page(error: &ApiError) -> Response {
-    let problem = error.problem();
-    if let ApiError::Internal(cause) = error {
+pub fn error_page(error: &PageError) -> Response {
+    if let PageError::Internal(cause) = error {
         tracing::error!(error = %cause, cause = ?cause, "page failed");
     }
-    let heading = match problem.status {
-        404 => "Page not found".to_owned(),
-        403 => "You cannot do that".to_owned(),
-        401 => "Please sign in".to_owned(),
-        500 => "Something went wrong".to_owned(),
-        _ => problem.title.clone(),
-    };
     let parts = ErrorPageParts {
-        status: problem.status,
-        heading,
+        status: error.status(),
+        heading: error.heading().to_owned(),
         // Some reasons are the core's ("the form had expired…"): shown as sentences.
-        detail: portal::sentence(&problem.detail),
+        detail: portal::sentence(&error.detail()),
     };
     let page = ErrorPage {
         chrome: error_chrome(String::new()),
@@ -147,7 +139,7 @@ pub fn error_page(error: &ApiError) -> Response {
         heading: parts.heading.clone(),
         detail: parts.detail.clone(),
     };
-    let status = StatusCode::from_u16(problem.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    let status = StatusCode::from_u16(parts.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let mut response = (status, render(&page)).into_response();
     response.extensions_mut().insert(parts);
     response

@@ -9,7 +9,6 @@
 
 mod complain;
 mod complaint;
-pub(crate) mod files;
 
 use askama::Template;
 use axum::Router;
@@ -28,12 +27,14 @@ use super::session::{
     CUSTOMER_COOKIE, CustomerSession, anonymous_csrf, anonymous_csrf_ok, cookie, same_secret,
     set_cookie, with_cookie,
 };
-use super::{Area, Chrome, error_page, render, words};
-use crate::http::AppState;
-use crate::http::client::client_ip;
-use crate::http::error::ApiError;
+use super::{Area, Chrome, error_page, render};
+use crate::client::client_ip;
+use crate::files;
+use crate::state::AppState;
 use crate::store::{CustomerScope, MAX_FAILURES, SESSION_HOURS, Session, SessionOwner};
+use crate::web::PageError;
 use crate::web::throttle::{Throttle, Verdict, wait_in_words};
+use crate::words;
 
 /// The portal's routes.
 pub fn router() -> Router<AppState> {
@@ -196,20 +197,20 @@ fn with_status(status: StatusCode, response: Response) -> Response {
 
 /// The page for a complaint that does not exist or is not the customer's: the same either way.
 fn complaint_not_found() -> Response {
-    error_page(&ApiError::NotFound(
+    error_page(&PageError::NotFound(
         "We could not find that complaint among yours. Check the reference, or go back to your complaints.".into(),
     ))
 }
 
 /// A signed-in form whose CSRF token did not match.
 fn form_expired() -> Response {
-    error_page(&ApiError::Forbidden(
+    error_page(&PageError::Forbidden(
         "This form has expired, so nothing was changed. Go back, reload the page and try again."
             .into(),
     ))
 }
 
-fn internal(error: impl Into<ApiError>) -> Response {
+fn internal(error: impl Into<PageError>) -> Response {
     error_page(&error.into())
 }
 

@@ -11,7 +11,7 @@ use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue};
 use axum::response::{IntoResponse, Redirect, Response};
 
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::store::{CustomerScope, Session, SessionOwner, User};
 
 pub const STAFF_COOKIE: &str = "redress_staff";

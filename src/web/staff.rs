@@ -13,7 +13,7 @@ mod queue;
 use std::collections::HashMap;
 use std::net::SocketAddr;
 
-use crate::http::client::client_ip;
+use crate::client::client_ip;
 use crate::web::throttle::{Throttle, Verdict, wait_in_words};
 use askama::Template;
 use axum::Router;
@@ -29,10 +29,11 @@ use redress_core::deadline::DeadlineKind;
 use redress_core::{Actor, Role};
 
 use super::session::{self, StaffSession};
-use super::{Area, Chrome, error_page, render, words};
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use super::{Area, Chrome, error_page, render};
+use crate::state::AppState;
 use crate::store::{DeadlineRow, FAILURE_WINDOW_MINUTES, SESSION_HOURS, SessionOwner, User};
+use crate::web::PageError;
+use crate::words;
 
 /// The staff pages' routes.
 pub fn router() -> Router<AppState> {
@@ -77,14 +78,13 @@ fn actor(user: &User) -> Actor {
 /// The page refusing someone who may not read complaints (administrators manage users and
 /// the procedure only); `None` for staff who may.
 fn refuse_non_reader(user: &User) -> Option<Response> {
-    match user.role {
-        Role::Handler | Role::TeamManager | Role::CustomerResolutionManager | Role::Compliance => {
-            None
-        }
-        _ => Some(error_page(&ApiError::Forbidden(
-            "administrators manage users and the procedure; they cannot read complaints".into(),
-        ))),
+    // Staff sessions are never the system's, so the core's reader rule is the whole answer.
+    if redress_core::visibility::reads_complaints(user.role) && user.role != Role::System {
+        return None;
     }
+    Some(error_page(&PageError::Forbidden(
+        "administrators manage users and the procedure; they cannot read complaints".into(),
+    )))
 }
 
 /// Checks a signed-in form's CSRF field against the session's token.
@@ -94,15 +94,14 @@ fn csrf_ok(session: &StaffSession, form: &HashMap<String, String>) -> bool {
 }
 
 fn csrf_refused() -> Response {
-    error_page(&ApiError::Forbidden(
+    error_page(&PageError::Forbidden(
         "the form had expired or did not come from this site, so nothing was changed; go back, reload the page and try again".into(),
     ))
 }
 
 fn bad_form() -> Response {
-    error_page(&ApiError::bad_request(
-        "bad_form",
-        "the form could not be read; go back and try again",
+    error_page(&PageError::BadRequest(
+        "the form could not be read; go back and try again".into(),
     ))
 }
 

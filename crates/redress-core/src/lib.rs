@@ -11,6 +11,7 @@
 pub mod clock;
 pub mod command;
 pub mod complaint;
+pub mod correspondence;
 pub mod deadline;
 pub mod decide;
 pub mod event;

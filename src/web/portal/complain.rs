@@ -12,10 +12,11 @@ use redress_core::model::{Customer, MAX_SHORT_CHARS, MAX_TEXT_CHARS, Postcode};
 use redress_core::{Actor, Channel, Complaint, Procedure, Receive, Reference, Stage, clock};
 
 use super::{Errors, FormData, internal, optional_session, public_chrome, sentence, with_status};
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::store::{Idempotency, StoreError, StoredResponse, random_token};
 use crate::web::session::{anonymous_csrf, anonymous_csrf_ok, with_cookie};
-use crate::web::{Chrome, render, words};
+use crate::web::{Chrome, render};
+use crate::words;
 
 /// How the customer would like us to contact them: form value, label, channel.
 const CONTACTS: [(&str, &str, Channel); 4] = [

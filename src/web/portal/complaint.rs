@@ -16,16 +16,17 @@ use redress_core::{
 };
 
 use super::complain::contact_words;
-use super::files::{self, FileProblem, MAX_FILE_BYTES};
 use super::{
     Errors, FormData, complaint_not_found, customer_chrome, form_expired, internal, sentence,
     session_csrf_ok, status_words, with_status,
 };
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::files::{self, FileProblem, MAX_FILE_BYTES};
+use crate::state::AppState;
 use crate::store::{ComplaintView, NewAttachment, StoreError, StoredResponse};
+use crate::web::PageError;
 use crate::web::session::CustomerSession;
-use crate::web::{Chrome, render, words};
+use crate::web::{Chrome, render};
+use crate::words;
 
 /// Who recorded a file the customer sent (the `uploaded_by` of the attachment).
 const UPLOADED_BY_CUSTOMER: &str = "customer";
@@ -975,7 +976,7 @@ pub(super) async fn evidence(
             match files::keep(state.web.files_dir.clone(), upload.bytes).await {
                 Ok(hash) => stored = Some((hash, upload.name, kind, upload.size)),
                 Err(error) => {
-                    return internal(ApiError::Internal(
+                    return internal(PageError::Internal(
                         anyhow::Error::new(error).context("cannot keep an uploaded file"),
                     ));
                 }

@@ -20,11 +20,12 @@ use super::{
     ClockView, ErrorLink, actor, bad_form, chrome, clocks, csrf_ok, csrf_refused,
     refuse_non_reader, status_words, today,
 };
-use crate::http::AppState;
-use crate::http::error::ApiError;
+use crate::state::AppState;
 use crate::store::{ComplaintView, StoreError, StoredResponse};
+use crate::web::PageError;
 use crate::web::session::StaffSession;
-use crate::web::{Chrome, error_page, render, words};
+use crate::web::{Chrome, error_page, render};
+use crate::words;
 
 #[derive(Debug, Clone)]
 pub struct Detail {
@@ -132,7 +133,7 @@ fn size_words(bytes: i64) -> String {
 }
 
 fn no_such_complaint() -> Response {
-    error_page(&ApiError::NotFound(
+    error_page(&PageError::NotFound(
         "there is no complaint with that reference".into(),
     ))
 }
@@ -366,7 +367,7 @@ pub async fn case_page(
         return refused;
     }
     let Ok(Path(reference)) = path else {
-        return error_page(&ApiError::NotFound(
+        return error_page(&PageError::NotFound(
             "there is nothing at this address".into(),
         ));
     };
@@ -407,7 +408,7 @@ pub async fn command(
         return refused;
     }
     let not_found = || {
-        error_page(&ApiError::NotFound(
+        error_page(&PageError::NotFound(
             "there is nothing at this address".into(),
         ))
     };

@@ -8,9 +8,10 @@ use axum::response::Response;
 use redress_core::Stage;
 
 use super::{chrome, refuse_non_reader, today};
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::web::session::StaffSession;
-use crate::web::{Chrome, error_page, render, words};
+use crate::web::{Chrome, error_page, render};
+use crate::words;
 
 #[derive(Debug, Clone, Default)]
 pub struct FigureRow {

@@ -8,7 +8,7 @@ use redress_core::event::EvidenceSource;
 use redress_core::{Action, Complaint, Money, Procedure, Role};
 use serde_json::{Map, Value};
 
-use crate::web::words;
+use crate::words;
 
 /// How a field is shown and read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

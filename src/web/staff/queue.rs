@@ -13,10 +13,11 @@ use redress_core::deadline::DeadlineKind;
 use redress_core::{Reference, Role, Stage, Standing};
 
 use super::{ErrorLink, STATUSES, chrome, refuse_non_reader, status_words, today};
-use crate::http::AppState;
+use crate::state::AppState;
 use crate::store::ComplaintFilter;
 use crate::web::session::StaffSession;
-use crate::web::{Chrome, error_page, render, words};
+use crate::web::{Chrome, error_page, render};
+use crate::words;
 
 /// Complaints per page.
 const PAGE_SIZE: i64 = 25;

@@ -1,5 +1,6 @@
 //! Plain words for people: what happened (the timeline), and how long each clock has left.
-//! Dates are London dates, written the British way ("7 April 2026").
+//! Dates are London dates, written the British way ("7 April 2026"). Below both the web pages
+//! and the mail shell, which word letters and pages alike.
 
 use jiff::Timestamp;
 use jiff::civil::Date;
