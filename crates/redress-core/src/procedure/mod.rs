@@ -8,10 +8,12 @@
 //! the version in force on the London date it was first received.
 //!
 //! This file holds the model (the types a procedure is made of) and what the rest of the core
-//! asks of it. Reading the file is `parse.rs` (TOML, field paths and their lines), and
-//! checking a procedure as a whole is `validate.rs`. Each depends only on the ones after it
-//! and on this file, never the other way round.
+//! asks of it. Reading the file is `parse.rs` (TOML, field paths and their lines), checking a
+//! procedure as a whole is `validate.rs`, and checking its letter templates against it is
+//! `letters.rs`. Each depends only on the ones after it and on this file, never the other
+//! way round.
 
+mod letters;
 mod parse;
 #[cfg(test)]
 mod tests;
