@@ -8,6 +8,7 @@
 //!
 //! [`execute`] and [`open`] combine them in the order the procedure requires.
 
+pub mod actions;
 pub mod clock;
 pub mod command;
 pub mod complaint;
@@ -19,6 +20,7 @@ pub mod model;
 pub mod procedure;
 pub mod visibility;
 
+pub use actions::{ActionInfo, ActionKind};
 pub use command::{Action, Asker, Command, Receive};
 pub use complaint::{Complaint, apply};
 pub use deadline::{Deadline, DeadlineKind, deadlines, fire, fire_due, next_due};

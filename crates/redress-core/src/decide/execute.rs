@@ -4,7 +4,8 @@
 
 use jiff::Timestamp;
 
-use crate::command::{Action, Command};
+use crate::actions::ACTIONS;
+use crate::command::Command;
 use crate::complaint::{Complaint, apply};
 use crate::deadline::fire_due;
 use crate::event::Event;
@@ -50,68 +51,6 @@ pub fn execute(c: Complaint, command: Command, now: Timestamp, procedure: &Proce
     }
 }
 
-/// An example of each command with valid fields, for asking "may this person do it now?".
-fn samples() -> Vec<Action> {
-    use crate::event::{EvidenceSource, OmbudsmanOutcome};
-    let text = || "a sample".to_owned();
-    vec![
-        Action::Acknowledge { channel: None },
-        Action::AddNote {
-            text: text(),
-            restricted: false,
-            about_staff: None,
-        },
-        Action::RecordCall {
-            direction: Default::default(),
-            summary: Some(text()),
-            duration_minutes: None,
-        },
-        Action::OfferResolution { text: text() },
-        Action::AcceptResolution {},
-        Action::RejectResolution { reason: None },
-        Action::RequestEscalation {
-            channel: None,
-            reason: None,
-        },
-        Action::TransferToResolution { reason: None },
-        Action::RequestEvidence {
-            from: EvidenceSource::Customer,
-            due_days: 1,
-            description: None,
-        },
-        Action::ReceiveEvidence {
-            request: None,
-            description: None,
-            channel: None,
-        },
-        Action::RecordCourseOfEvents { text: text() },
-        Action::EstablishFault { description: None },
-        Action::FindNoFault { reason: None },
-        Action::OfferCompensation {
-            amount_pence: 1,
-            reason: None,
-        },
-        Action::ApproveCompensation { offer: None },
-        Action::AcceptCompensation { offer: None },
-        Action::IssueFormalResponse { text: None },
-        Action::RequestManagerReview { text: None },
-        Action::RecordReviewOutcome { text: text() },
-        Action::IssueDeadlockLetter { text: None },
-        Action::ReferToOmbudsman {
-            ombudsman_reference: None,
-        },
-        Action::RecordOmbudsmanDecision {
-            outcome: OmbudsmanOutcome::Upheld,
-            customer_accepted: true,
-            remedy: None,
-            award_pence: None,
-        },
-        Action::CompleteRemedy { text: None },
-        Action::Close { reason: None },
-        Action::Reopen { reason: None },
-    ]
-}
-
 /// The commands `by` may take on this complaint at `now` (names, in ladder order): those the
 /// procedure would accept with ordinary values. Pages offer a form for these and no others.
 /// (`assign` and `name_staff_concerned` depend on who is named, so they are not listed.)
@@ -121,8 +60,9 @@ pub fn available(
     now: Timestamp,
     procedure: &Procedure,
 ) -> Vec<&'static str> {
-    samples()
-        .into_iter()
+    ACTIONS
+        .iter()
+        .filter_map(|info| info.sample.map(|sample| sample()))
         .filter(|action| {
             decide(
                 c,
