@@ -9,7 +9,8 @@
 //! acknowledgement), `resolution` (stages 1 and 2), `investigation` (stage 3),
 //! `compensation`, `review` (stage 4 and deadlock), `ombudsman` (stage 5) and `lifecycle`
 //! (what may happen at any stage). Those files depend only on `context` and `refusal`, never
-//! on each other or on this one.
+//! on each other or on this one. `execute` sits on top: [`execute`] and [`available`] run
+//! `decide` as every shell must.
 
 mod authorise;
 mod compensation;
