@@ -612,7 +612,7 @@ async fn ingest_mail(database: &str, procedure: Arc<Procedure>, files_dir: PathB
 
 /// A staff role from the command line, with the department it needs.
 fn staff_role(role: &str, department: Option<&str>, procedure: &Procedure) -> anyhow::Result<Role> {
-    let parsed: Role = serde_json::from_value(serde_json::Value::String(role.to_owned())).map_err(|_| {
+    let parsed: Role = role.parse().map_err(|_| {
         anyhow::anyhow!(
             "'{role}' is not a role; use handler, team_manager, customer_resolution_manager, compliance or administrator"
         )

@@ -558,8 +558,7 @@ pub async fn list(
         }
     }
     if let Some(status) = q.status.filter(|s| !s.is_empty()) {
-        let parsed: Result<Status, _> = serde_json::from_value(Value::String(status.clone()));
-        match parsed {
+        match status.parse::<Status>() {
             Ok(s) => filter.status = Some(s.as_str().to_owned()),
             Err(_) => {
                 return Err(bad(

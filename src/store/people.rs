@@ -91,7 +91,7 @@ fn verify_password(password: &str, hash: &str) -> bool {
 }
 
 pub(crate) fn role_from(text: &str) -> Result<Role, StoreError> {
-    serde_json::from_value(serde_json::Value::String(text.to_owned()))
+    text.parse()
         .map_err(|_| StoreError::Corrupt(format!("unknown role '{text}'")))
 }
 

@@ -1,5 +1,9 @@
 //! Commands: what people ask of a complaint. Their snake_case names are the interface names
 //! used by `redress simulate` and the HTTP API.
+//!
+//! This file holds their shapes. What each is called, its fields' kinds, its words for people
+//! and who may take it are in the table in `actions/`, which also gives [`Action::name`],
+//! [`Action::NAMES`] and [`Action::in_words`].
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -164,124 +168,4 @@ pub enum Asker {
     Customer,
     /// A member of staff handling the complaint.
     Staff,
-}
-
-impl Action {
-    /// Every command name, in the order of the ladder.
-    pub const NAMES: [&'static str; 28] = [
-        "receive",
-        "acknowledge",
-        "add_note",
-        "record_call",
-        "assign",
-        "name_staff_concerned",
-        "offer_resolution",
-        "accept_resolution",
-        "reject_resolution",
-        "request_escalation",
-        "transfer_to_resolution",
-        "request_evidence",
-        "receive_evidence",
-        "record_course_of_events",
-        "establish_fault",
-        "find_no_fault",
-        "offer_compensation",
-        "approve_compensation",
-        "accept_compensation",
-        "issue_formal_response",
-        "request_manager_review",
-        "record_review_outcome",
-        "issue_deadlock_letter",
-        "refer_to_ombudsman",
-        "record_ombudsman_decision",
-        "complete_remedy",
-        "close",
-        "reopen",
-    ];
-
-    /// The command's snake_case name.
-    pub fn name(&self) -> &'static str {
-        match self {
-            Action::Acknowledge { .. } => "acknowledge",
-            Action::AddNote { .. } => "add_note",
-            Action::RecordCall { .. } => "record_call",
-            Action::Assign { .. } => "assign",
-            Action::NameStaffConcerned { .. } => "name_staff_concerned",
-            Action::OfferResolution { .. } => "offer_resolution",
-            Action::AcceptResolution {} => "accept_resolution",
-            Action::RejectResolution { .. } => "reject_resolution",
-            Action::RequestEscalation { .. } => "request_escalation",
-            Action::TransferToResolution { .. } => "transfer_to_resolution",
-            Action::RequestEvidence { .. } => "request_evidence",
-            Action::ReceiveEvidence { .. } => "receive_evidence",
-            Action::RecordCourseOfEvents { .. } => "record_course_of_events",
-            Action::EstablishFault { .. } => "establish_fault",
-            Action::FindNoFault { .. } => "find_no_fault",
-            Action::OfferCompensation { .. } => "offer_compensation",
-            Action::ApproveCompensation { .. } => "approve_compensation",
-            Action::AcceptCompensation { .. } => "accept_compensation",
-            Action::IssueFormalResponse { .. } => "issue_formal_response",
-            Action::RequestManagerReview { .. } => "request_manager_review",
-            Action::RecordReviewOutcome { .. } => "record_review_outcome",
-            Action::IssueDeadlockLetter { .. } => "issue_deadlock_letter",
-            Action::ReferToOmbudsman { .. } => "refer_to_ombudsman",
-            Action::RecordOmbudsmanDecision { .. } => "record_ombudsman_decision",
-            Action::CompleteRemedy { .. } => "complete_remedy",
-            Action::Close { .. } => "close",
-            Action::Reopen { .. } => "reopen",
-        }
-    }
-
-    /// What the command does, in words that fit "only X can ... now".
-    pub fn in_words(&self) -> &'static str {
-        match self {
-            Action::Acknowledge { .. } => "acknowledge the complaint",
-            Action::AddNote { .. } => "add a note",
-            Action::RecordCall { .. } => "record a call",
-            Action::Assign { .. } => "assign the complaint",
-            Action::NameStaffConcerned { .. } => "name a staff member concerned",
-            Action::OfferResolution { .. } => "offer a resolution",
-            Action::AcceptResolution {} => "accept the resolution",
-            Action::RejectResolution { .. } => "reject the resolution",
-            Action::RequestEscalation { .. } => "ask for escalation",
-            Action::TransferToResolution { .. } => {
-                "transfer the complaint to the Customer Resolution department"
-            }
-            Action::RequestEvidence { .. } => "request evidence",
-            Action::ReceiveEvidence { .. } => "record evidence received",
-            Action::RecordCourseOfEvents { .. } => "record the course of events",
-            Action::EstablishFault { .. } => "establish fault",
-            Action::FindNoFault { .. } => "find no fault",
-            Action::OfferCompensation { .. } => "offer compensation",
-            Action::ApproveCompensation { .. } => "approve compensation",
-            Action::AcceptCompensation { .. } => "accept compensation",
-            Action::IssueFormalResponse { .. } => "issue the formal written response",
-            Action::RequestManagerReview { .. } => {
-                "ask for the Customer Resolution Manager's review"
-            }
-            Action::RecordReviewOutcome { .. } => {
-                "record the outcome of the Customer Resolution Manager's review"
-            }
-            Action::IssueDeadlockLetter { .. } => "issue a deadlock letter",
-            Action::ReferToOmbudsman { .. } => "record a referral to the ombudsman",
-            Action::RecordOmbudsmanDecision { .. } => "record the ombudsman's decision",
-            Action::CompleteRemedy { .. } => "complete the remedy",
-            Action::Close { .. } => "close the complaint",
-            Action::Reopen { .. } => "reopen the complaint",
-        }
-    }
-
-    /// Who normally asks for this command.
-    pub fn asker(&self) -> Asker {
-        match self {
-            Action::AcceptResolution {}
-            | Action::RejectResolution { .. }
-            | Action::RequestEscalation { .. }
-            | Action::ReceiveEvidence { .. }
-            | Action::AcceptCompensation { .. }
-            | Action::RequestManagerReview { .. }
-            | Action::ReferToOmbudsman { .. } => Asker::Customer,
-            _ => Asker::Staff,
-        }
-    }
 }

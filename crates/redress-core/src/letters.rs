@@ -7,10 +7,12 @@
 //! or a value writes is ever taken as markup). `{{ none }}` prints nothing, so an optional
 //! field can be printed bare or guarded with `{% if field %}`.
 //!
-//! [`Letters::check`] compiles every template and renders it with a sample [`LetterContext`]:
-//! a template naming a variable that does not exist is refused, and the ADR letters
-//! (`adr_notice`, `deadlock_letter`) must print the reference and the ombudsman's name,
-//! address, telephone, facsimile, textphone and the referral window in months (Ofcom GC C4).
+//! [`Letters::check`] renders every template with a sample [`LetterContext`]: a template
+//! naming a variable that does not exist is refused, and the ADR letters (`adr_notice`,
+//! `deadlock_letter`) must print the reference and the ombudsman's name, address, telephone,
+//! facsimile, textphone and the referral window in months (Ofcom GC C4). That check and the
+//! sample need the whole procedure, so they live with it (`procedure/letters.rs`): this
+//! module sits below the procedure and never reads it, and the procedure owns its letters.
 //! Rendering is pure: no I/O, no clock; the shell builds the context.
 
 use std::collections::BTreeMap;
@@ -19,9 +21,6 @@ use std::fmt;
 use minijinja::value::{Serde, Value};
 use minijinja::{Environment, UndefinedBehavior};
 use serde::{Deserialize, Serialize};
-
-use crate::model::{Reference, Stage};
-use crate::procedure::Procedure;
 
 /// Every kind of letter, by its snake_case name (the outbox's `kind`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -80,21 +79,6 @@ impl LetterKind {
     /// give the ombudsman's details and the time the customer has to go there.
     pub fn is_adr_letter(self) -> bool {
         matches!(self, LetterKind::AdrNotice | LetterKind::DeadlockLetter)
-    }
-
-    /// The stage a letter of this kind is usually written at (for the sample context).
-    fn sample_stage(self) -> u8 {
-        match self {
-            LetterKind::Acknowledgement | LetterKind::ResolutionOffer | LetterKind::AdrNotice => 1,
-            LetterKind::EscalationAcknowledgement => 2,
-            LetterKind::TransferNotice
-            | LetterKind::EvidenceRequest
-            | LetterKind::FormalResponse
-            | LetterKind::DeadlockLetter
-            | LetterKind::CompensationOffer => 3,
-            LetterKind::ManagerReviewOutcome => 4,
-            LetterKind::RemedyConfirmation => 5,
-        }
     }
 }
 
@@ -190,7 +174,7 @@ pub struct TemplateProblem {
     pub message: String,
 }
 
-fn template_name(kind: LetterKind, recipient: Recipient, part: &str) -> String {
+pub(crate) fn template_name(kind: LetterKind, recipient: Recipient, part: &str) -> String {
     match recipient {
         Recipient::Customer => format!("letters.{}.{part}", kind.as_str()),
         Recipient::ThirdParty => format!("letters.{}.third_party.{part}", kind.as_str()),
@@ -307,134 +291,6 @@ impl Letters {
         let body = tidy(&run("body")?);
         Ok(RenderedLetter { subject, body })
     }
-
-    /// Checks the letters against a procedure: every kind present (and the third-party
-    /// variant of `evidence_request`, and no other), every template renders with a sample
-    /// complaint, and the ADR letters carry what Ofcom requires.
-    pub fn check(&self, procedure: &Procedure) -> Vec<TemplateProblem> {
-        let mut problems = Vec::new();
-        let problem = |path: String, message: String| TemplateProblem {
-            path,
-            template_line: None,
-            message,
-        };
-        for kind in LetterKind::ALL {
-            let Some(template) = self.templates.get(&kind) else {
-                problems.push(problem(
-                    format!("letters.{kind}"),
-                    format!(
-                        "is missing: every letter needs a template ([letters.{kind}] with subject and body)"
-                    ),
-                ));
-                continue;
-            };
-            let mut recipients = vec![Recipient::Customer];
-            match (kind, &template.third_party) {
-                (LetterKind::EvidenceRequest, Some(_)) => recipients.push(Recipient::ThirdParty),
-                (LetterKind::EvidenceRequest, None) => problems.push(problem(
-                    format!("letters.{kind}.third_party"),
-                    "is missing: evidence may be requested from a third party, so this letter needs a third-party variant ([letters.evidence_request.third_party])".to_owned(),
-                )),
-                (_, Some(_)) => problems.push(problem(
-                    format!("letters.{kind}.third_party"),
-                    "only evidence_request has a third-party variant".to_owned(),
-                )),
-                (_, None) => {}
-            }
-            for recipient in recipients {
-                self.check_one(procedure, kind, recipient, &mut problems);
-            }
-        }
-        problems
-    }
-
-    fn check_one(
-        &self,
-        procedure: &Procedure,
-        kind: LetterKind,
-        recipient: Recipient,
-        problems: &mut Vec<TemplateProblem>,
-    ) {
-        // One sample per version of the rules (the referral window may differ), each with every
-        // optional field filled and with none filled.
-        for rules in &procedure.rules {
-            for filled in [true, false] {
-                let context = LetterContext::sample(procedure, kind, rules, filled);
-                let rendered = match self.render(kind, recipient, &context) {
-                    Ok(r) => r,
-                    Err(error) => {
-                        let path = template_name(kind, recipient, &error.part);
-                        if !problems.iter().any(|p| p.path == path) {
-                            problems.push(TemplateProblem {
-                                path,
-                                template_line: error.line,
-                                message: format!(
-                                    "the template cannot be rendered with a sample complaint: {}",
-                                    error.message
-                                ),
-                            });
-                        }
-                        return;
-                    }
-                };
-                if kind.is_adr_letter() && recipient == Recipient::Customer {
-                    let missing = adr_missing(&rendered.body, &context);
-                    if !missing.is_empty() {
-                        let path = template_name(kind, recipient, "body");
-                        problems.push(TemplateProblem {
-                            path,
-                            template_line: None,
-                            message: format!(
-                                "an ADR letter must give the complaint's reference and the ombudsman's name, address, telephone, facsimile, textphone and the referral window in months; rendered with a sample complaint{} it leaves out {}",
-                                if filled { "" } else { " (optional fields empty)" },
-                                missing.join(", ")
-                            ),
-                        });
-                        return;
-                    }
-                }
-            }
-        }
-    }
-}
-
-/// What an ADR letter's body leaves out of what it must say.
-fn adr_missing(body: &str, context: &LetterContext) -> Vec<String> {
-    let adr = &context.adr;
-    let mut required: Vec<(String, String)> = vec![
-        ("the reference".to_owned(), context.reference.clone()),
-        ("the ombudsman's name".to_owned(), adr.name.clone()),
-    ];
-    for line in adr.address.iter().filter(|l| !l.trim().is_empty()) {
-        required.push(("the ombudsman's address".to_owned(), line.clone()));
-    }
-    required.push((
-        "the ombudsman's telephone".to_owned(),
-        adr.telephone.clone(),
-    ));
-    if let Some(fax) = &adr.facsimile {
-        required.push(("the ombudsman's facsimile".to_owned(), fax.clone()));
-    }
-    if let Some(textphone) = &adr.textphone {
-        required.push(("the ombudsman's textphone".to_owned(), textphone.clone()));
-    }
-    required.push((
-        "the referral window".to_owned(),
-        format!("{} months", adr.referral_window_months),
-    ));
-    // Line breaks inside a value (a wrapped address) count as spaces.
-    let flat = body.split_whitespace().collect::<Vec<_>>().join(" ");
-    let mut missing: Vec<String> = Vec::new();
-    for (what, value) in required {
-        let value = value.split_whitespace().collect::<Vec<_>>().join(" ");
-        if !flat.contains(&value) {
-            let item = format!("{what} (\"{value}\")");
-            if !missing.contains(&item) {
-                missing.push(item);
-            }
-        }
-    }
-    missing
 }
 
 /// Trims each line's end and the whole text, and closes runs of blank lines up to one.
@@ -465,18 +321,6 @@ pub struct DepartmentContext {
     pub telephone_note: Option<String>,
     pub email: Option<String>,
     pub address: Vec<String>,
-}
-
-impl DepartmentContext {
-    pub fn of(department: &crate::procedure::Department) -> DepartmentContext {
-        DepartmentContext {
-            name: department.name.clone(),
-            telephone: department.telephone.clone(),
-            telephone_note: department.telephone_note.clone(),
-            email: department.email.clone(),
-            address: department.address.clone(),
-        }
-    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -559,85 +403,6 @@ pub struct LetterContext {
     pub remedy_completed: bool,
 }
 
-impl LetterContext {
-    /// A plausible complaint for checking templates: every field filled (`filled`), or only
-    /// those every letter has.
-    pub fn sample(
-        procedure: &Procedure,
-        kind: LetterKind,
-        rules: &crate::procedure::Rules,
-        filled: bool,
-    ) -> LetterContext {
-        let stage = Stage::new(kind.sample_stage()).unwrap_or(Stage::CUSTOMER_SERVICES);
-        let definition = procedure.stage(stage);
-        let department = procedure
-            .department(&definition.department)
-            .map(DepartmentContext::of)
-            .unwrap_or_else(|| DepartmentContext {
-                name: definition.department.clone(),
-                telephone: None,
-                telephone_note: None,
-                email: None,
-                address: Vec::new(),
-            });
-        let some = |s: &str| filled.then(|| s.to_owned());
-        let a = &procedure.adr_scheme;
-        LetterContext {
-            reference: Reference::new(&procedure.reference_prefix, 2026, 4711).to_string(),
-            date: "4 May 2026".to_owned(),
-            organisation: OrganisationContext {
-                name: procedure.organisation.name.clone(),
-                address: procedure.organisation.address.clone(),
-                telephone: procedure.organisation.telephone.clone(),
-                email: procedure.organisation.email.clone(),
-            },
-            customer: CustomerContext {
-                name: "Ann Example".to_owned(),
-                account: "KX-000001".to_owned(),
-                address: vec![
-                    "1 Sample Street".to_owned(),
-                    "Manchester".to_owned(),
-                    "M1 1AA".to_owned(),
-                ],
-            },
-            department,
-            departments: procedure
-                .departments
-                .iter()
-                .map(|(k, d)| (k.clone(), DepartmentContext::of(d)))
-                .collect(),
-            stage: StageContext {
-                number: stage.number(),
-                name: definition.name.clone(),
-            },
-            received_on: "2 March 2026".to_owned(),
-            summary: "Broadband drops every evening".to_owned(),
-            adr: AdrContext {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                address: a.address.clone(),
-                telephone: a.telephone.clone(),
-                facsimile: a.facsimile.clone(),
-                textphone: a.textphone.clone(),
-                website: a.website.clone(),
-                after_weeks: rules.adr_after_weeks,
-                eligible_from: "27 April 2026".to_owned(),
-                referral_window_months: rules.adr_referral_window_months,
-                referral_window_ends: some("4 May 2027"),
-            },
-            text: some("We will credit your account with one month's line rental."),
-            description: some("Your bills for January and February"),
-            due_by: some("1 June 2026"),
-            amount: some("£25.00"),
-            outcome: some("upheld"),
-            remedy: some("An apology and a credit of £50.00"),
-            award: some("£50.00"),
-            remedy_due_by: some("1 June 2026"),
-            remedy_completed: false,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -664,36 +429,9 @@ mod tests {
     }
 
     #[test]
-    fn none_prints_as_nothing_and_blank_runs_close_up() {
-        let p = Procedure::default_procedure();
-        let l = letters("Dear {{ customer.name }},\n\n\n\n{{ text }}\n\nYours,").unwrap();
-        let ctx = LetterContext::sample(&p, LetterKind::Acknowledgement, &p.rules[0], false);
-        let r = l
-            .render(LetterKind::Acknowledgement, Recipient::Customer, &ctx)
-            .unwrap();
-        assert_eq!(r.body, "Dear Ann Example,\n\nYours,");
-        assert_eq!(
-            r.subject,
-            format!("Your complaint {} second line", ctx.reference)
-        );
-    }
-
-    #[test]
     fn a_template_that_does_not_compile_is_placed_by_path_and_line() {
         let problems = letters("line one\n{% if %}").unwrap_err();
         assert_eq!(problems[0].path, "letters.acknowledgement.body");
         assert_eq!(problems[0].template_line, Some(2));
-    }
-
-    #[test]
-    fn values_are_not_escaped_in_plain_text() {
-        let p = Procedure::default_procedure();
-        let l = letters("{{ text }}").unwrap();
-        let mut ctx = LetterContext::sample(&p, LetterKind::Acknowledgement, &p.rules[0], true);
-        ctx.text = Some("Fish & chips <b>".to_owned());
-        let r = l
-            .render(LetterKind::Acknowledgement, Recipient::Customer, &ctx)
-            .unwrap();
-        assert_eq!(r.body, "Fish & chips <b>");
     }
 }

@@ -8,6 +8,7 @@
 //!
 //! [`execute`] and [`open`] combine them in the order the procedure requires.
 
+pub mod actions;
 pub mod clock;
 pub mod command;
 pub mod complaint;
@@ -21,6 +22,7 @@ pub mod owed;
 pub mod procedure;
 pub mod visibility;
 
+pub use actions::{ActionInfo, ActionKind};
 pub use command::{Action, Asker, Command, Receive};
 pub use complaint::{Complaint, apply};
 pub use deadline::{Deadline, DeadlineKind, deadlines, fire, fire_due, next_due};

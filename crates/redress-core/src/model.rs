@@ -4,6 +4,7 @@
 //! ("parse, don't validate"); the rest of the core relies on them.
 
 use std::fmt;
+use std::str::FromStr;
 
 use serde::{Deserialize, Serialize};
 
@@ -205,6 +206,14 @@ pub enum Channel {
 }
 
 impl Channel {
+    pub const ALL: [Channel; 5] = [
+        Channel::Telephone,
+        Channel::Email,
+        Channel::Letter,
+        Channel::Web,
+        Channel::Textphone,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Channel::Telephone => "telephone",
@@ -213,6 +222,20 @@ impl Channel {
             Channel::Web => "web",
             Channel::Textphone => "textphone",
         }
+    }
+}
+
+impl FromStr for Channel {
+    type Err = InvalidValue;
+    /// The snake_case name, exactly as the API writes it.
+    fn from_str(text: &str) -> Result<Channel, InvalidValue> {
+        parse_name(
+            text,
+            &Channel::ALL,
+            Channel::as_str,
+            "a channel",
+            "channels",
+        )
     }
 }
 
@@ -231,6 +254,16 @@ pub enum Role {
 }
 
 impl Role {
+    pub const ALL: [Role; 7] = [
+        Role::Customer,
+        Role::Handler,
+        Role::TeamManager,
+        Role::CustomerResolutionManager,
+        Role::Compliance,
+        Role::Administrator,
+        Role::System,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Role::Customer => "customer",
@@ -254,6 +287,14 @@ impl Role {
     /// Managers may read notes restricted to managers.
     pub fn is_manager(self) -> bool {
         matches!(self, Role::TeamManager | Role::CustomerResolutionManager)
+    }
+}
+
+impl FromStr for Role {
+    type Err = InvalidValue;
+    /// The snake_case name, exactly as the API and the store write it.
+    fn from_str(text: &str) -> Result<Role, InvalidValue> {
+        parse_name(text, &Role::ALL, Role::as_str, "a role", "roles")
     }
 }
 
@@ -436,6 +477,15 @@ pub enum Status {
 }
 
 impl Status {
+    pub const ALL: [Status; 6] = [
+        Status::Open,
+        Status::ResolutionOffered,
+        Status::Resolved,
+        Status::Deadlocked,
+        Status::ReferredToAdr,
+        Status::Closed,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             Status::Open => "open",
@@ -446,6 +496,36 @@ impl Status {
             Status::Closed => "closed",
         }
     }
+}
+
+impl FromStr for Status {
+    type Err = InvalidValue;
+    /// The snake_case name, exactly as the API and the store write it.
+    fn from_str(text: &str) -> Result<Status, InvalidValue> {
+        parse_name(text, &Status::ALL, Status::as_str, "a status", "statuses")
+    }
+}
+
+/// One of a fixed list of snake_case names, or a sentence naming them all. Exact, as serde
+/// reads them: no trimming, no other case.
+fn parse_name<T: Copy>(
+    text: &str,
+    all: &[T],
+    name: fn(T) -> &'static str,
+    one: &str,
+    many: &str,
+) -> Result<T, InvalidValue> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == text)
+        .ok_or_else(|| {
+            let names: Vec<&str> = all.iter().map(|v| name(*v)).collect();
+            invalid(format!(
+                "'{}' is not {one}; the {many} are {}",
+                text.chars().take(40).collect::<String>(),
+                names.join(", ")
+            ))
+        })
 }
 
 #[cfg(test)]
@@ -522,6 +602,28 @@ mod tests {
         assert_eq!(Money(1234).to_string(), "£12.34");
         assert_eq!(Money(5).to_string(), "£0.05");
         assert_eq!(Money(-250).to_string(), "-£2.50");
+    }
+
+    #[test]
+    fn names_parse_back_as_serde_reads_them() {
+        for status in Status::ALL {
+            assert_eq!(status.as_str().parse::<Status>(), Ok(status));
+        }
+        for role in Role::ALL {
+            assert_eq!(role.as_str().parse::<Role>(), Ok(role));
+        }
+        for channel in Channel::ALL {
+            assert_eq!(channel.as_str().parse::<Channel>(), Ok(channel));
+        }
+        assert_eq!(
+            "Open".parse::<Status>().unwrap_err().to_string(),
+            "'Open' is not a status; the statuses are open, resolution_offered, resolved, deadlocked, referred_to_adr, closed"
+        );
+        assert!(" handler".parse::<Role>().is_err());
+        assert_eq!(
+            "fax".parse::<Channel>().unwrap_err().to_string(),
+            "'fax' is not a channel; the channels are telephone, email, letter, web, textphone"
+        );
     }
 
     #[test]

@@ -1,0 +1,565 @@
+//! The table itself: one entry per command, in the order of the ladder.
+//!
+//! The words are those the staff pages show today; where a page puts the procedure's own
+//! name in (a stage's name, the ADR scheme's), the label here uses the default procedure's.
+
+use crate::command::{Action, Asker};
+use crate::event::{EvidenceSource, OmbudsmanOutcome};
+use crate::model::Stage;
+
+use super::{ActionInfo, ActionKind, FieldInfo, FieldKind, Item, Limit, Who};
+
+const STAFF: Who = Who {
+    asker: Asker::Staff,
+    compliance: false,
+    also_stage: None,
+    manager_at_any_stage: false,
+};
+
+const CUSTOMER: Who = Who {
+    asker: Asker::Customer,
+    ..STAFF
+};
+
+/// How a message reached us (`Channel`), with the words the staff pages use.
+const CHANNELS: &[(&str, &str)] = &[
+    ("telephone", "Telephone"),
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("web", "Web form"),
+    ("textphone", "Textphone or text relay"),
+];
+
+const fn optional(name: &'static str, kind: FieldKind, what: &'static str) -> FieldInfo {
+    FieldInfo {
+        name,
+        kind,
+        required: false,
+        default: None,
+        alias: None,
+        what,
+    }
+}
+
+const fn required(name: &'static str, kind: FieldKind, what: &'static str) -> FieldInfo {
+    FieldInfo {
+        required: true,
+        ..optional(name, kind, what)
+    }
+}
+
+/// An optional free-text field that the API also accepts as `text`.
+const fn or_text(name: &'static str, what: &'static str) -> FieldInfo {
+    FieldInfo {
+        alias: Some("text"),
+        ..optional(name, FieldKind::LongText, what)
+    }
+}
+
+const REASON: FieldInfo = or_text("reason", "the reason");
+const DESCRIPTION: FieldInfo = or_text("description", "the description");
+const CHANNEL: FieldInfo = optional("channel", FieldKind::Choice(CHANNELS), "how it was sent");
+
+/// A sample's free text.
+fn text() -> String {
+    "a sample".to_owned()
+}
+
+/// One entry, with the words and fields that differ from command to command.
+#[expect(
+    clippy::too_many_arguments,
+    reason = "each entry of the table reads as one call, its values in the order of the columns"
+)]
+const fn entry(
+    kind: ActionKind,
+    name: &'static str,
+    label: &'static str,
+    in_words: &'static str,
+    button: &'static str,
+    done: &'static str,
+    fields: &'static [FieldInfo],
+    sample: Option<fn() -> Action>,
+) -> ActionInfo {
+    ActionInfo {
+        kind,
+        name,
+        label,
+        in_words,
+        button,
+        done,
+        warning: false,
+        fields,
+        who: STAFF,
+        portal: false,
+        sample,
+    }
+}
+
+/// A command the customer takes, which the portal offers.
+const fn on_portal(info: ActionInfo) -> ActionInfo {
+    ActionInfo {
+        who: CUSTOMER,
+        portal: true,
+        ..info
+    }
+}
+
+pub(super) const TABLE: [ActionInfo; 27] = [
+    entry(
+        ActionKind::Acknowledge,
+        "acknowledge",
+        "Acknowledge the complaint",
+        "acknowledge the complaint",
+        "Record the acknowledgement",
+        "The acknowledgement was recorded.",
+        &[CHANNEL],
+        Some(|| Action::Acknowledge { channel: None }),
+    ),
+    ActionInfo {
+        who: Who {
+            compliance: true,
+            ..STAFF
+        },
+        ..entry(
+            ActionKind::AddNote,
+            "add_note",
+            "Add a note",
+            "add a note",
+            "Add the note",
+            "Your note was added.",
+            &[
+                required("text", FieldKind::LongText, "the note"),
+                FieldInfo {
+                    default: Some("false"),
+                    ..optional(
+                        "restricted",
+                        FieldKind::Bool,
+                        "whether it is for managers only",
+                    )
+                },
+                optional("about_staff", FieldKind::Text, "the staff member"),
+            ],
+            Some(|| Action::AddNote {
+                text: text(),
+                restricted: false,
+                about_staff: None,
+            }),
+        )
+    },
+    entry(
+        ActionKind::RecordCall,
+        "record_call",
+        "Record a telephone call",
+        "record a call",
+        "Record the call",
+        "The call was recorded.",
+        &[
+            FieldInfo {
+                default: Some("inbound"),
+                ..optional(
+                    "direction",
+                    FieldKind::Choice(&[
+                        ("inbound", "The customer called us"),
+                        ("outbound", "We called the customer"),
+                    ]),
+                    "who called",
+                )
+            },
+            or_text("summary", "what was said"),
+            optional(
+                "duration_minutes",
+                FieldKind::Number {
+                    min: 0,
+                    max: Limit::Fixed(24 * 60),
+                },
+                "the length of the call",
+            ),
+        ],
+        Some(|| Action::RecordCall {
+            direction: Default::default(),
+            summary: Some(text()),
+            duration_minutes: None,
+        }),
+    ),
+    entry(
+        ActionKind::Assign,
+        "assign",
+        "Assign the complaint",
+        "assign the complaint",
+        "Assign",
+        "The complaint was assigned.",
+        &[required("handler", FieldKind::Text, "the handler")],
+        None,
+    ),
+    entry(
+        ActionKind::NameStaffConcerned,
+        "name_staff_concerned",
+        "Name a staff member concerned",
+        "name a staff member concerned",
+        "Name the staff member",
+        "The staff member concerned was named.",
+        &[required("staff", FieldKind::Text, "the staff member")],
+        None,
+    ),
+    entry(
+        ActionKind::OfferResolution,
+        "offer_resolution",
+        "Offer a resolution",
+        "offer a resolution",
+        "Record the offer",
+        "The resolution offered was recorded.",
+        &[required(
+            "text",
+            FieldKind::LongText,
+            "the resolution offered",
+        )],
+        Some(|| Action::OfferResolution { text: text() }),
+    ),
+    on_portal(entry(
+        ActionKind::AcceptResolution,
+        "accept_resolution",
+        "The customer accepts the resolution",
+        "accept the resolution",
+        "Record the acceptance",
+        "The customer's acceptance of the resolution was recorded.",
+        &[],
+        Some(|| Action::AcceptResolution {}),
+    )),
+    on_portal(entry(
+        ActionKind::RejectResolution,
+        "reject_resolution",
+        "The customer does not accept the resolution",
+        "reject the resolution",
+        "Record the answer",
+        "The customer's rejection of the resolution was recorded.",
+        &[REASON],
+        Some(|| Action::RejectResolution { reason: None }),
+    )),
+    ActionInfo {
+        who: Who {
+            also_stage: Some(Stage::ESCALATION_TEAM),
+            ..CUSTOMER
+        },
+        ..on_portal(entry(
+            ActionKind::RequestEscalation,
+            "request_escalation",
+            "The customer asks to escalate",
+            "ask for escalation",
+            "Escalate the complaint",
+            "The complaint was escalated to the Escalation Team.",
+            &[CHANNEL, REASON],
+            Some(|| Action::RequestEscalation {
+                channel: None,
+                reason: None,
+            }),
+        ))
+    },
+    entry(
+        ActionKind::TransferToResolution,
+        "transfer_to_resolution",
+        "Transfer to the Customer Resolution department",
+        "transfer the complaint to the Customer Resolution department",
+        "Transfer the complaint",
+        "The complaint was transferred to the Customer Resolution department.",
+        &[REASON],
+        Some(|| Action::TransferToResolution { reason: None }),
+    ),
+    entry(
+        ActionKind::RequestEvidence,
+        "request_evidence",
+        "Ask for evidence",
+        "request evidence",
+        "Record the request",
+        "The request for evidence was recorded.",
+        &[
+            required(
+                "from",
+                FieldKind::Choice(&[
+                    ("customer", "The customer"),
+                    ("third_party", "A third party"),
+                ]),
+                "who the evidence is from",
+            ),
+            required(
+                "due_days",
+                FieldKind::Number {
+                    min: 1,
+                    max: Limit::EvidenceMaxDays,
+                },
+                "the days allowed",
+            ),
+            DESCRIPTION,
+        ],
+        Some(|| Action::RequestEvidence {
+            from: EvidenceSource::Customer,
+            due_days: 1,
+            description: None,
+        }),
+    ),
+    on_portal(entry(
+        ActionKind::ReceiveEvidence,
+        "receive_evidence",
+        "Record evidence received",
+        "record evidence received",
+        "Record the evidence",
+        "The evidence received was recorded.",
+        &[
+            optional(
+                "request",
+                FieldKind::Item(Item::EvidenceRequest),
+                "the request",
+            ),
+            DESCRIPTION,
+            optional("channel", FieldKind::Choice(CHANNELS), "how it arrived"),
+        ],
+        Some(|| Action::ReceiveEvidence {
+            request: None,
+            description: None,
+            channel: None,
+        }),
+    )),
+    entry(
+        ActionKind::RecordCourseOfEvents,
+        "record_course_of_events",
+        "Record the course of events",
+        "record the course of events",
+        "Record the course of events",
+        "The course of events was recorded.",
+        &[required(
+            "text",
+            FieldKind::LongText,
+            "the course of events",
+        )],
+        Some(|| Action::RecordCourseOfEvents { text: text() }),
+    ),
+    entry(
+        ActionKind::EstablishFault,
+        "establish_fault",
+        "Establish genuine fault",
+        "establish fault",
+        "Record the finding",
+        "The finding of genuine fault was recorded.",
+        &[DESCRIPTION],
+        Some(|| Action::EstablishFault { description: None }),
+    ),
+    entry(
+        ActionKind::FindNoFault,
+        "find_no_fault",
+        "Find no fault",
+        "find no fault",
+        "Record the finding",
+        "The finding of no fault was recorded.",
+        &[REASON],
+        Some(|| Action::FindNoFault { reason: None }),
+    ),
+    entry(
+        ActionKind::OfferCompensation,
+        "offer_compensation",
+        "Offer compensation",
+        "offer compensation",
+        "Record the offer",
+        "The compensation offer was recorded.",
+        &[
+            required(
+                "amount_pence",
+                FieldKind::MoneyPence {
+                    min: 1,
+                    max: Limit::CompensationMaxPence,
+                },
+                "the amount",
+            ),
+            REASON,
+        ],
+        Some(|| Action::OfferCompensation {
+            amount_pence: 1,
+            reason: None,
+        }),
+    ),
+    ActionInfo {
+        who: Who {
+            manager_at_any_stage: true,
+            ..STAFF
+        },
+        ..entry(
+            ActionKind::ApproveCompensation,
+            "approve_compensation",
+            "Approve compensation",
+            "approve compensation",
+            "Approve",
+            "The compensation was approved.",
+            &[optional(
+                "offer",
+                FieldKind::Item(Item::CompensationOffer),
+                "the offer",
+            )],
+            Some(|| Action::ApproveCompensation { offer: None }),
+        )
+    },
+    on_portal(entry(
+        ActionKind::AcceptCompensation,
+        "accept_compensation",
+        "The customer accepts compensation",
+        "accept compensation",
+        "Record the acceptance",
+        "The customer's acceptance of the compensation was recorded.",
+        &[optional(
+            "offer",
+            FieldKind::Item(Item::CompensationOffer),
+            "the offer",
+        )],
+        Some(|| Action::AcceptCompensation { offer: None }),
+    )),
+    entry(
+        ActionKind::IssueFormalResponse,
+        "issue_formal_response",
+        "Issue the formal written response",
+        "issue the formal written response",
+        "Record the response as issued",
+        "The formal written response was recorded as issued.",
+        &[optional("text", FieldKind::LongText, "the response")],
+        Some(|| Action::IssueFormalResponse { text: None }),
+    ),
+    ActionInfo {
+        who: Who {
+            also_stage: Some(Stage::RESOLUTION_MANAGER),
+            ..CUSTOMER
+        },
+        ..on_portal(entry(
+            ActionKind::RequestManagerReview,
+            "request_manager_review",
+            "The customer asks the Customer Resolution Manager to review",
+            "ask for the Customer Resolution Manager's review",
+            "Record the request",
+            "The customer's request for the Customer Resolution Manager's review was recorded.",
+            &[optional(
+                "text",
+                FieldKind::LongText,
+                "the customer's letter",
+            )],
+            Some(|| Action::RequestManagerReview { text: None }),
+        ))
+    },
+    entry(
+        ActionKind::RecordReviewOutcome,
+        "record_review_outcome",
+        "Record the outcome of the review",
+        "record the outcome of the Customer Resolution Manager's review",
+        "Record the outcome",
+        "The outcome of the review was recorded.",
+        &[required(
+            "text",
+            FieldKind::LongText,
+            "the outcome of the review",
+        )],
+        Some(|| Action::RecordReviewOutcome { text: text() }),
+    ),
+    ActionInfo {
+        warning: true,
+        ..entry(
+            ActionKind::IssueDeadlockLetter,
+            "issue_deadlock_letter",
+            "Issue a deadlock letter",
+            "issue a deadlock letter",
+            "Issue the deadlock letter",
+            "The deadlock letter was recorded as issued.",
+            &[optional("text", FieldKind::LongText, "the letter")],
+            Some(|| Action::IssueDeadlockLetter { text: None }),
+        )
+    },
+    // The customer goes to the ombudsman themselves; staff record it, so the portal has no
+    // form for it.
+    ActionInfo {
+        who: Who {
+            also_stage: Some(Stage::OMBUDSMAN),
+            ..CUSTOMER
+        },
+        ..entry(
+            ActionKind::ReferToOmbudsman,
+            "refer_to_ombudsman",
+            "Record a referral to the ombudsman",
+            "record a referral to the ombudsman",
+            "Record the referral",
+            "The referral to the ombudsman was recorded.",
+            &[optional(
+                "ombudsman_reference",
+                FieldKind::Text,
+                "the ombudsman's reference",
+            )],
+            Some(|| Action::ReferToOmbudsman {
+                ombudsman_reference: None,
+            }),
+        )
+    },
+    entry(
+        ActionKind::RecordOmbudsmanDecision,
+        "record_ombudsman_decision",
+        "Record the ombudsman's decision",
+        "record the ombudsman's decision",
+        "Record the decision",
+        "The ombudsman's decision was recorded.",
+        &[
+            required(
+                "outcome",
+                FieldKind::Choice(&[
+                    ("upheld", "Upheld"),
+                    ("partly_upheld", "Partly upheld"),
+                    ("not_upheld", "Not upheld"),
+                ]),
+                "the decision",
+            ),
+            required(
+                "customer_accepted",
+                FieldKind::Bool,
+                "whether the customer accepted it",
+            ),
+            optional("remedy", FieldKind::LongText, "the remedy"),
+            optional(
+                "award_pence",
+                FieldKind::MoneyPence {
+                    min: 0,
+                    max: Limit::AwardLimitPence,
+                },
+                "the award",
+            ),
+        ],
+        Some(|| Action::RecordOmbudsmanDecision {
+            outcome: OmbudsmanOutcome::Upheld,
+            customer_accepted: true,
+            remedy: None,
+            award_pence: None,
+        }),
+    ),
+    entry(
+        ActionKind::CompleteRemedy,
+        "complete_remedy",
+        "Complete the ombudsman's remedy",
+        "complete the remedy",
+        "Record the remedy as completed",
+        "The ombudsman's remedy was recorded as completed.",
+        &[optional("text", FieldKind::LongText, "the description")],
+        Some(|| Action::CompleteRemedy { text: None }),
+    ),
+    ActionInfo {
+        warning: true,
+        ..entry(
+            ActionKind::Close,
+            "close",
+            "Close the complaint",
+            "close the complaint",
+            "Close the complaint",
+            "The complaint was closed.",
+            &[REASON],
+            Some(|| Action::Close { reason: None }),
+        )
+    },
+    entry(
+        ActionKind::Reopen,
+        "reopen",
+        "Reopen the complaint",
+        "reopen the complaint",
+        "Reopen the complaint",
+        "The complaint was reopened.",
+        &[REASON],
+        Some(|| Action::Reopen { reason: None }),
+    ),
+];

@@ -1,0 +1,126 @@
+//! Compensation, once genuine fault is established: an offer, its approval by someone with a
+//! high enough limit (never the person who offered it), and the customer's acceptance.
+
+use crate::complaint::FaultFinding;
+use crate::event::{Event, EventKind};
+use crate::model::{Money, Role};
+
+use super::context::Context;
+use super::refusal::{Refusal, RefusalCode, optional_text, refuse};
+
+pub(super) fn offer_compensation(
+    cx: &Context<'_>,
+    amount_pence: i64,
+    reason: Option<String>,
+) -> Result<Vec<Event>, Refusal> {
+    let (c, by, rules) = (cx.c, &cx.by, cx.rules());
+    if c.fault != Some(FaultFinding::Established) {
+        return refuse(
+            RefusalCode::NotYet,
+            "compensation can only be offered once genuine fault has been established",
+        );
+    }
+    if amount_pence <= 0 || amount_pence > rules.compensation_max_pence {
+        return refuse(
+            RefusalCode::InvalidInput,
+            format!(
+                "compensation must be between £0.01 and {}",
+                Money(rules.compensation_max_pence)
+            ),
+        );
+    }
+    if c.compensation.len() >= 50 {
+        return refuse(
+            RefusalCode::InvalidInput,
+            "a complaint can have at most 50 compensation offers",
+        );
+    }
+    let reason = optional_text("the reason", reason)?;
+    // The system approves nothing on its own: its offers always wait for a person.
+    let limit = if by.role == Role::System {
+        0
+    } else {
+        rules.approval_limits_pence.for_role(by.role)
+    };
+    let offer = u32::try_from(c.compensation.len()).unwrap_or(u32::MAX - 1) + 1;
+    cx.one(EventKind::CompensationOffered {
+        offer,
+        amount_pence,
+        reason,
+        approved: amount_pence <= limit,
+    })
+}
+
+pub(super) fn approve_compensation(
+    cx: &Context<'_>,
+    offer: Option<u32>,
+) -> Result<Vec<Event>, Refusal> {
+    let (c, by, rules) = (cx.c, &cx.by, cx.rules());
+    let Some(o) = c.compensation_offer(offer) else {
+        return refuse(
+            RefusalCode::NotYet,
+            "there is no compensation offer to approve",
+        );
+    };
+    if o.approved {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            "this compensation offer has already been approved",
+        );
+    }
+    if !by.role.handles_complaints() {
+        return refuse(
+            RefusalCode::NotPermitted,
+            "only a handler or manager with a high enough limit can approve compensation",
+        );
+    }
+    let limit = rules.approval_limits_pence.for_role(by.role);
+    if o.amount_pence > limit {
+        return refuse(
+            RefusalCode::NotPermitted,
+            format!(
+                "{} is above your approval limit of {}; someone with a higher limit must approve it",
+                Money(o.amount_pence),
+                Money(limit)
+            ),
+        );
+    }
+    if by.staff.is_some() && by.staff == o.offered_by {
+        return refuse(
+            RefusalCode::NotPermitted,
+            "compensation must be approved by someone other than the person who offered it",
+        );
+    }
+    cx.one(EventKind::CompensationApproved {
+        offer: o.id,
+        amount_pence: o.amount_pence,
+    })
+}
+
+pub(super) fn accept_compensation(
+    cx: &Context<'_>,
+    offer: Option<u32>,
+) -> Result<Vec<Event>, Refusal> {
+    let Some(o) = cx.c.compensation_offer(offer) else {
+        return refuse(
+            RefusalCode::NotYet,
+            "there is no compensation offer to accept",
+        );
+    };
+    if o.accepted {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            "this compensation offer has already been accepted",
+        );
+    }
+    if !o.approved {
+        return refuse(
+            RefusalCode::NotYet,
+            "this compensation offer has not been approved yet",
+        );
+    }
+    cx.one(EventKind::CompensationAccepted {
+        offer: o.id,
+        amount_pence: o.amount_pence,
+    })
+}
