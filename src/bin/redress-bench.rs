@@ -810,7 +810,9 @@ const DIAGNOSTIC_VARIANTS: [Bare; 2] = [
     },
 ];
 
-/// A pool like the store's (`Store::connect`) but without the ping on acquire.
+/// A pool like the store's (`Store::connect`) but without the ping on acquire, with the same
+/// `synchronous` setting (FULL unless `REDRESS_SQLITE_SYNCHRONOUS=normal`), so the baseline is
+/// the same disk's ceiling.
 async fn pool_without_ping(kind: Kind, url: &str) -> anyhow::Result<sqlx::AnyPool> {
     use sqlx::Executor;
     use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
@@ -824,9 +826,14 @@ async fn pool_without_ping(kind: Kind, url: &str) -> anyhow::Result<sqlx::AnyPoo
                 .test_before_acquire(false)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
+                        let synchronous =
+                            match std::env::var("REDRESS_SQLITE_SYNCHRONOUS").as_deref() {
+                                Ok("normal") => "PRAGMA synchronous = NORMAL",
+                                _ => "PRAGMA synchronous = FULL",
+                            };
                         conn.execute("PRAGMA foreign_keys = ON").await?;
                         conn.execute("PRAGMA busy_timeout = 10000").await?;
-                        conn.execute("PRAGMA synchronous = NORMAL").await?;
+                        conn.execute(synchronous).await?;
                         Ok(())
                     })
                 })
