@@ -5,6 +5,7 @@ pub mod clock;
 pub mod http;
 pub mod jobs;
 pub mod json;
+pub mod keys;
 pub mod mail;
 pub mod simulate;
 pub mod store;
