@@ -595,14 +595,24 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 for p in &report.problems {
                     eprintln!("{}", p.problem);
                 }
-                match &report.signatures {
+                let verdict = if report.problems.is_empty() {
+                    "the record is intact".to_owned()
+                } else {
+                    format!("{} problems", report.problems.len())
+                };
+                println!(
+                    "checked {} complaints and {} events: {verdict}",
+                    report.complaints, report.events
+                );
+                let signatures = match &report.signatures {
                     Signatures::Checked { key_id, signed } => {
-                        println!("checked the signatures of {signed} blocks with key {key_id}")
+                        format!("checked the signatures of {signed} blocks with key {key_id}")
                     }
-                    Signatures::NotChecked { signed } => println!(
+                    Signatures::NotChecked { signed } => format!(
                         "block signatures were not checked: no key was given (--signing-key or --public-key); {signed} blocks are signed"
                     ),
-                }
+                };
+                println!("the ledger has {} blocks; {signatures}", report.blocks);
                 if let Some(block) = report.anchor_matched {
                     println!(
                         "the anchor's block {block} is here unchanged: nothing sealed up to it has changed since"
@@ -614,15 +624,6 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         report.unsealed_events
                     );
                 }
-                let verdict = if report.problems.is_empty() {
-                    "the record is intact".to_owned()
-                } else {
-                    format!("{} problems", report.problems.len())
-                };
-                println!(
-                    "checked {} complaints, {} events and {} blocks: {verdict}",
-                    report.complaints, report.events, report.blocks
-                );
                 Ok(if report.problems.is_empty() {
                     ExitCode::SUCCESS
                 } else {

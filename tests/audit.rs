@@ -48,6 +48,9 @@ both_backends! {
     a_complaint_deleted_outright_is_named =>
         sqlite_a_complaint_deleted_outright_is_named,
         postgres_a_complaint_deleted_outright_is_named;
+    verify_while_the_server_records_and_seals_sees_one_consistent_record =>
+        sqlite_verify_while_the_server_records_and_seals_sees_one_consistent_record,
+        postgres_verify_while_the_server_records_and_seals_sees_one_consistent_record;
     sealing_without_the_key_is_refused_once_the_ledger_is_signed =>
         sqlite_sealing_without_the_key_is_refused_once_the_ledger_is_signed,
         postgres_sealing_without_the_key_is_refused_once_the_ledger_is_signed;
@@ -967,6 +970,35 @@ async fn sealing_without_the_key_is_refused_once_the_ledger_is_signed(db: Db) {
     // The right key still seals, and the pending note is then covered.
     assert!(case.seal().await.is_some());
     assert_eq!(case.verify(None).await.unsealed_events, 0);
+    case.app.stop().await;
+}
+
+async fn verify_while_the_server_records_and_seals_sees_one_consistent_record(db: Db) {
+    let Some(case) = setup(db, true).await else {
+        return;
+    };
+    let writing = async {
+        for i in 0..30 {
+            let reference = case.create(&format!("KX-LIVE-{i}")).await;
+            case.note(&reference, "Called back").await;
+            case.note(&case.a.clone(), &format!("Update {i}")).await;
+            case.seal().await;
+        }
+    };
+    let verifying = async {
+        let mut runs = 0;
+        for _ in 0..10 {
+            let report = case.verify(None).await;
+            assert_eq!(problems(&report), Vec::<String>::new());
+            runs += 1;
+        }
+        runs
+    };
+    let ((), runs) = tokio::join!(writing, verifying);
+    assert_eq!(runs, 10);
+    let report = case.verify(Some(&case.anchor().await)).await;
+    assert_eq!(problems(&report), Vec::<String>::new());
+    assert_eq!((report.complaints, report.unsealed_events), (32, 0));
     case.app.stop().await;
 }
 

@@ -1,5 +1,6 @@
 //! The real `redress` binary as separate processes: several nodes on one PostgreSQL database
-//! firing the same deadlines, and a server killed with SIGKILL in the middle of intake.
+//! firing the same deadlines, a server killed with SIGKILL in the middle of intake, and a
+//! server signing the ledger with a key it never logs.
 //!
 //! Every server runs as a child process with its log (JSON lines) in a temporary file; a guard
 //! kills it if the test ends early, so a failed assertion never leaves a server running. The
@@ -129,6 +130,18 @@ impl Server {
         clock_start: Option<&str>,
         interval_ms: Option<u64>,
     ) -> Server {
+        Server::start_with(name, database, log_dir, clock_start, interval_ms, &[])
+    }
+
+    /// As `start`, with more environment variables.
+    fn start_with(
+        name: &str,
+        database: &str,
+        log_dir: &Path,
+        clock_start: Option<&str>,
+        interval_ms: Option<u64>,
+        env: &[(&str, &str)],
+    ) -> Server {
         let port = free_port();
         let log = log_dir.join(format!("{name}.log"));
         let file = std::fs::File::create(&log).expect("create a log file");
@@ -155,6 +168,7 @@ impl Server {
         if let Some(ms) = interval_ms {
             command.args(["--scheduler-interval-ms", &ms.to_string()]);
         }
+        command.envs(env.iter().copied());
         let child = command.spawn().expect("start redress serve");
         Server {
             name: name.to_owned(),
@@ -800,4 +814,76 @@ async fn kill_9_during_concurrent_intake_loses_no_acknowledged_complaint_postgre
     let dir = tempfile::tempdir().expect("a temporary directory");
     kill_9_during_concurrent_intake(&database, dir.path()).await;
     drop_postgres_database(&database).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The signing key: used by serve, never logged.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_signs_the_ledger_with_a_key_from_the_environment_and_never_logs_it() {
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database = dir.path().join("signed.db").display().to_string();
+    let created = redress(&["keys", "create"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let secret = text(&created.stdout).trim().to_owned();
+    let secret_part = secret
+        .strip_prefix("redress-signing-key-ed25519:")
+        .expect("a secret key")
+        .to_owned();
+    let notes = text(&created.stderr);
+    let public = notes
+        .split("--public-key): ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the public key")
+        .to_owned();
+    let token = handler_token(&database);
+
+    let mut server = Server::start_with(
+        "signed",
+        &database,
+        dir.path(),
+        None,
+        None,
+        &[("REDRESS_SIGNING_KEY", &secret), ("RUST_LOG", "debug")],
+    );
+    let client = client();
+    server.wait_ready(&client).await;
+    let created = client
+        .post(server.url("/api/v1/complaints"))
+        .bearer_auth(&token)
+        .json(&support::complaint_body("KX-SIGNED", "Ann Example"))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    // Stopping seals what was recorded since the last seal.
+    server.stop().await;
+    let log = server.log_text();
+    assert!(!log.contains(&secret_part), "the log holds the secret key");
+    assert!(
+        !server.log_lines("ledger sealer started").is_empty(),
+        "{log}"
+    );
+
+    let verified = redress(&[
+        "audit",
+        "verify",
+        "--database",
+        &database,
+        "--public-key",
+        &public,
+    ]);
+    let stdout = text(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "{stdout}{}",
+        text(&verified.stderr)
+    );
+    assert!(stdout.contains("the record is intact"), "{stdout}");
+    assert!(
+        stdout.contains("checked the signatures of 1 blocks"),
+        "{stdout}"
+    );
 }

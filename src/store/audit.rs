@@ -15,9 +15,11 @@ use redress_core::{Complaint, Event};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::ledger::{Anchor, BLOCK_COLUMNS, Entry, block_hash};
+use super::ledger::{Anchor, Entry, block_hash};
 use super::write::{EventLink, GENESIS_HASH};
-use super::{Store, StoreError};
+use super::{Backend, Store, StoreError};
+
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
 use crate::keys::PublicKey;
 
 /// One thing wrong in the record, as a sentence naming what and where.
@@ -132,10 +134,20 @@ impl Store {
     /// As [`Store::verify_audit`], checking block signatures with `with.key` and the database
     /// against `with.anchor`.
     pub async fn verify_record(&self, with: VerifyWith<'_>) -> Result<AuditReport, StoreError> {
+        // One snapshot throughout, so that a server writing and sealing meanwhile cannot make
+        // the events, the projection and the ledger disagree with each other.
+        let mut tx = match self.backend {
+            Backend::Sqlite => self.pool.begin().await?,
+            Backend::Postgres => {
+                self.pool
+                    .begin_with("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+                    .await?
+            }
+        };
         let mut report = AuditReport::default();
         let complaints =
             sqlx::query("SELECT id, reference, state, last_hash FROM complaints ORDER BY id")
-                .fetch_all(&self.pool)
+                .fetch_all(&mut *tx)
                 .await?;
         for row in complaints {
             report.complaints += 1;
@@ -143,7 +155,7 @@ impl Store {
             let reference: String = row.try_get("reference")?;
             let state: String = row.try_get("state")?;
             let last_hash: String = row.try_get("last_hash")?;
-            let events = self.stored_events(id).await?;
+            let events = stored_events(&mut tx, id).await?;
             report.events += events.len() as u64;
             let parsed = check_chain(&mut report, &reference, &events);
             if events.last().map_or(GENESIS_HASH, |e| e.hash.as_str()) != last_hash {
@@ -176,326 +188,330 @@ impl Store {
                     format!("{reference}: the stored complaint cannot be read: {error}"),
                 ),
             }
-            self.check_sealed(&mut report, &reference, &events).await?;
+            check_sealed(&mut tx, &mut report, &reference, &events).await?;
         }
-        self.check_vanished(&mut report).await?;
-        self.check_blocks(&mut report, with).await?;
+        check_vanished(&mut tx, &mut report).await?;
+        check_blocks(&mut tx, &mut report, with).await?;
+        tx.rollback().await?;
         Ok(report)
     }
+}
 
-    async fn stored_events(&self, id: i64) -> Result<Vec<Stored>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash \
+async fn stored_events(tx: &mut Tx, id: i64) -> Result<Vec<Stored>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash \
              FROM events WHERE complaint_id = $1 ORDER BY sequence",
-        )
-        .bind(id)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|e| {
-                Ok(Stored {
-                    sequence: e.try_get("sequence")?,
-                    kind: e.try_get("kind")?,
-                    payload: e.try_get("payload")?,
-                    actor: e.try_get("actor")?,
-                    occurred_at: e.try_get("occurred_at")?,
-                    recorded_at: e.try_get("recorded_at")?,
-                    due_at: e.try_get("due_at")?,
-                    prev_hash: e.try_get("prev_hash")?,
-                    hash: e.try_get("hash")?,
-                })
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|e| {
+            Ok(Stored {
+                sequence: e.try_get("sequence")?,
+                kind: e.try_get("kind")?,
+                payload: e.try_get("payload")?,
+                actor: e.try_get("actor")?,
+                occurred_at: e.try_get("occurred_at")?,
+                recorded_at: e.try_get("recorded_at")?,
+                due_at: e.try_get("due_at")?,
+                prev_hash: e.try_get("prev_hash")?,
+                hash: e.try_get("hash")?,
             })
-            .collect()
-    }
+        })
+        .collect()
+}
 
-    /// Every head the ledger sealed for a complaint must still be its stored hash at that
-    /// version. The first that is not names the event (or the events between two seals) that
-    /// changed; later ones would only repeat it.
-    async fn check_sealed(
-        &self,
-        report: &mut AuditReport,
-        reference: &str,
-        events: &[Stored],
-    ) -> Result<(), StoreError> {
-        let entries = sqlx::query(
-            "SELECT block, version, head FROM ledger_entries WHERE reference = $1 ORDER BY version",
-        )
-        .bind(reference)
-        .fetch_all(&self.pool)
-        .await?;
-        let at: HashMap<i64, &Stored> = events.iter().map(|e| (e.sequence, e)).collect();
-        let count = events.len() as i64;
-        let mut sealed = Vec::with_capacity(entries.len());
-        for row in &entries {
-            let block: i64 = row.try_get("block")?;
-            let version: i64 = row.try_get("version")?;
-            let head: String = row.try_get("head")?;
-            sealed.push((block, version, head));
-        }
-        // Fewer events than were sealed: whatever else is wrong, events were removed.
-        let most = sealed.iter().map(|(b, v, _)| (*v, *b)).max();
-        let lost = most.filter(|(version, _)| *version > count);
-        let (mut sealed_version, mut sealed_head) = (0_i64, GENESIS_HASH.to_owned());
-        for (block, version, head) in &sealed {
-            let (block, version) = (*block, *version);
-            let intact = at.get(&version).is_some_and(|e| e.hash == *head);
-            if !intact {
-                let first = sealed_version + 1;
-                let problem = match lost {
-                    Some((most, last_block)) => {
-                        let which = if first == version {
-                            format!("event {first}")
-                        } else {
-                            format!("one of events {first} to {version}")
-                        };
-                        format!(
-                            "{which} of {reference} is missing: block {last_block} sealed {most} events and {count} remain"
-                        )
-                    }
-                    None if first == version => {
-                        let slots = single_slots(&sealed);
-                        // Where the sealed event went, and where what stands here came from.
-                        let went = events.iter().find(|e| {
-                            e.sequence != version
-                                && e.hash_as(reference, version, &sealed_head) == *head
-                        });
-                        let here = at.get(&version).and_then(|e| {
-                            slots.iter().find(|(k, prev, h)| {
-                                *k != version && e.hash_as(reference, *k, prev) == *h
-                            })
-                        });
-                        match (went, here) {
-                            (Some(went), Some(_)) => format!(
-                                "the event block {block} sealed as event {version} of {reference} is now event {}: the events were reordered",
-                                went.sequence
-                            ),
-                            (Some(went), None) if went.sequence > version => format!(
-                                "event {version} of {reference} was inserted: the event block {block} sealed as event {version} is now event {}",
-                                went.sequence
-                            ),
-                            _ => format!(
-                                "event {version} of {reference} was altered after block {block} sealed it (its hashes were recomputed to hide it)"
-                            ),
-                        }
-                    }
-                    None => format!(
-                        "one of events {first} to {version} of {reference} was altered, removed, inserted or reordered after block {block} sealed them (their hashes were recomputed to hide it)"
-                    ),
-                };
-                report.complaint(reference, Some(first), problem);
-                return Ok(());
-            }
-            (sealed_version, sealed_head) = (version, head.clone());
-        }
-        report.unsealed_events += u64::try_from(count - sealed_version).unwrap_or(0);
-        Ok(())
+/// Every head the ledger sealed for a complaint must still be its stored hash at that
+/// version. The first that is not names the event (or the events between two seals) that
+/// changed; later ones would only repeat it.
+async fn check_sealed(
+    tx: &mut Tx,
+    report: &mut AuditReport,
+    reference: &str,
+    events: &[Stored],
+) -> Result<(), StoreError> {
+    let entries = sqlx::query(
+        "SELECT block, version, head FROM ledger_entries WHERE reference = $1 ORDER BY version",
+    )
+    .bind(reference)
+    .fetch_all(&mut **tx)
+    .await?;
+    let at: HashMap<i64, &Stored> = events.iter().map(|e| (e.sequence, e)).collect();
+    let count = events.len() as i64;
+    let mut sealed = Vec::with_capacity(entries.len());
+    for row in &entries {
+        let block: i64 = row.try_get("block")?;
+        let version: i64 = row.try_get("version")?;
+        let head: String = row.try_get("head")?;
+        sealed.push((block, version, head));
     }
+    // Fewer events than were sealed: whatever else is wrong, events were removed.
+    let most = sealed.iter().map(|(b, v, _)| (*v, *b)).max();
+    let lost = most.filter(|(version, _)| *version > count);
+    let (mut sealed_version, mut sealed_head) = (0_i64, GENESIS_HASH.to_owned());
+    for (block, version, head) in &sealed {
+        let (block, version) = (*block, *version);
+        let intact = at.get(&version).is_some_and(|e| e.hash == *head);
+        if !intact {
+            let first = sealed_version + 1;
+            let problem = match lost {
+                Some((most, last_block)) => {
+                    let which = if first == version {
+                        format!("event {first}")
+                    } else {
+                        format!("one of events {first} to {version}")
+                    };
+                    format!(
+                        "{which} of {reference} is missing: block {last_block} sealed {most} events and {count} remain"
+                    )
+                }
+                None if first == version => {
+                    let slots = single_slots(&sealed);
+                    // Where the sealed event went, and where what stands here came from.
+                    let went = events.iter().find(|e| {
+                        e.sequence != version
+                            && e.hash_as(reference, version, &sealed_head) == *head
+                    });
+                    let here = at.get(&version).and_then(|e| {
+                        slots.iter().find(|(k, prev, h)| {
+                            *k != version && e.hash_as(reference, *k, prev) == *h
+                        })
+                    });
+                    match (went, here) {
+                        (Some(went), Some(_)) => format!(
+                            "the event block {block} sealed as event {version} of {reference} is now event {}: the events were reordered",
+                            went.sequence
+                        ),
+                        (Some(went), None) if went.sequence > version => format!(
+                            "event {version} of {reference} was inserted: the event block {block} sealed as event {version} is now event {}",
+                            went.sequence
+                        ),
+                        _ => format!(
+                            "event {version} of {reference} was altered after block {block} sealed it (its hashes were recomputed to hide it)"
+                        ),
+                    }
+                }
+                None => format!(
+                    "one of events {first} to {version} of {reference} was altered, removed, inserted or reordered after block {block} sealed them (their hashes were recomputed to hide it)"
+                ),
+            };
+            report.complaint(reference, Some(first), problem);
+            return Ok(());
+        }
+        (sealed_version, sealed_head) = (version, head.clone());
+    }
+    report.unsealed_events += u64::try_from(count - sealed_version).unwrap_or(0);
+    Ok(())
+}
 
-    /// Complaints the ledger sealed that are no longer in the database at all.
-    async fn check_vanished(&self, report: &mut AuditReport) -> Result<(), StoreError> {
-        let gone = sqlx::query(
+/// Complaints the ledger sealed that are no longer in the database at all.
+async fn check_vanished(tx: &mut Tx, report: &mut AuditReport) -> Result<(), StoreError> {
+    let gone = sqlx::query(
             "SELECT l.reference, MAX(l.version) AS version, MAX(l.block) AS block FROM ledger_entries l \
              WHERE NOT EXISTS (SELECT 1 FROM complaints c WHERE c.reference = l.reference) \
              GROUP BY l.reference ORDER BY l.reference",
         )
-        .fetch_all(&self.pool)
+        .fetch_all(&mut **tx)
         .await?;
-        for row in gone {
-            let reference: String = row.try_get("reference")?;
-            let version: i64 = row.try_get("version")?;
-            let block: i64 = row.try_get("block")?;
-            report.complaint(
-                &reference,
-                None,
-                format!("{reference} is missing: block {block} sealed {version} of its events"),
+    for row in gone {
+        let reference: String = row.try_get("reference")?;
+        let version: i64 = row.try_get("version")?;
+        let block: i64 = row.try_get("block")?;
+        report.complaint(
+            &reference,
+            None,
+            format!("{reference} is missing: block {block} sealed {version} of its events"),
+        );
+    }
+    Ok(())
+}
+
+/// Walks the blocks in order with their entries: numbering, links, hashes, event counts,
+/// signatures, and the anchor's block.
+async fn check_blocks(
+    tx: &mut Tx,
+    report: &mut AuditReport,
+    with: VerifyWith<'_>,
+) -> Result<(), StoreError> {
+    // Each block with its entries, in one stream (one snapshot, one connection).
+    let mut rows = sqlx::query(
+        "SELECT b.block, b.prev_hash, b.hash, b.events, b.sealed_at, b.key_id, b.signature, \
+             e.reference, e.version, e.head \
+             FROM ledger_blocks b LEFT JOIN ledger_entries e ON e.block = b.block ORDER BY b.block",
+    )
+    .fetch(&mut **tx);
+    let mut next_row = rows.try_next().await?;
+    let mut versions: HashMap<String, i64> = HashMap::new();
+    let (mut expected, mut prev_hash, mut prev_events) = (1_i64, GENESIS_HASH.to_owned(), 0);
+    let mut signed = 0_u64;
+    let mut first_signed: Option<i64> = None;
+    let mut newest: Option<(i64, bool)> = None;
+    let mut anchor_seen = false;
+    while let Some(row) = next_row.take() {
+        let number: i64 = row.try_get("block")?;
+        let stored_prev: String = row.try_get("prev_hash")?;
+        let hash: String = row.try_get("hash")?;
+        let events: i64 = row.try_get("events")?;
+        let sealed_at: i64 = row.try_get("sealed_at")?;
+        let key_id: Option<String> = row.try_get("key_id")?;
+        let signature: Option<String> = row.try_get("signature")?;
+        report.blocks += 1;
+        let mut own: Vec<Entry> = Vec::new();
+        let mut current = Some(row);
+        while let Some(entry) = current {
+            if entry.try_get::<i64, _>("block")? != number {
+                next_row = Some(entry);
+                break;
+            }
+            if let Some(reference) = entry.try_get::<Option<String>, _>("reference")? {
+                own.push(Entry {
+                    reference,
+                    version: entry.try_get("version")?,
+                    head: entry.try_get("head")?,
+                });
+            }
+            current = rows.try_next().await?;
+        }
+        if number != expected {
+            let gap = if number == expected + 1 {
+                format!("block {expected} is missing")
+            } else {
+                format!("blocks {expected} to {} are missing", number - 1)
+            };
+            report.block(expected, format!("{gap}: the ledger was cut"));
+        } else if stored_prev != prev_hash {
+            report.block(
+                number,
+                format!(
+                    "block {number} does not follow block {}: the ledger was rewritten",
+                    number - 1
+                ),
             );
         }
-        Ok(())
-    }
-
-    /// Walks the blocks in order with their entries: numbering, links, hashes, event counts,
-    /// signatures, and the anchor's block.
-    async fn check_blocks(
-        &self,
-        report: &mut AuditReport,
-        with: VerifyWith<'_>,
-    ) -> Result<(), StoreError> {
-        let blocks_sql = format!("SELECT {BLOCK_COLUMNS} FROM ledger_blocks ORDER BY block");
-        let mut blocks = sqlx::query(sqlx::AssertSqlSafe(blocks_sql)).fetch(&self.pool);
-        let mut entries = sqlx::query(
-            "SELECT block, reference, version, head FROM ledger_entries ORDER BY block",
-        )
-        .fetch(&self.pool);
-        let mut next_entry = entries.try_next().await?;
-        let mut versions: HashMap<String, i64> = HashMap::new();
-        let (mut expected, mut prev_hash, mut prev_events) = (1_i64, GENESIS_HASH.to_owned(), 0);
-        let mut signed = 0_u64;
-        let mut first_signed: Option<i64> = None;
-        let mut newest: Option<(i64, bool)> = None;
-        let mut anchor_seen = false;
-        while let Some(row) = blocks.try_next().await? {
-            let number: i64 = row.try_get("block")?;
-            let stored_prev: String = row.try_get("prev_hash")?;
-            let hash: String = row.try_get("hash")?;
-            let events: i64 = row.try_get("events")?;
-            let sealed_at: i64 = row.try_get("sealed_at")?;
-            let key_id: Option<String> = row.try_get("key_id")?;
-            let signature: Option<String> = row.try_get("signature")?;
-            report.blocks += 1;
-            let mut own: Vec<Entry> = Vec::new();
-            while let Some(entry) = &next_entry {
-                let block: i64 = entry.try_get("block")?;
-                if block > number {
-                    break;
-                }
-                if block < number {
-                    report.block(
-                        block,
-                        format!("block {block} is missing, though the ledger holds entries of it"),
-                    );
-                } else {
-                    own.push(Entry {
-                        reference: entry.try_get("reference")?,
-                        version: entry.try_get("version")?,
-                        head: entry.try_get("head")?,
-                    });
-                }
-                next_entry = entries.try_next().await?;
-            }
-            if number != expected {
-                let gap = if number == expected + 1 {
-                    format!("block {expected} is missing")
-                } else {
-                    format!("blocks {expected} to {} are missing", number - 1)
-                };
-                report.block(expected, format!("{gap}: the ledger was cut"));
-            } else if stored_prev != prev_hash {
+        if block_hash(number, &stored_prev, sealed_at, events, &own) != hash {
+            report.block(
+                number,
+                format!("block {number} does not match its hash: the ledger was altered"),
+            );
+        }
+        let mut added = 0_i64;
+        for entry in &own {
+            let before = versions
+                .insert(entry.reference.clone(), entry.version)
+                .unwrap_or(0);
+            if entry.version <= before {
                 report.block(
-                    number,
-                    format!(
-                        "block {number} does not follow block {}: the ledger was rewritten",
-                        number - 1
-                    ),
-                );
-            }
-            if block_hash(number, &stored_prev, sealed_at, events, &own) != hash {
-                report.block(
-                    number,
-                    format!("block {number} does not match its hash: the ledger was altered"),
-                );
-            }
-            let mut added = 0_i64;
-            for entry in &own {
-                let before = versions
-                    .insert(entry.reference.clone(), entry.version)
-                    .unwrap_or(0);
-                if entry.version <= before {
-                    report.block(
                         number,
                         format!(
                             "block {number} seals {} at version {}, not after the version {before} sealed before it: the ledger was rewritten",
                             entry.reference, entry.version
                         ),
                     );
-                }
-                added += entry.version - before;
             }
-            if events != prev_events + added {
-                report.block(
+            added += entry.version - before;
+        }
+        if events != prev_events + added {
+            report.block(
                     number,
                     format!(
                         "block {number} counts {events} events where its entries make {}: the ledger was altered",
                         prev_events + added
                     ),
                 );
-            }
-            if signature.is_some() {
-                signed += 1;
-                first_signed.get_or_insert(number);
-            }
-            if let Some(key) = with.key {
-                match (&signature, &key_id) {
-                    (Some(_), Some(id)) if id != key.id() => report.block(
+        }
+        if signature.is_some() {
+            signed += 1;
+            first_signed.get_or_insert(number);
+        }
+        if let Some(key) = with.key {
+            match (&signature, &key_id) {
+                (Some(_), Some(id)) if id != key.id() => report.block(
+                    number,
+                    format!(
+                        "block {number} was signed with key {id}, not with the key given ({})",
+                        key.id()
+                    ),
+                ),
+                (Some(signature_text), _) if !key.verifies_block(&hash, signature_text) => report
+                    .block(
                         number,
                         format!(
-                            "block {number} was signed with key {id}, not with the key given ({})",
-                            key.id()
+                            "block {number} signature does not match: the ledger was rewritten"
                         ),
                     ),
-                    (Some(signature_text), _) if !key.verifies_block(&hash, signature_text) => {
+                (Some(_), _) => {}
+                (None, _) => {
+                    if let Some(first) = first_signed {
                         report.block(
-                            number,
-                            format!(
-                                "block {number} signature does not match: the ledger was rewritten"
-                            ),
-                        )
-                    }
-                    (Some(_), _) => {}
-                    (None, _) => {
-                        if let Some(first) = first_signed {
-                            report.block(
                                 number,
                                 format!(
                                     "block {number} is not signed, though block {first} before it was: the ledger was rewritten from block {number}"
                                 ),
                             );
-                        }
                     }
                 }
             }
-            if let Some(anchor) = with.anchor
-                && anchor.block == number
-            {
-                anchor_seen = true;
-                if anchor.head == hash && anchor.events == events {
-                    report.anchor_matched = Some(number);
-                } else {
-                    report.block(
+        }
+        if let Some(anchor) = with.anchor
+            && anchor.block == number
+        {
+            anchor_seen = true;
+            if anchor.head == hash && anchor.events == events {
+                report.anchor_matched = Some(number);
+            } else {
+                report.block(
                         number,
                         format!(
                             "block {number} differs from the anchor: the ledger was rewritten after the anchor was taken, or this is another database"
                         ),
                     );
-                }
             }
-            newest = Some((number, signature.is_some()));
-            (expected, prev_hash, prev_events) = (number + 1, hash, events);
         }
-        while let Some(entry) = next_entry {
-            let block: i64 = entry.try_get("block")?;
+        newest = Some((number, signature.is_some()));
+        (expected, prev_hash, prev_events) = (number + 1, hash, events);
+    }
+    drop(rows);
+    // Entries whose block row is gone.
+    let orphans = sqlx::query(
+            "SELECT DISTINCT e.block FROM ledger_entries e \
+             WHERE NOT EXISTS (SELECT 1 FROM ledger_blocks b WHERE b.block = e.block) ORDER BY e.block",
+        )
+        .fetch_all(&mut **tx)
+        .await?;
+    for row in orphans {
+        let block: i64 = row.try_get("block")?;
+        report.block(
+            block,
+            format!("block {block} is missing, though the ledger holds entries of it"),
+        );
+    }
+    if let Some(key) = with.key {
+        if let Some((number, false)) = newest {
             report.block(
-                block,
-                format!("block {block} is missing, though the ledger holds entries of it"),
-            );
-            next_entry = entries.try_next().await?;
-        }
-        if let Some(key) = with.key {
-            if let Some((number, false)) = newest {
-                report.block(
                     number,
                     format!(
                         "the newest block ({number}) is not signed: the ledger was rewritten, or it is sealed without the signing key"
                     ),
                 );
-            }
-            report.signatures = Signatures::Checked {
-                key_id: key.id().to_owned(),
-                signed,
-            };
-        } else {
-            report.signatures = Signatures::NotChecked { signed };
         }
-        if let Some(anchor) = with.anchor {
-            check_anchor(
-                report,
-                anchor,
-                with.key,
-                anchor_seen,
-                newest.map(|(n, _)| n),
-            );
-        }
-        Ok(())
+        report.signatures = Signatures::Checked {
+            key_id: key.id().to_owned(),
+            signed,
+        };
+    } else {
+        report.signatures = Signatures::NotChecked { signed };
     }
+    if let Some(anchor) = with.anchor {
+        check_anchor(
+            report,
+            anchor,
+            with.key,
+            anchor_seen,
+            newest.map(|(n, _)| n),
+        );
+    }
+    Ok(())
 }
 
 /// The sealed versions whose sealed predecessor is the version just before: for each, the
