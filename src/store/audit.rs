@@ -18,9 +18,10 @@ use sqlx::Row;
 use super::ledger::{Anchor, Entry, block_hash};
 use super::write::{EventLink, GENESIS_HASH};
 use super::{Backend, Store, StoreError};
-
-type Tx = sqlx::Transaction<'static, sqlx::Any>;
 use crate::keys::PublicKey;
+
+/// The read transaction the whole verification runs in.
+type Tx = sqlx::Transaction<'static, sqlx::Any>;
 
 /// One thing wrong in the record, as a sentence naming what and where.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq)]
