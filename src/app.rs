@@ -1,6 +1,7 @@
 //! `Application::build(config)`: opens the store, migrates, binds the listener (port 0 works,
-//! for tests) and starts the deadline scheduler and the letter sender; `run_until_stopped` serves until SIGTERM or
-//! SIGINT, then finishes in-flight requests and stops the scheduler.
+//! for tests) and starts the deadline scheduler, the letter sender and the ledger's sealer;
+//! `run_until_stopped` serves until SIGTERM or SIGINT, then finishes in-flight requests and
+//! stops the background jobs.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -15,6 +16,7 @@ use tokio::sync::watch;
 use crate::clock::Clock;
 use crate::http::AppState;
 use crate::jobs::scheduler;
+use crate::keys::SigningKey;
 use crate::store::Store;
 
 /// Everything `redress serve` needs.
@@ -33,6 +35,10 @@ pub struct Config {
     pub imap: Option<crate::mail::imap::ImapConfig>,
     /// How letters and emails are sent (SMTP or the file transport; post to a print queue).
     pub mail: crate::mail::send::MailConfig,
+    /// Signs each ledger block (`--signing-key`); without it, blocks are sealed unsigned.
+    pub signing_key: Option<Arc<SigningKey>>,
+    /// How often the ledger is sealed.
+    pub seal_interval: Duration,
 }
 
 pub use crate::state::WebConfig;
@@ -60,6 +66,8 @@ impl Config {
             },
             imap: None,
             mail: crate::mail::send::MailConfig::default(),
+            signing_key: None,
+            seal_interval: Duration::from_secs(5),
         }
     }
 }
@@ -74,6 +82,8 @@ pub struct Application {
     web: Arc<WebConfig>,
     imap: Option<crate::mail::imap::ImapConfig>,
     mailer: Arc<crate::mail::send::Mailer>,
+    signing_key: Option<Arc<SigningKey>>,
+    seal_interval: Duration,
 }
 
 impl Application {
@@ -85,6 +95,10 @@ impl Application {
             .migrate()
             .await
             .context("cannot bring the database schema up to date")?;
+        store
+            .check_signing_key(config.signing_key.as_deref())
+            .await
+            .context("cannot seal the ledger")?;
         let mailer = crate::mail::send::Mailer::new(store.clone(), config.mail)
             .context("cannot set up sending letters")?;
         let listener = TcpListener::bind(&config.listen)
@@ -98,6 +112,8 @@ impl Application {
             header_read_timeout: config.header_read_timeout,
             imap: config.imap,
             mailer: Arc::new(mailer),
+            signing_key: config.signing_key,
+            seal_interval: config.seal_interval,
             web: Arc::new(config.web),
         })
     }
@@ -133,6 +149,13 @@ impl Application {
             self.clock.clone(),
             stop_rx.clone(),
         ));
+        let sealer = tokio::spawn(crate::jobs::sealer::run(
+            self.store.clone(),
+            self.clock.clone(),
+            self.signing_key.clone(),
+            self.seal_interval,
+            stop_rx.clone(),
+        ));
         let imap = self.imap.clone().map(|imap| {
             let inbox =
                 crate::mail::inbound::Inbox::new(self.store.clone(), self.web.files_dir.clone());
@@ -158,6 +181,8 @@ impl Application {
         let _ = scheduler.await;
         // The sender finishes the letter in hand and gives back the rest of its batch.
         let _ = sender.await;
+        // The sealer seals what the requests and the scheduler recorded.
+        let _ = sealer.await;
         if let Some(imap) = imap {
             let _ = imap.await;
         }

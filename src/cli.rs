@@ -14,8 +14,9 @@ use redress_core::{Procedure, Role};
 
 use crate::app::{Application, Config};
 use crate::clock::{Clock, OffsetClock, SystemClock};
+use crate::keys::{KEY_ENV, PublicKey, SigningKey};
 use crate::simulate::{MAX_SCENARIO_BYTES, Scenario};
-use crate::store::Store;
+use crate::store::{Anchor, Signatures, Store, VerifyWith};
 
 #[derive(Debug, Parser)]
 #[command(
@@ -34,6 +35,27 @@ pub struct DatabaseArgs {
     /// A SQLite file path (created if missing) or a postgres:// URL.
     #[arg(long, env = "REDRESS_DATABASE_URL", default_value = "redress.db")]
     pub database: String,
+}
+
+/// The key that signs ledger blocks, kept outside the database (`redress keys create`). It can
+/// also be given whole in the environment variable REDRESS_SIGNING_KEY (never as a flag, which
+/// other users could read in the process list).
+#[derive(Debug, Clone, clap::Args)]
+pub struct KeyArgs {
+    /// The signing key file written by `redress keys create --out FILE`.
+    #[arg(long, env = "REDRESS_SIGNING_KEY_FILE")]
+    pub signing_key: Option<PathBuf>,
+}
+
+impl KeyArgs {
+    /// The key from the file or REDRESS_SIGNING_KEY, if either is given.
+    fn load(&self) -> anyhow::Result<Option<SigningKey>> {
+        let text = std::env::var(KEY_ENV).ok().map(zeroize::Zeroizing::new);
+        Ok(SigningKey::load(
+            self.signing_key.as_deref(),
+            text.as_ref().map(|t| t.as_str()),
+        )?)
+    }
 }
 
 /// How `redress serve` sends letters and emails.
@@ -160,6 +182,12 @@ pub enum Commands {
         imap_ca_file: Option<PathBuf>,
         #[command(flatten)]
         mail: MailArgs,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// How often the ledger is sealed (a signed block of every complaint that changed), in
+        /// seconds.
+        #[arg(long, env = "REDRESS_SEAL_INTERVAL_SECS", default_value_t = 5)]
+        seal_interval_secs: u64,
     },
     /// File one email (RFC 5322) read on standard input, as an MTA pipe: added to the complaint
     /// it names, a new complaint, or quarantined. Exits 0 once it is stored; 75 (try again
@@ -188,10 +216,15 @@ pub enum Commands {
         #[command(subcommand)]
         command: TokenCommand,
     },
-    /// Check the record.
+    /// Check the record, and anchor it.
     Audit {
         #[command(subcommand)]
         command: AuditCommand,
+    },
+    /// Manage the key that signs the ledger.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
     },
     /// Run a dated scenario through the real core on a virtual clock; prints JSON lines.
     Simulate {
@@ -265,12 +298,43 @@ pub enum UserCommand {
 
 #[derive(Debug, Subcommand)]
 pub enum AuditCommand {
-    /// Verify every complaint's hash chain and that each complaint is the fold of its events.
+    /// Verify every complaint's hash chain, that each complaint is the fold of its events,
+    /// that the ledger still seals every chain's head, and the ledger's blocks and signatures.
     Verify {
         #[command(flatten)]
         db: DatabaseArgs,
         #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
         procedure: String,
+        /// Check signatures with the signing key's public half alone: the text printed by
+        /// `redress keys create`, or a file holding it (takes the place of --signing-key).
+        #[arg(long, env = "REDRESS_PUBLIC_KEY")]
+        public_key: Option<String>,
+        #[command(flatten)]
+        key: KeyArgs,
+        /// An anchor printed by `redress audit anchor`: proves that nothing sealed up to it has
+        /// changed since, and that the database is not an older copy.
+        #[arg(long)]
+        anchor: Option<PathBuf>,
+    },
+    /// Seal what is not sealed yet and print the store-wide head as JSON, for keeping outside
+    /// the database (e.g. in compliance's own mailbox or a write-once store).
+    Anchor {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[command(flatten)]
+        key: KeyArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCommand {
+    /// Make a new Ed25519 signing key. With --out, it is written to a new file readable by its
+    /// owner alone (never over an existing one); without, it is printed on standard output for
+    /// REDRESS_SIGNING_KEY. The public key is printed beside it, for whoever verifies.
+    Create {
+        /// The file to write the key to.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }
 
@@ -397,8 +461,16 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             imap_interval_secs,
             imap_ca_file,
             mail,
+            key,
+            seal_interval_secs,
         } => {
             init_logging(log_format);
+            let signing_key = key.load()?;
+            if signing_key.is_none() {
+                tracing::warn!(
+                    "no signing key (--signing-key or REDRESS_SIGNING_KEY): the ledger is sealed unsigned"
+                );
+            }
             let procedure = Arc::new(load_procedure(&procedure)?);
             let clock: Arc<dyn Clock> = match clock_start {
                 Some(start) => {
@@ -414,6 +486,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             config.web.trusted_proxies = trusted_proxies;
             config.header_read_timeout = Duration::from_secs(header_timeout_secs);
             config.mail = mail.config();
+            config.signing_key = signing_key.map(Arc::new);
+            config.seal_interval = Duration::from_secs(seal_interval_secs.max(1));
             if let Some(url) = public_url {
                 config.web.public_url = url.trim_end_matches('/').to_owned();
             }
@@ -519,18 +593,32 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }),
         Commands::Audit {
-            command: AuditCommand::Verify { db, procedure },
+            command:
+                AuditCommand::Verify {
+                    db,
+                    procedure,
+                    public_key,
+                    key,
+                    anchor,
+                },
         } => {
             let procedure = Arc::new(load_procedure(&procedure)?);
+            let public = match public_key.filter(|k| !k.trim().is_empty()) {
+                Some(text) => Some(PublicKey::from_argument(&text)?),
+                None => key.load()?.map(|k| k.public()),
+            };
+            let anchor = anchor.map(|path| read_anchor(&path)).transpose()?;
             runtime()?.block_on(async {
                 let store = Store::connect(&db.database, procedure).await?;
                 store.migrate().await?;
-                let report = store.verify_audit().await?;
+                let report = store
+                    .verify_record(VerifyWith {
+                        key: public.as_ref(),
+                        anchor: anchor.as_ref(),
+                    })
+                    .await?;
                 for p in &report.problems {
-                    match p.sequence {
-                        Some(seq) => eprintln!("{}: event {seq}: {}", p.reference, p.problem),
-                        None => eprintln!("{}: {}", p.reference, p.problem),
-                    }
+                    eprintln!("{}", p.problem);
                 }
                 let verdict = if report.problems.is_empty() {
                     "the record is intact".to_owned()
@@ -541,6 +629,26 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     "checked {} complaints and {} events: {verdict}",
                     report.complaints, report.events
                 );
+                let signatures = match &report.signatures {
+                    Signatures::Checked { key_id, signed } => {
+                        format!("checked the signatures of {signed} blocks with key {key_id}")
+                    }
+                    Signatures::NotChecked { signed } => format!(
+                        "block signatures were not checked: no key was given (--signing-key or --public-key); {signed} blocks are signed"
+                    ),
+                };
+                println!("the ledger has {} blocks; {signatures}", report.blocks);
+                if let Some(block) = report.anchor_matched {
+                    println!(
+                        "the anchor's block {block} is here unchanged: nothing sealed up to it has changed since"
+                    );
+                }
+                if report.unsealed_events > 0 {
+                    println!(
+                        "{} events were recorded after the newest block and are not sealed yet",
+                        report.unsealed_events
+                    );
+                }
                 Ok(if report.problems.is_empty() {
                     ExitCode::SUCCESS
                 } else {
@@ -548,7 +656,75 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 })
             })
         }
+        Commands::Audit {
+            command: AuditCommand::Anchor { db, key },
+        } => {
+            let key = key.load()?;
+            runtime()?.block_on(async {
+                let store =
+                    Store::connect(&db.database, Arc::new(Procedure::default_procedure())).await?;
+                store.migrate().await?;
+                match store.anchor(key.as_ref(), SystemClock.now()).await? {
+                    Some(anchor) => {
+                        println!("{}", serde_json::to_string(&anchor)?);
+                        Ok(ExitCode::SUCCESS)
+                    }
+                    None => {
+                        eprintln!(
+                            "error: there is nothing to anchor yet: no event has been recorded"
+                        );
+                        Ok(ExitCode::FAILURE)
+                    }
+                }
+            })
+        }
+        Commands::Keys {
+            command: KeysCommand::Create { out },
+        } => {
+            let key = SigningKey::generate();
+            let public = key.public();
+            match out {
+                Some(path) => {
+                    key.write_new(&path)?;
+                    println!(
+                        "wrote a new signing key to {} (key id {}); give it to serve and audit with --signing-key or REDRESS_SIGNING_KEY_FILE",
+                        path.display(),
+                        key.id()
+                    );
+                    println!(
+                        "public key (for whoever verifies, with --public-key): {}",
+                        public.to_text()
+                    );
+                }
+                None => {
+                    println!("{}", key.to_text().as_str());
+                    eprintln!(
+                        "this is a new secret signing key (key id {}): keep it out of logs and shell history, and give it to serve and audit as REDRESS_SIGNING_KEY",
+                        key.id()
+                    );
+                    eprintln!(
+                        "public key (for whoever verifies, with --public-key): {}",
+                        public.to_text()
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
     }
+}
+
+/// The most an anchor file may hold: it is one line of JSON.
+const MAX_ANCHOR_BYTES: usize = 64 * 1024;
+
+/// Reads an anchor printed by `redress audit anchor`.
+fn read_anchor(path: &Path) -> anyhow::Result<Anchor> {
+    let text = read_limited(path, MAX_ANCHOR_BYTES)?;
+    serde_json::from_str(text.trim()).map_err(|error| {
+        anyhow::anyhow!(
+            "{} is not an anchor printed by `redress audit anchor`: {error}",
+            path.display()
+        )
+    })
 }
 
 /// The exit status an MTA takes as "try again later" (sysexits.h EX_TEMPFAIL).

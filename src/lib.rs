@@ -8,6 +8,7 @@ pub mod files;
 pub mod http;
 pub mod jobs;
 pub mod json;
+pub mod keys;
 pub mod mail;
 pub mod simulate;
 pub mod state;

@@ -1,5 +1,6 @@
 //! The command line as a user meets it: `redress simulate` on malformed and refused scenarios,
-//! and `redress procedure check` on good and broken procedure files.
+//! `redress procedure check` on good and broken procedure files, and `redress keys create`,
+//! `redress audit anchor` and `redress audit verify --anchor` on a real SQLite database.
 //!
 //! A malformed scenario is an error (non-zero exit, a message naming the step index and the
 //! field); a refused command is not (exit 0, a `refused` line with a `reason`).
@@ -35,6 +36,15 @@ fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
 fn redress(args: &[&str], cwd: Option<&Path>) -> Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_redress"));
     command.args(args);
+    // Only what a test gives: never a key or a database from the environment it runs in.
+    for name in [
+        "REDRESS_SIGNING_KEY",
+        "REDRESS_SIGNING_KEY_FILE",
+        "REDRESS_PUBLIC_KEY",
+        "REDRESS_DATABASE_URL",
+    ] {
+        command.env_remove(name);
+    }
     if let Some(cwd) = cwd {
         command.current_dir(cwd);
     }
@@ -379,4 +389,309 @@ fn a_scenario_with_a_broken_procedure_file_is_refused() {
         "{}",
         text(&output.stderr)
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// redress keys create, audit anchor, audit verify
+// ---------------------------------------------------------------------------------------------
+
+/// The word after `prefix` in `text`.
+fn after<'a>(text: &'a str, prefix: &str) -> &'a str {
+    let at = text
+        .find(prefix)
+        .unwrap_or_else(|| panic!("{prefix:?} is not in {text:?}"));
+    text[at + prefix.len()..]
+        .split_whitespace()
+        .next()
+        .unwrap_or_default()
+}
+
+#[test]
+fn keys_create_writes_a_key_only_its_owner_can_read_and_never_overwrites_one() {
+    let dir = temp_dir("keys-create");
+    let path = dir.join("ledger.key");
+    let out = path.to_str().unwrap();
+    let output = redress(&["keys", "create", "--out", out], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let secret = std::fs::read_to_string(&path).expect("the key file");
+    assert!(
+        secret.starts_with("redress-signing-key-ed25519:"),
+        "{secret}"
+    );
+    let secret_part = secret
+        .trim()
+        .trim_start_matches("redress-signing-key-ed25519:");
+    assert!(
+        !stdout.contains(secret_part),
+        "the secret is never printed: {stdout}"
+    );
+    assert!(stdout.contains("redress-public-key-ed25519:"), "{stdout}");
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&path)
+            .expect("metadata")
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600, "mode {mode:o}");
+    }
+    let again = redress(&["keys", "create", "--out", out], None);
+    assert!(!again.status.success());
+    assert!(
+        text(&again.stderr).contains("already exists: a signing key is never overwritten"),
+        "{}",
+        text(&again.stderr)
+    );
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("the key file"),
+        secret
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn keys_create_without_out_prints_the_key_for_the_environment_alone_on_stdout() {
+    let output = redress(&["keys", "create"], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let stdout = text(&output.stdout);
+    let lines: Vec<&str> = stdout.lines().collect();
+    assert_eq!(lines.len(), 1, "{stdout}");
+    assert!(lines[0].starts_with("redress-signing-key-ed25519:"));
+    let stderr = text(&output.stderr);
+    assert!(stderr.contains("REDRESS_SIGNING_KEY"), "{stderr}");
+    assert!(!stderr.contains(lines[0]), "{stderr}");
+}
+
+/// Files one email with `redress ingest-mail` into the SQLite database in `dir` (a new
+/// complaint); returns the database's path.
+fn database_with_a_complaint(dir: &Path, n: usize) -> String {
+    use std::io::Write;
+    let database = dir.join("redress.db").display().to_string();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_redress"))
+        .args(["ingest-mail", "--database", &database, "--files-dir"])
+        .arg(dir.join("files"))
+        .env_remove("REDRESS_DATABASE_URL")
+        .env("RUST_LOG", "warn")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("run redress ingest-mail");
+    let message = format!(
+        "From: Erin <erin{n}@example.com>\r\nTo: complaints@provider.example\r\nSubject: No broadband since Monday\r\n\
+         Date: Mon, 2 Mar 2026 08:00:00 +0000\r\nMessage-ID: <cli-{n}@example.com>\r\nMIME-Version: 1.0\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nNothing works.\r\n"
+    );
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(message.as_bytes())
+        .expect("write the message");
+    let output = child.wait_with_output().expect("wait");
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    assert!(text(&output.stdout).contains("new_complaint"));
+    database
+}
+
+#[test]
+fn audit_anchor_prints_the_head_and_verify_holds_the_database_to_it() {
+    let dir = temp_dir("anchor");
+    let database = database_with_a_complaint(&dir, 1);
+    let key = dir.join("ledger.key");
+    let key = key.to_str().unwrap();
+    let created = redress(&["keys", "create", "--out", key], None);
+    assert!(created.status.success());
+    let public = after(&text(&created.stdout), "--public-key): ").to_owned();
+
+    let anchored = redress(
+        &[
+            "audit",
+            "anchor",
+            "--database",
+            &database,
+            "--signing-key",
+            key,
+        ],
+        None,
+    );
+    assert!(anchored.status.success(), "{}", text(&anchored.stderr));
+    let anchor: Value = serde_json::from_slice(&anchored.stdout).expect("an anchor as JSON");
+    assert_eq!(anchor["block"], 1);
+    assert!(
+        anchor["events"].as_i64().is_some_and(|n| n >= 1),
+        "{anchor}"
+    );
+    assert_eq!(anchor["head"].as_str().map(str::len), Some(64));
+    assert!(anchor["signature"].is_string(), "{anchor}");
+    let anchor_file = write(&dir, "anchor.json", &text(&anchored.stdout));
+    let anchor_path = anchor_file.to_str().unwrap();
+
+    // With the key, and with its public half alone.
+    for key_args in [["--signing-key", key], ["--public-key", public.as_str()]] {
+        let mut args = vec![
+            "audit",
+            "verify",
+            "--database",
+            &database,
+            "--anchor",
+            anchor_path,
+        ];
+        args.extend(key_args);
+        let verified = redress(&args, None);
+        let stdout = text(&verified.stdout);
+        assert!(
+            verified.status.success(),
+            "{stdout}{}",
+            text(&verified.stderr)
+        );
+        assert!(stdout.contains("the record is intact"), "{stdout}");
+        assert!(
+            stdout.contains("checked the signatures of 1 blocks"),
+            "{stdout}"
+        );
+        assert!(
+            stdout.contains("the anchor's block 1 is here unchanged"),
+            "{stdout}"
+        );
+    }
+    // Without a key, it says the signatures were not checked.
+    let unchecked = redress(&["audit", "verify", "--database", &database], None);
+    assert!(unchecked.status.success());
+    assert!(text(&unchecked.stdout).contains("block signatures were not checked"));
+
+    // An anchor from further on than this database: the database is an older copy.
+    let mut later = anchor.clone();
+    later["block"] = 2.into();
+    let later_file = write(&dir, "later.json", &later.to_string());
+    let older = redress(
+        &[
+            "audit",
+            "verify",
+            "--database",
+            &database,
+            "--anchor",
+            later_file.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(older.status.code(), Some(1));
+    assert!(
+        text(&older.stderr).contains(
+            "the database is older than the anchor: block 2 is missing (the newest block here is 1)"
+        ),
+        "{}",
+        text(&older.stderr)
+    );
+    // Another key: the signature is named as not this key's.
+    let other = dir.join("other.key");
+    let other = other.to_str().unwrap();
+    assert!(
+        redress(&["keys", "create", "--out", other], None)
+            .status
+            .success()
+    );
+    let wrong = redress(
+        &[
+            "audit",
+            "verify",
+            "--database",
+            &database,
+            "--signing-key",
+            other,
+        ],
+        None,
+    );
+    assert_eq!(wrong.status.code(), Some(1));
+    assert!(
+        text(&wrong.stderr).contains("block 1 was signed with key"),
+        "{}",
+        text(&wrong.stderr)
+    );
+    // Not an anchor at all.
+    let junk = write(&dir, "junk.json", "{\"block\": \"one\"}");
+    let refused = redress(
+        &[
+            "audit",
+            "verify",
+            "--database",
+            &database,
+            "--anchor",
+            junk.to_str().unwrap(),
+        ],
+        None,
+    );
+    assert_eq!(refused.status.code(), Some(2));
+    assert!(text(&refused.stderr).contains("is not an anchor printed by `redress audit anchor`"));
+
+    // Once the ledger is signed, sealing something new without the key is refused.
+    database_with_a_complaint(&dir, 2);
+    let unsigned = redress(&["audit", "anchor", "--database", &database], None);
+    assert!(!unsigned.status.success());
+    assert!(
+        text(&unsigned.stderr).contains("the ledger is signed with key"),
+        "{}",
+        text(&unsigned.stderr)
+    );
+    let signed = redress(
+        &[
+            "audit",
+            "anchor",
+            "--database",
+            &database,
+            "--signing-key",
+            key,
+        ],
+        None,
+    );
+    assert!(signed.status.success(), "{}", text(&signed.stderr));
+    let second: Value = serde_json::from_slice(&signed.stdout).expect("JSON");
+    assert_eq!(second["block"], 2);
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn audit_anchor_on_an_empty_database_says_there_is_nothing_to_anchor() {
+    let dir = temp_dir("anchor-empty");
+    let database = dir.join("redress.db").display().to_string();
+    let output = redress(&["audit", "anchor", "--database", &database], None);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(text(&output.stderr).contains("there is nothing to anchor yet"));
+    assert!(output.stdout.is_empty());
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn a_signing_key_in_the_environment_is_used_and_a_broken_one_is_refused_unshown() {
+    let dir = temp_dir("key-env");
+    let database = database_with_a_complaint(&dir, 3);
+    let created = redress(&["keys", "create"], None);
+    let secret = text(&created.stdout).trim().to_owned();
+    let run = |key: &str, args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_redress"))
+            .args(args)
+            .env_remove("REDRESS_SIGNING_KEY_FILE")
+            .env("REDRESS_SIGNING_KEY", key)
+            .output()
+            .expect("run redress")
+    };
+    let anchored = run(&secret, &["audit", "anchor", "--database", &database]);
+    assert!(anchored.status.success(), "{}", text(&anchored.stderr));
+    let anchor: Value = serde_json::from_slice(&anchored.stdout).expect("JSON");
+    assert!(anchor["signature"].is_string());
+    let verified = run(&secret, &["audit", "verify", "--database", &database]);
+    assert!(verified.status.success(), "{}", text(&verified.stderr));
+    assert!(text(&verified.stdout).contains("checked the signatures of 1 blocks"));
+    let broken = format!("{}A", &secret[..secret.len() - 2]);
+    let refused = run(&broken, &["audit", "verify", "--database", &database]);
+    assert_eq!(refused.status.code(), Some(2));
+    let stderr = text(&refused.stderr);
+    assert!(
+        stderr.contains("REDRESS_SIGNING_KEY does not hold a signing key"),
+        "{stderr}"
+    );
+    let secret_part = secret.trim_start_matches("redress-signing-key-ed25519:");
+    assert!(!stderr.contains(&secret_part[..20]), "{stderr}");
+    let _ = std::fs::remove_dir_all(&dir);
 }

@@ -1,5 +1,6 @@
 //! The real `redress` binary as separate processes: several nodes on one PostgreSQL database
-//! firing the same deadlines, and a server killed with SIGKILL in the middle of intake.
+//! firing the same deadlines, a server killed with SIGKILL in the middle of intake, and a
+//! server signing the ledger with a key it never logs.
 //!
 //! Every server runs as a child process (`support::process`) with its log (JSON lines) in a
 //! temporary file. The tests in this file run one at a time (they measure and load the same
@@ -575,4 +576,78 @@ async fn kill_9_during_concurrent_intake_loses_no_acknowledged_complaint_postgre
     let dir = tempfile::tempdir().expect("a temporary directory");
     kill_9_during_concurrent_intake(&database, dir.path()).await;
     drop_postgres_database(&database).await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The signing key: used by serve, never logged.
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn serve_signs_the_ledger_with_a_key_from_the_environment_and_never_logs_it() {
+    let _serial = SERIAL.lock().await;
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let database = dir.path().join("signed.db").display().to_string();
+    let created = redress(&["keys", "create"]);
+    assert!(created.status.success(), "{}", text(&created.stderr));
+    let secret = text(&created.stdout).trim().to_owned();
+    let secret_part = secret
+        .strip_prefix("redress-signing-key-ed25519:")
+        .expect("a secret key")
+        .to_owned();
+    let notes = text(&created.stderr);
+    let public = notes
+        .split("--public-key): ")
+        .nth(1)
+        .and_then(|rest| rest.split_whitespace().next())
+        .expect("the public key")
+        .to_owned();
+    let token = handler_token(&database);
+
+    let log_dir = dir.path().to_path_buf();
+    let mut server = Server::start_with("signed", &database, dir.path(), |command| {
+        command
+            .arg("--mail-dir")
+            .arg(log_dir.join("mail"))
+            .arg("--print-dir")
+            .arg(log_dir.join("print"))
+            .env("REDRESS_SIGNING_KEY", &secret)
+            .env("RUST_LOG", "debug");
+    });
+    let client = client();
+    server.wait_ready(&client).await;
+    let created = client
+        .post(server.url("/api/v1/complaints"))
+        .bearer_auth(&token)
+        .json(&support::complaint_body("KX-SIGNED", "Ann Example"))
+        .send()
+        .await
+        .expect("create");
+    assert_eq!(created.status(), 201);
+    // Stopping seals what was recorded since the last seal.
+    server.stop().await;
+    let log = server.log_text();
+    assert!(!log.contains(&secret_part), "the log holds the secret key");
+    assert!(
+        !server.log_lines("ledger sealer started").is_empty(),
+        "{log}"
+    );
+
+    let verified = redress(&[
+        "audit",
+        "verify",
+        "--database",
+        &database,
+        "--public-key",
+        &public,
+    ]);
+    let stdout = text(&verified.stdout);
+    assert!(
+        verified.status.success(),
+        "{stdout}{}",
+        text(&verified.stderr)
+    );
+    assert!(stdout.contains("the record is intact"), "{stdout}");
+    assert!(
+        stdout.contains("checked the signatures of 1 blocks"),
+        "{stdout}"
+    );
 }

@@ -47,7 +47,7 @@ use anyhow::{Context, bail};
 use clap::{Parser, Subcommand, ValueEnum};
 use redress::app::{Application, Config};
 use redress::clock::{Clock, SystemClock};
-use redress::store::Store;
+use redress::store::{GENESIS_HASH, Store};
 use redress_core::{
     Actor, Channel, Complaint, Customer, Procedure, Receive, Reference, Role, clock, deadlines,
     open,
@@ -938,7 +938,8 @@ async fn bare_insert(
         .bind(now)
         .bind(now)
         .bind(None::<i64>)
-        .bind(HASH)
+        // A chain the database accepts: event 1 links to the genesis hash, later ones to HASH.
+        .bind(if sequence == 0 { GENESIS_HASH } else { HASH })
         .bind(HASH)
         .execute(&mut *tx)
         .await?;

@@ -332,7 +332,8 @@ fn echo(earlier: &Answer) -> Answer {
     }
 }
 
-/// The event, deadline and outbox rows of new complaints, beside the ids their rows got.
+/// The event, deadline and outbox rows of new complaints, beside the ids their rows got, and
+/// each complaint's place in the ledger's queue.
 async fn write_new_rows(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
@@ -353,6 +354,10 @@ async fn write_new_rows(
         .clone()
         .flat_map(|(id, plan)| plan.fired.iter().map(move |d| (*id, d)))
         .collect();
+    let pending: Vec<(i64, i64)> = pairs
+        .clone()
+        .filter_map(|(id, plan)| plan.events.last().map(|e| (*id, e.sequence)))
+        .collect();
     let outbox: Vec<_> = pairs
         .flat_map(|(id, plan)| plan.outbox.iter().map(move |o| (*id, o)))
         .collect();
@@ -362,6 +367,7 @@ async fn write_new_rows(
         .flat_map(|(id, clocks)| clocks.iter().map(move |d| (*id, d)))
         .collect();
     rows::insert_events(tx, backend, &events).await?;
+    rows::insert_pending(tx, backend, &pending).await?;
     rows::upsert_deadlines(tx, backend, &fired, true).await?;
     rows::upsert_deadlines(tx, backend, &clocks, false).await?;
     rows::insert_outbox(tx, backend, &outbox).await

@@ -5,12 +5,15 @@
 //! one transaction that holds the complaint's lock: load state, run the core, append events,
 //! update the projection, deadlines and outbox, commit. Backend differences are confined to
 //! this module: the migrations folder, how a write transaction begins, and row locking
-//! (`FOR UPDATE [SKIP LOCKED]` on PostgreSQL; SQLite has one writer at a time).
+//! (`FOR UPDATE [SKIP LOCKED]` on PostgreSQL; SQLite has one writer at a time). Each change
+//! also queues its complaint for the ledger (`ledger.rs`), which seals the chains' heads into
+//! signed blocks.
 
 mod audit;
 mod dashboard;
 mod inbound;
 mod intake;
+mod ledger;
 mod letters;
 mod outbox;
 mod people;
@@ -29,10 +32,11 @@ use sqlx::any::{AnyConnectOptions, AnyPoolOptions};
 use sqlx::{AnyPool, ConnectOptions, Executor};
 use tokio::sync::Mutex;
 
-pub use audit::{AuditProblem, AuditReport};
+pub use audit::{AuditProblem, AuditReport, Signatures, VerifyWith};
 pub use dashboard::{QueueEntry, StageFigures};
 pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
 pub use intake::MAX_BATCH;
+pub use ledger::{Anchor, Block, Entry as LedgerEntry, MAX_BLOCK_ENTRIES, block_hash};
 pub use letters::LetterRow;
 pub use outbox::{LetterListing, OutboxItem, Printed};
 pub use people::{
@@ -44,7 +48,8 @@ pub use read::{
 };
 pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};
 pub use write::{
-    CommandOutcome, Created, Idempotency, Replayed, StoredResponse, letter_for, new_deadline_rows,
+    CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Replayed, StoredResponse,
+    letter_for, new_deadline_rows,
 };
 
 /// Which database a store talks to.
@@ -65,6 +70,9 @@ pub enum StoreError {
     IdempotencyMismatch,
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
+    /// The ledger cannot be sealed as asked (a sentence saying why and what to do).
+    #[error("{0}")]
+    Ledger(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("migration failed")]

@@ -362,7 +362,7 @@ fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &
 /// Inserts `rows` with as few statements as the bind limit allows. Statements are not kept
 /// prepared: their text changes with the number of rows.
 #[allow(clippy::too_many_arguments)]
-async fn insert_many<T>(
+pub(crate) async fn insert_many<T>(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     head: &str,
@@ -409,6 +409,25 @@ pub(crate) async fn insert_events(
                 .bind(e.prev_hash.clone())
                 .bind(e.hash.clone())
         },
+    )
+    .await
+}
+
+/// Queues complaints for the ledger's sealer: (complaint id, its version after this change).
+pub(crate) async fn insert_pending(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, i64)],
+) -> Result<(), StoreError> {
+    insert_many(
+        tx,
+        backend,
+        "INSERT INTO ledger_pending (complaint_id, version)",
+        2,
+        "",
+        rows,
+        |_| 40,
+        |q, (id, version)| q.bind(*id).bind(*version),
     )
     .await
 }

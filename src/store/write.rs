@@ -358,7 +358,8 @@ pub fn letter_for(event: &Event, complaint: &Complaint) -> Option<(LetterKind, R
 }
 
 /// Appends events to a complaint whose state before them is `before`: the event rows (hash
-/// chained), the projection, the deadline rows and the outbox. Returns the state after.
+/// chained), the projection, the deadline rows, the outbox and the complaint's place in the
+/// ledger's queue. Returns the state after.
 pub(crate) async fn append(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
@@ -384,6 +385,9 @@ pub(crate) async fn append(
         procedure,
     )?;
     rows::insert_events(tx, backend, &rows::of_one(id, &plan.events)).await?;
+    if let Some(last) = plan.events.last() {
+        rows::insert_pending(tx, backend, &[(id, last.sequence)]).await?;
+    }
     rows::upsert_deadlines(tx, backend, &rows::of_one(id, &plan.fired), true).await?;
     rows::insert_outbox(tx, backend, &rows::of_one(id, &plan.outbox)).await?;
     sync_deadlines(tx, backend, id, &plan.complaint, procedure).await?;

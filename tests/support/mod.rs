@@ -138,6 +138,27 @@ pub async fn spawn_app_configured(
             Some(tempfile::tempdir().expect("a temporary directory")),
         ),
     };
+    Some(start(database, dir, procedure, adjust).await)
+}
+
+/// Starts the application on an existing PostgreSQL database (one an earlier `TestApp` used;
+/// a SQLite file goes with its `TestApp`'s folder).
+pub async fn spawn_app_on(db: Db, database: String) -> TestApp {
+    assert_eq!(
+        db,
+        Db::Postgres,
+        "only a PostgreSQL database outlives its TestApp"
+    );
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    start(database, Some(dir), Procedure::default_procedure(), |_| {}).await
+}
+
+async fn start(
+    database: String,
+    dir: Option<tempfile::TempDir>,
+    procedure: Procedure,
+    adjust: impl FnOnce(&mut Config),
+) -> TestApp {
     let clock = ManualClock::new(ts(START));
     let mut config = Config::new(
         &database,
@@ -147,6 +168,8 @@ pub async fn spawn_app_configured(
     );
     // Tests fire deadlines themselves (`fire_deadlines`), so the scheduler only ticks at start.
     config.scheduler_interval = Duration::from_secs(3600);
+    // Tests seal the ledger themselves (`Store::seal`), so the sealer seals only at stop.
+    config.seal_interval = Duration::from_secs(3600);
     config.web.files_dir = dir
         .as_ref()
         .map_or_else(std::env::temp_dir, |d| d.path().join("files"));
@@ -171,7 +194,7 @@ pub async fn spawn_app_configured(
     let server = tokio::spawn(app.run_until(async move {
         let _ = rx.await;
     }));
-    Some(TestApp {
+    TestApp {
         address,
         store,
         clock,
@@ -185,7 +208,7 @@ pub async fn spawn_app_configured(
         server: Some(server),
         _dir: dir,
         _mail: mail,
-    })
+    }
 }
 
 impl TestApp {
