@@ -15,8 +15,8 @@ use redress_core::{Complaint, Event};
 use serde::Serialize;
 use sqlx::Row;
 
+use super::chain::{EventLink, GENESIS_HASH};
 use super::ledger::{Anchor, Entry, block_hash};
-use super::write::{EventLink, GENESIS_HASH};
 use super::{Backend, Store, StoreError};
 use crate::keys::PublicKey;
 

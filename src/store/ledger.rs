@@ -23,8 +23,8 @@ use sha2::{Digest, Sha256};
 use sqlx::Row;
 use sqlx::any::Any;
 
+use super::chain::GENESIS_HASH;
 use super::rows;
-use super::write::GENESIS_HASH;
 use super::{Backend, Store, StoreError, from_micros, micros};
 use crate::keys::SigningKey;
 

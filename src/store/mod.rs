@@ -10,6 +10,7 @@
 //! signed blocks.
 
 mod audit;
+mod chain;
 mod dashboard;
 mod inbound;
 mod intake;

@@ -13,7 +13,7 @@ use sqlx::any::{Any, AnyArguments};
 use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Transaction};
 
-use super::write::EventLink;
+use super::chain::EventLink;
 use super::{Backend, StoreError, micros};
 
 /// Bound values per statement: far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
