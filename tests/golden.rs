@@ -4,7 +4,7 @@
 //! compared, line by line and as JSON values, with `tests/golden/<name>.jsonl`.
 //!
 //! `REDRESS_BLESS=1 cargo test --test golden` rewrites the expected files from the binary's
-//! output. Check every changed line by hand against DESIGN.md section 4 before keeping it: the
+//! output. Check every changed line by hand against the clock rules in docs/compliance.md before keeping it: the
 //! semantic tests further down recompute the clock and ladder rules independently, so a wrong
 //! bless of a date or a deadline still fails here.
 
@@ -126,7 +126,7 @@ fn check_golden(name: &str) {
             };
             panic!(
                 "{name}: line {} differs from {} ({} expected lines, {} actual)\n  expected: {}\n  actual:   {}{keys}\n\
-                 If the new output is right by DESIGN.md section 4, rerun with REDRESS_BLESS=1.",
+                 If the new output is right by the clock rules (docs/compliance.md), rerun with REDRESS_BLESS=1.",
                 i + 1,
                 path.display(),
                 expected.len(),
@@ -191,7 +191,7 @@ fn every_example_scenario_has_a_golden_test_and_file() {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Helpers for the semantic checks: DESIGN.md section 4, recomputed here
+// Helpers for the semantic checks: the clock rules, recomputed here
 // ---------------------------------------------------------------------------------------------
 
 fn london() -> TimeZone {
@@ -307,7 +307,7 @@ fn rule(received: &Value, key: &str) -> i64 {
         .unwrap_or_else(|| panic!("received line has no rules.{key}: {received}"))
 }
 
-/// Rules that hold for every line of every example, recomputed from DESIGN.md section 4.
+/// Rules that hold for every line of every example, recomputed from the clock rules (docs/compliance.md).
 fn check_invariants(name: &str, lines: &[Value]) {
     let mut previous_at: Option<Timestamp> = None;
     // Per complaint: its received line, last stage, and the dates and instants seen so far.

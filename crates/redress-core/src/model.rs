@@ -239,7 +239,7 @@ impl FromStr for Channel {
     }
 }
 
-/// What a person may do in Redress (DESIGN.md section 6), plus the system's own clock.
+/// What a person may do in Redress (the roles of README.md), plus the system's own clock.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Role {

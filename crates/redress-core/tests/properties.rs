@@ -1,5 +1,5 @@
 //! Property tests: random command sequences run through `open` and `execute`, as every shell
-//! runs them, then the invariants of DESIGN.md sections 3 and 4 are checked.
+//! runs them, then the invariants of the ladder and its clocks (docs/compliance.md) are checked.
 
 use std::collections::BTreeMap;
 use std::sync::OnceLock;

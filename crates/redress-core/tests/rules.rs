@@ -1,4 +1,4 @@
-//! The procedure's rules (DESIGN.md sections 3 and 4), one or more tests per rule, run through
+//! The procedure's rules (as docs/compliance.md lists them), one or more tests per rule, run through
 //! the public core API (`open`, `execute`, `decide`, `deadlines`) as every shell runs them.
 
 use jiff::civil::{Date, date};

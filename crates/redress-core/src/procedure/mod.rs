@@ -1,4 +1,4 @@
-//! The procedure file: everything provider-specific, as data (DESIGN.md section 2).
+//! The procedure file: everything provider-specific, as data.
 //!
 //! A procedure is parsed from TOML and checked as a whole: [`Procedure::from_toml`] returns
 //! every problem it finds, each with the field path and the line, rather than stopping at the
@@ -106,7 +106,8 @@ pub struct Category {
     pub name: String,
 }
 
-/// Who may read what (`[access]`, optional: the defaults are DESIGN's).
+/// Who may read what (`[access]`, optional: by default restricted notes are for team managers,
+/// the Customer Resolution Manager and compliance).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Access {
