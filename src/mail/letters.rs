@@ -116,23 +116,15 @@ pub fn context(complaint: &Complaint, event: &Event, procedure: &Procedure) -> L
         },
         received_on: day(complaint.first_received_at),
         summary: complaint.summary.clone(),
-        adr: AdrContext {
-            name: a.name.clone(),
-            description: a.description.clone(),
-            address: a.address.clone(),
-            telephone: a.telephone.clone(),
-            facsimile: a.facsimile.clone(),
-            textphone: a.textphone.clone(),
-            website: a.website.clone(),
-            after_weeks: rules.adr_after_weeks,
-            eligible_from: day(clock::days_passed_at(
+        adr: AdrContext::of(
+            a,
+            rules,
+            day(clock::days_passed_at(
                 tz,
                 complaint.first_received_at,
                 rules.adr_after_days(),
             )),
-            referral_window_months: rules.adr_referral_window_months,
-            referral_window_ends: None,
-        },
+        ),
         text: None,
         description: None,
         due_by: None,

@@ -158,6 +158,26 @@ fn sample_stage(kind: LetterKind) -> u8 {
     }
 }
 
+impl AdrContext {
+    /// The ADR scheme's details as letters quote them, with the complaint's own rules and the
+    /// date its ADR period passes (in words); no referral window until an ADR letter sets one.
+    pub fn of(scheme: &super::AdrScheme, rules: &Rules, eligible_from: String) -> AdrContext {
+        AdrContext {
+            name: scheme.name.clone(),
+            description: scheme.description.clone(),
+            address: scheme.address.clone(),
+            telephone: scheme.telephone.clone(),
+            facsimile: scheme.facsimile.clone(),
+            textphone: scheme.textphone.clone(),
+            website: scheme.website.clone(),
+            after_weeks: rules.adr_after_weeks,
+            eligible_from,
+            referral_window_months: rules.adr_referral_window_months,
+            referral_window_ends: None,
+        }
+    }
+}
+
 impl DepartmentContext {
     pub fn of(department: &Department) -> DepartmentContext {
         DepartmentContext {
@@ -224,17 +244,8 @@ impl LetterContext {
             received_on: "2 March 2026".to_owned(),
             summary: "Broadband drops every evening".to_owned(),
             adr: AdrContext {
-                name: a.name.clone(),
-                description: a.description.clone(),
-                address: a.address.clone(),
-                telephone: a.telephone.clone(),
-                facsimile: a.facsimile.clone(),
-                textphone: a.textphone.clone(),
-                website: a.website.clone(),
-                after_weeks: rules.adr_after_weeks,
-                eligible_from: "27 April 2026".to_owned(),
-                referral_window_months: rules.adr_referral_window_months,
                 referral_window_ends: some("4 May 2027"),
+                ..AdrContext::of(a, rules, "27 April 2026".to_owned())
             },
             text: some("We will credit your account with one month's line rental."),
             description: some("Your bills for January and February"),
