@@ -159,28 +159,12 @@ pub struct ClockView {
     pub kind: DeadlineKind,
 }
 
-/// Whether something a fired clock asked for is still not done.
-fn still_owed(c: &Complaint, kind: DeadlineKind, request: Option<i64>) -> bool {
-    if c.is_settled() {
-        return false;
-    }
-    match kind {
-        DeadlineKind::Acknowledgement => c.acknowledged_at.is_none(),
-        DeadlineKind::Evidence => c
-            .evidence_requests
-            .iter()
-            .find(|r| Some(i64::from(r.id)) == request)
-            .is_some_and(|r| r.received_at.is_none()),
-        DeadlineKind::FormalResponse => c.formal_response_at.is_none(),
-        DeadlineKind::Remedy => c.remedy_outstanding(),
-        DeadlineKind::Adr => false,
-    }
-}
-
-/// Every clock a complaint has had, running and fired, in words.
+/// Every clock a complaint has had, running and fired, in words; a fired clock whose work is
+/// still owed (the core's [`redress_core::owed`]) is overdue.
 fn clocks(
     c: &Complaint,
     rows: &[DeadlineRow],
+    owed: &[redress_core::Owed],
     today: Date,
     tz: &jiff::tz::TimeZone,
 ) -> Vec<ClockView> {
@@ -238,7 +222,11 @@ fn clocks(
                             false,
                             false,
                         )
-                    } else if still_owed(c, kind, row.request) {
+                    } else if owed.iter().any(|o| {
+                        o.kind == kind
+                            && o.request.map(i64::from) == row.request
+                            && o.standing == redress_core::Standing::Overdue
+                    }) {
                         view(
                             words::time_left(kind, due_by, today, &c.rules),
                             Some(("overdue", "Overdue")),

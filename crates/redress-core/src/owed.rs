@@ -78,10 +78,11 @@ pub fn owed(c: &Complaint, procedure: &Procedure, now: Timestamp) -> Vec<Owed> {
             },
         });
     };
-    let open = c.status != Status::Closed;
+    // Once the customer accepted a resolution or the complaint closed, nothing but an
+    // ombudsman's remedy is owed any more.
     if let Some(days) = r.acknowledgement_days
         && c.acknowledged_at.is_none()
-        && open
+        && !c.is_settled()
     {
         let due_by = clock::period_last_day(tz, c.first_received_at, days);
         push(
