@@ -1976,7 +1976,7 @@ fn customers_cannot_take_staff_commands() {
         close(),
         reopen(),
     ] {
-        let name = action.in_words();
+        let name = action.in_words(&case.p);
         let refusal = case.refused(at(RECEIVED), customer(), action);
         assert_eq!(refusal.code, RefusalCode::NotPermitted);
         assert_eq!(refusal.reason, format!("only staff can {name}"));

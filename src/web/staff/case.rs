@@ -383,8 +383,7 @@ pub async fn case_page(
     let flash = query
         .ok()
         .and_then(|Query(q)| q.get("done").cloned())
-        .and_then(|done| forms::done_sentence(&done))
-        .map(str::to_owned);
+        .and_then(|done| forms::done_sentence(&done, state.store.procedure()));
     show(
         &state,
         &staff,

@@ -123,6 +123,8 @@ pub struct FieldInfo {
     pub alias: Option<&'static str>,
     /// What it holds, for messages: "Enter the reason", "the reason must not be empty".
     pub what: &'static str,
+    /// The words a form shows beside it: "Why the customer does not accept it (optional)".
+    pub label: &'static str,
 }
 
 /// How a field's value is written and what it may be.
@@ -175,6 +177,45 @@ pub enum Item {
     EvidenceRequest,
     /// A compensation offer (`Complaint::compensation`); left out, the latest.
     CompensationOffer,
+}
+
+impl ActionInfo {
+    /// The title for people, with the procedure's names of its departments.
+    pub fn label_in(&self, procedure: &Procedure) -> String {
+        in_procedure(self.label, procedure)
+    }
+
+    /// What it does, in words that fit "only X can ... now", with the procedure's names.
+    pub fn in_words_in(&self, procedure: &Procedure) -> String {
+        in_procedure(self.in_words, procedure)
+    }
+
+    /// The sentence said once it is done, with the procedure's names.
+    pub fn done_in(&self, procedure: &Procedure) -> String {
+        in_procedure(self.done, procedure)
+    }
+
+    /// The field of this command named `name`.
+    pub fn field(&self, name: &str) -> Option<&'static FieldInfo> {
+        self.fields.iter().find(|f| f.name == name)
+    }
+}
+
+/// The table's words with `{stage2}`, `{stage3}` and `{stage4}` replaced by the names the
+/// procedure gives those stages ("Escalation Team" in the default procedure).
+pub fn in_procedure(words: &str, procedure: &Procedure) -> String {
+    let mut out = words.to_owned();
+    for stage in [
+        Stage::ESCALATION_TEAM,
+        Stage::CUSTOMER_RESOLUTION,
+        Stage::RESOLUTION_MANAGER,
+    ] {
+        let placeholder = format!("{{stage{}}}", stage.number());
+        if out.contains(&placeholder) {
+            out = out.replace(&placeholder, &procedure.stage(stage).name);
+        }
+    }
+    out
 }
 
 impl ActionKind {
@@ -277,9 +318,10 @@ impl Action {
         self.info().name
     }
 
-    /// What the command does, in words that fit "only X can ... now".
-    pub fn in_words(&self) -> &'static str {
-        self.info().in_words
+    /// What the command does, in words that fit "only X can ... now", with the procedure's
+    /// names of its departments.
+    pub fn in_words(&self, procedure: &Procedure) -> String {
+        self.info().in_words_in(procedure)
     }
 
     /// Who normally asks for this command.

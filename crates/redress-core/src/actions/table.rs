@@ -1,7 +1,8 @@
 //! The table itself: one entry per command, in the order of the ladder.
 //!
-//! The words are those the staff pages show today; where a page puts the procedure's own
-//! name in (a stage's name, the ADR scheme's), the label here uses the default procedure's.
+//! The words are those the staff pages show. Where they name a department, they say
+//! `{stage2}`, `{stage3}` or `{stage4}`: the procedure's own name for that stage goes in
+//! ([`ActionInfo::label_in`] and its siblings), so another procedure's names are never wrong.
 
 use crate::command::{Action, Asker};
 use crate::event::{EvidenceSource, OmbudsmanOutcome};
@@ -30,7 +31,12 @@ const CHANNELS: &[(&str, &str)] = &[
     ("textphone", "Textphone or text relay"),
 ];
 
-const fn optional(name: &'static str, kind: FieldKind, what: &'static str) -> FieldInfo {
+const fn optional(
+    name: &'static str,
+    kind: FieldKind,
+    what: &'static str,
+    label: &'static str,
+) -> FieldInfo {
     FieldInfo {
         name,
         kind,
@@ -38,27 +44,44 @@ const fn optional(name: &'static str, kind: FieldKind, what: &'static str) -> Fi
         default: None,
         alias: None,
         what,
+        label,
     }
 }
 
-const fn required(name: &'static str, kind: FieldKind, what: &'static str) -> FieldInfo {
+const fn required(
+    name: &'static str,
+    kind: FieldKind,
+    what: &'static str,
+    label: &'static str,
+) -> FieldInfo {
     FieldInfo {
         required: true,
-        ..optional(name, kind, what)
+        ..optional(name, kind, what, label)
     }
 }
 
 /// An optional free-text field that the API also accepts as `text`.
-const fn or_text(name: &'static str, what: &'static str) -> FieldInfo {
+const fn or_text(name: &'static str, what: &'static str, label: &'static str) -> FieldInfo {
     FieldInfo {
         alias: Some("text"),
-        ..optional(name, FieldKind::LongText, what)
+        ..optional(name, FieldKind::LongText, what, label)
     }
 }
 
-const REASON: FieldInfo = or_text("reason", "the reason");
-const DESCRIPTION: FieldInfo = or_text("description", "the description");
-const CHANNEL: FieldInfo = optional("channel", FieldKind::Choice(CHANNELS), "how it was sent");
+/// Why, in the customer's or our words (optional; also accepted as `text`).
+const fn reason(label: &'static str) -> FieldInfo {
+    or_text("reason", "the reason", label)
+}
+
+/// What, in words (optional; also accepted as `text`).
+const fn description(label: &'static str) -> FieldInfo {
+    or_text("description", "the description", label)
+}
+
+/// How a message reached us or was sent (optional).
+const fn channel(what: &'static str, label: &'static str) -> FieldInfo {
+    optional("channel", FieldKind::Choice(CHANNELS), what, label)
+}
 
 /// A sample's free text.
 fn text() -> String {
@@ -112,7 +135,10 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "acknowledge the complaint",
         "Record the acknowledgement",
         "The acknowledgement was recorded.",
-        &[CHANNEL],
+        &[channel(
+            "how it was sent",
+            "How the acknowledgement was sent",
+        )],
         Some(|| Action::Acknowledge { channel: None }),
     ),
     ActionInfo {
@@ -128,16 +154,22 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "Add the note",
             "Your note was added.",
             &[
-                required("text", FieldKind::LongText, "the note"),
+                required("text", FieldKind::LongText, "the note", "Note"),
                 FieldInfo {
                     default: Some("false"),
                     ..optional(
                         "restricted",
                         FieldKind::Bool,
                         "whether it is for managers only",
+                        "For managers only",
                     )
                 },
-                optional("about_staff", FieldKind::Text, "the staff member"),
+                optional(
+                    "about_staff",
+                    FieldKind::Text,
+                    "the staff member",
+                    "A staff member the note is about (optional)",
+                ),
             ],
             Some(|| Action::AddNote {
                 text: text(),
@@ -163,9 +195,10 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                         ("outbound", "We called the customer"),
                     ]),
                     "who called",
+                    "Who called",
                 )
             },
-            or_text("summary", "what was said"),
+            or_text("summary", "what was said", "What was said"),
             optional(
                 "duration_minutes",
                 FieldKind::Number {
@@ -173,6 +206,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                     max: Limit::Fixed(24 * 60),
                 },
                 "the length of the call",
+                "Length of the call in minutes (optional)",
             ),
         ],
         Some(|| Action::RecordCall {
@@ -188,7 +222,12 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "assign the complaint",
         "Assign",
         "The complaint was assigned.",
-        &[required("handler", FieldKind::Text, "the handler")],
+        &[required(
+            "handler",
+            FieldKind::Text,
+            "the handler",
+            "Handler",
+        )],
         None,
     ),
     entry(
@@ -198,7 +237,12 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "name a staff member concerned",
         "Name the staff member",
         "The staff member concerned was named.",
-        &[required("staff", FieldKind::Text, "the staff member")],
+        &[required(
+            "staff",
+            FieldKind::Text,
+            "the staff member",
+            "Staff member concerned",
+        )],
         None,
     ),
     entry(
@@ -212,6 +256,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "text",
             FieldKind::LongText,
             "the resolution offered",
+            "The resolution offered",
         )],
         Some(|| Action::OfferResolution { text: text() }),
     ),
@@ -232,7 +277,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "reject the resolution",
         "Record the answer",
         "The customer's rejection of the resolution was recorded.",
-        &[REASON],
+        &[reason("Why the customer does not accept it (optional)")],
         Some(|| Action::RejectResolution { reason: None }),
     )),
     ActionInfo {
@@ -246,8 +291,11 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "The customer asks to escalate",
             "ask for escalation",
             "Escalate the complaint",
-            "The complaint was escalated to the Escalation Team.",
-            &[CHANNEL, REASON],
+            "The complaint was escalated to the {stage2}.",
+            &[
+                channel("how the customer asked", "How the customer asked"),
+                reason("Why the customer is not satisfied (optional)"),
+            ],
             Some(|| Action::RequestEscalation {
                 channel: None,
                 reason: None,
@@ -257,11 +305,11 @@ pub(super) const TABLE: [ActionInfo; 27] = [
     entry(
         ActionKind::TransferToResolution,
         "transfer_to_resolution",
-        "Transfer to the Customer Resolution department",
-        "transfer the complaint to the Customer Resolution department",
+        "Transfer to the {stage3}",
+        "transfer the complaint to the {stage3}",
         "Transfer the complaint",
-        "The complaint was transferred to the Customer Resolution department.",
-        &[REASON],
+        "The complaint was transferred to the {stage3}.",
+        &[reason("Why it cannot be resolved here (optional)")],
         Some(|| Action::TransferToResolution { reason: None }),
     ),
     entry(
@@ -279,6 +327,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                     ("third_party", "A third party"),
                 ]),
                 "who the evidence is from",
+                "Who the evidence is from",
             ),
             required(
                 "due_days",
@@ -287,8 +336,9 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                     max: Limit::EvidenceMaxDays,
                 },
                 "the days allowed",
+                "Days allowed",
             ),
-            DESCRIPTION,
+            description("What is needed (optional)"),
         ],
         Some(|| Action::RequestEvidence {
             from: EvidenceSource::Customer,
@@ -308,9 +358,10 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                 "request",
                 FieldKind::Item(Item::EvidenceRequest),
                 "the request",
+                "Which request it answers",
             ),
-            DESCRIPTION,
-            optional("channel", FieldKind::Choice(CHANNELS), "how it arrived"),
+            description("What was received (optional)"),
+            channel("how it arrived", "How it arrived"),
         ],
         Some(|| Action::ReceiveEvidence {
             request: None,
@@ -329,6 +380,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "text",
             FieldKind::LongText,
             "the course of events",
+            "The course of events",
         )],
         Some(|| Action::RecordCourseOfEvents { text: text() }),
     ),
@@ -339,7 +391,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "establish fault",
         "Record the finding",
         "The finding of genuine fault was recorded.",
-        &[DESCRIPTION],
+        &[description("What went wrong (optional)")],
         Some(|| Action::EstablishFault { description: None }),
     ),
     entry(
@@ -349,7 +401,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "find no fault",
         "Record the finding",
         "The finding of no fault was recorded.",
-        &[REASON],
+        &[reason("Why there was no fault (optional)")],
         Some(|| Action::FindNoFault { reason: None }),
     ),
     entry(
@@ -367,8 +419,9 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                     max: Limit::CompensationMaxPence,
                 },
                 "the amount",
+                "Amount in pounds",
             ),
-            REASON,
+            reason("What it is for (optional)"),
         ],
         Some(|| Action::OfferCompensation {
             amount_pence: 1,
@@ -391,6 +444,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                 "offer",
                 FieldKind::Item(Item::CompensationOffer),
                 "the offer",
+                "Which offer",
             )],
             Some(|| Action::ApproveCompensation { offer: None }),
         )
@@ -406,6 +460,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "offer",
             FieldKind::Item(Item::CompensationOffer),
             "the offer",
+            "Which offer",
         )],
         Some(|| Action::AcceptCompensation { offer: None }),
     )),
@@ -416,7 +471,12 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "issue the formal written response",
         "Record the response as issued",
         "The formal written response was recorded as issued.",
-        &[optional("text", FieldKind::LongText, "the response")],
+        &[optional(
+            "text",
+            FieldKind::LongText,
+            "the response",
+            "The response, or a summary of it (optional)",
+        )],
         Some(|| Action::IssueFormalResponse { text: None }),
     ),
     ActionInfo {
@@ -427,14 +487,15 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         ..on_portal(entry(
             ActionKind::RequestManagerReview,
             "request_manager_review",
-            "The customer asks the Customer Resolution Manager to review",
-            "ask for the Customer Resolution Manager's review",
+            "The customer asks the {stage4} to review",
+            "ask for the {stage4}'s review",
             "Record the request",
-            "The customer's request for the Customer Resolution Manager's review was recorded.",
+            "The customer's request for the {stage4}'s review was recorded.",
             &[optional(
                 "text",
                 FieldKind::LongText,
                 "the customer's letter",
+                "The customer's letter, or a summary of it (optional)",
             )],
             Some(|| Action::RequestManagerReview { text: None }),
         ))
@@ -443,13 +504,14 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         ActionKind::RecordReviewOutcome,
         "record_review_outcome",
         "Record the outcome of the review",
-        "record the outcome of the Customer Resolution Manager's review",
+        "record the outcome of the {stage4}'s review",
         "Record the outcome",
         "The outcome of the review was recorded.",
         &[required(
             "text",
             FieldKind::LongText,
             "the outcome of the review",
+            "The outcome of the review",
         )],
         Some(|| Action::RecordReviewOutcome { text: text() }),
     ),
@@ -462,7 +524,12 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "issue a deadlock letter",
             "Issue the deadlock letter",
             "The deadlock letter was recorded as issued.",
-            &[optional("text", FieldKind::LongText, "the letter")],
+            &[optional(
+                "text",
+                FieldKind::LongText,
+                "the letter",
+                "The letter, or a summary of it (optional)",
+            )],
             Some(|| Action::IssueDeadlockLetter { text: None }),
         )
     },
@@ -484,6 +551,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                 "ombudsman_reference",
                 FieldKind::Text,
                 "the ombudsman's reference",
+                "The ombudsman's reference (optional)",
             )],
             Some(|| Action::ReferToOmbudsman {
                 ombudsman_reference: None,
@@ -506,13 +574,20 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                     ("not_upheld", "Not upheld"),
                 ]),
                 "the decision",
+                "The ombudsman's decision",
             ),
             required(
                 "customer_accepted",
                 FieldKind::Bool,
                 "whether the customer accepted it",
+                "Did the customer accept the decision?",
             ),
-            optional("remedy", FieldKind::LongText, "the remedy"),
+            optional(
+                "remedy",
+                FieldKind::LongText,
+                "the remedy",
+                "The remedy required (optional)",
+            ),
             optional(
                 "award_pence",
                 FieldKind::MoneyPence {
@@ -520,6 +595,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
                     max: Limit::AwardLimitPence,
                 },
                 "the award",
+                "Award in pounds (optional)",
             ),
         ],
         Some(|| Action::RecordOmbudsmanDecision {
@@ -536,7 +612,12 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "complete the remedy",
         "Record the remedy as completed",
         "The ombudsman's remedy was recorded as completed.",
-        &[optional("text", FieldKind::LongText, "the description")],
+        &[optional(
+            "text",
+            FieldKind::LongText,
+            "the description",
+            "What was done (optional)",
+        )],
         Some(|| Action::CompleteRemedy { text: None }),
     ),
     ActionInfo {
@@ -548,7 +629,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
             "close the complaint",
             "Close the complaint",
             "The complaint was closed.",
-            &[REASON],
+            &[reason("Why it is being closed (optional)")],
             Some(|| Action::Close { reason: None }),
         )
     },
@@ -559,7 +640,7 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         "reopen the complaint",
         "Reopen the complaint",
         "The complaint was reopened.",
-        &[REASON],
+        &[reason("Why it is being reopened (optional)")],
         Some(|| Action::Reopen { reason: None }),
     ),
 ];

@@ -20,7 +20,7 @@ pub fn authorise(
 ) -> Result<(), Refusal> {
     // Who may take each command is data in the table; the rules below read it.
     let info = action.info();
-    let (words, who) = (info.in_words, info.who);
+    let (words, who) = (info.in_words_in(procedure), info.who);
     match by.role {
         Role::System => Ok(()),
         Role::Administrator => refuse(
