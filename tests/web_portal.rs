@@ -13,6 +13,9 @@ use redress_core::{Action, Actor, Channel, Command, Reference, Role, Stage};
 use support::{Db, TestApp, spawn_app};
 
 both_backends! {
+    portal_pages_speak_of_the_complaints_own_adr_period =>
+        sqlite_portal_pages_speak_of_the_complaints_own_adr_period,
+        postgres_portal_pages_speak_of_the_complaints_own_adr_period;
     the_home_page_points_the_way =>
         sqlite_the_home_page_points_the_way,
         postgres_the_home_page_points_the_way;
@@ -1279,5 +1282,62 @@ async fn an_account_number_and_postcode_never_open_someone_elses_complaints(db: 
     let list = ann.get("/my/complaints").await;
     assert!(list.body.contains(&victims));
     assert!(!list.body.contains(&theirs));
+    app.stop().await;
+}
+
+/// Under a procedure whose later rules shorten the ADR period to 6 weeks, a complaint under
+/// those rules is never described with "8 weeks" on the customer's pages: not in "what
+/// happens next", not on its page before the point, nor once the point has passed.
+async fn portal_pages_speak_of_the_complaints_own_adr_period(db: Db) {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/procedure-six-weeks.toml"
+    ))
+    .expect("the example procedure");
+    let procedure = redress_core::Procedure::from_toml(&text).expect("a valid procedure");
+    let Some(app) = support::spawn_app_with(db, procedure).await else {
+        return;
+    };
+    let start: jiff::Timestamp = "2027-05-20T09:00:00Z".parse().expect("an instant");
+    app.clock.set(start);
+    let mut browser = Browser::new(&app);
+    let done = complain(&mut browser, &ANN).await;
+    assert_eq!(done.status, 200, "{}", done.body);
+    let reference = reference_on(&done.body);
+    let mut customer = signed_in_as(&app, &reference, ANN.postcode).await;
+    let before = customer.get(&format!("/my/complaints/{reference}")).await;
+    assert_eq!(before.status, 200);
+    // 6 weeks from 20 May 2027.
+    assert!(
+        done.body
+            .contains("resolved by 1 July 2027 (6 weeks after you complained)"),
+        "{}",
+        done.body
+    );
+    assert!(
+        before
+            .body
+            .contains("resolved by 1 July 2027 (6 weeks after you first complained)"),
+        "{}",
+        before.body
+    );
+    app.clock
+        .set(start + jiff::SignedDuration::from_hours(24 * 43));
+    app.fire_deadlines().await;
+    // The earlier session has long expired: sign in again.
+    let mut customer = signed_in_as(&app, &reference, ANN.postcode).await;
+    let after = customer.get(&format!("/my/complaints/{reference}")).await;
+    assert_eq!(after.status, 200);
+    assert!(
+        after
+            .body
+            .contains("6 weeks have passed since you first complained"),
+        "{}",
+        after.body
+    );
+    for page in [&done.body, &before.body, &after.body] {
+        assert!(!page.contains("8 weeks"), "{page}");
+        assert!(!page.contains("8-week"), "{page}");
+    }
     app.stop().await;
 }

@@ -169,8 +169,19 @@ fn adr_point(c: &Complaint, procedure: &Procedure) -> Option<Timestamp> {
         return None;
     }
     let tz = procedure.time_zone();
-    let day = clock::period_last_day(tz, c.first_received_at, c.rules.adr_after_days());
-    Some(clock::start_of_day(tz, day))
+    Some(clock::start_of_day(tz, adr_reached_on(c, procedure)))
+}
+
+/// The London date on which the complaint's ADR period (8 weeks in the default procedure)
+/// passes, counted from when it was first received: from that day the customer may go to the
+/// ombudsman unless the complaint is resolved. Pages that explain the procedure before
+/// anything is owed (a new complaint's "what happens next") say this date.
+pub fn adr_reached_on(c: &Complaint, procedure: &Procedure) -> Date {
+    clock::period_last_day(
+        procedure.time_zone(),
+        c.first_received_at,
+        c.rules.adr_after_days(),
+    )
 }
 
 /// Whether anything owed is overdue (the `overdue` of every list, filter and page).

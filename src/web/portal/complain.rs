@@ -466,7 +466,6 @@ pub(crate) fn contact_words(channel: Option<Channel>) -> &'static str {
 
 /// What happens next, from the procedure and the rules the complaint keeps.
 pub(crate) fn next_steps(procedure: &Procedure, complaint: &Complaint) -> Vec<Step> {
-    let tz = procedure.time_zone();
     let rules = &complaint.rules;
     let [first, second, third, fourth] = [
         Stage::CUSTOMER_SERVICES,
@@ -475,7 +474,7 @@ pub(crate) fn next_steps(procedure: &Procedure, complaint: &Complaint) -> Vec<St
         Stage::RESOLUTION_MANAGER,
     ]
     .map(|s| department_name(procedure, s));
-    let adr_date = clock::period_last_day(tz, complaint.first_received_at, rules.adr_after_days());
+    let adr_date = redress_core::owed::adr_reached_on(complaint, procedure);
     vec![
         Step {
             heading: first.clone(),
@@ -511,9 +510,9 @@ pub(crate) fn next_steps(procedure: &Procedure, complaint: &Complaint) -> Vec<St
         Step {
             heading: procedure.adr_scheme.name.clone(),
             text: format!(
-                "If your complaint is not resolved by {} ({} weeks after you complained), or we send you a deadlock letter (our final position), you can take it to {}, an independent ombudsman. It is free for you.",
+                "If your complaint is not resolved by {} ({} after you complained), or we send you a deadlock letter (our final position), you can take it to {}, an independent ombudsman. It is free for you.",
                 words::date(adr_date),
-                rules.adr_after_weeks,
+                rules.adr_period_in_words(),
                 procedure.adr_scheme.name
             ),
         },

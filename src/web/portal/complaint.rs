@@ -8,11 +8,12 @@ use axum::extract::multipart::MultipartRejection;
 use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
+use jiff::Timestamp;
 use redress_core::deadline::{DeadlineKind, referral_window_ends};
 use redress_core::event::EvidenceSource;
 use redress_core::{
     Action, Actor, Channel, Command, Complaint, Event, EventKind, Money, Procedure, RefusalCode,
-    Stage, Status, available, clock, deadlines,
+    Stage, Standing, Status, available, clock, owed,
 };
 
 use super::complain::contact_words;
@@ -195,8 +196,12 @@ fn size_words(bytes: i64) -> String {
 }
 
 /// What is happening now and what is due, in sentences.
-fn happening(procedure: &Procedure, c: &Complaint, events: &[Event]) -> Vec<String> {
-    let tz = procedure.time_zone();
+fn happening(
+    procedure: &Procedure,
+    c: &Complaint,
+    events: &[Event],
+    now: Timestamp,
+) -> Vec<String> {
     let mut out = Vec::new();
     let adr = &procedure.adr_scheme.name;
     let handling = department_name(procedure, c.stage);
@@ -232,15 +237,38 @@ fn happening(procedure: &Procedure, c: &Complaint, events: &[Event]) -> Vec<Stri
             _ => {}
         },
     }
-    for d in deadlines(c, procedure) {
-        let due = words::date(d.due_by);
-        match d.kind {
+    // What we owe them, from the core's one answer: due, or late and still not done.
+    let live =
+        !c.is_settled() && c.status != Status::ReferredToAdr && c.deadlock_issued_at.is_none();
+    for item in owed(c, procedure, now) {
+        let due = words::date(item.due_by);
+        let late = item.standing == Standing::Overdue;
+        match item.kind {
+            DeadlineKind::Acknowledgement if late => out.push(format!(
+                "We should have acknowledged your complaint by {due}. We are sorry this is late."
+            )),
             DeadlineKind::Acknowledgement => {
                 out.push(format!("We will acknowledge your complaint by {due}."))
+            }
+            DeadlineKind::FormalResponse if late => {
+                let mut text = format!(
+                    "Our formal written response was due by {due} and is late. We are sorry."
+                );
+                if live {
+                    text.push_str(&format!(
+                        " If {} have passed since you first complained, you can take your complaint to {adr}.",
+                        c.rules.adr_period_in_words()
+                    ));
+                }
+                out.push(text);
             }
             DeadlineKind::FormalResponse => out.push(format!(
                 "We will send our formal written response by {due}."
             )),
+            DeadlineKind::Remedy if late => out.push(
+                "We have not yet carried out the ombudsman's decision, and it is late. We are sorry."
+                    .to_owned(),
+            ),
             DeadlineKind::Remedy => out.push(format!(
                 "We will carry out the ombudsman's decision by {due}."
             )),
@@ -251,51 +279,35 @@ fn happening(procedure: &Procedure, c: &Complaint, events: &[Event]) -> Vec<Stri
                         from,
                         description,
                         ..
-                    } if Some(*request) == d.request => Some((*from, description.clone())),
+                    } if Some(*request) == item.request => Some((*from, description.clone())),
                     _ => None,
                 });
                 match asked {
                     Some((EvidenceSource::Customer, description)) => {
                         let what = description.map(|d| format!(": {d}")).unwrap_or_default();
-                        out.push(format!("We have asked you for more information{what}. Please send it by {due}, using the form below."));
+                        out.push(if late {
+                            format!("We asked you for more information{what} by {due}. Please send it as soon as you can, using the form below.")
+                        } else {
+                            format!("We have asked you for more information{what}. Please send it by {due}, using the form below.")
+                        });
                     }
+                    _ if late => out.push(format!(
+                        "We are still waiting for information from someone else, which was due by {due}."
+                    )),
                     _ => out.push(format!(
                         "We are waiting for information from someone else, which is due by {due}."
                     )),
                 }
             }
+            // The ADR point is said in its own section (see `ombudsman`).
             DeadlineKind::Adr => {}
         }
-    }
-    let live =
-        !c.is_settled() && c.status != Status::ReferredToAdr && c.deadlock_issued_at.is_none();
-    if let Some(transferred) = c.transferred_at
-        && c.response_overdue_at.is_some()
-        && c.formal_response_at.is_none()
-        && live
-    {
-        let due = clock::period_last_day(tz, transferred, c.rules.formal_response_days);
-        out.push(format!(
-            "Our formal written response was due by {} and is late. We are sorry. If {} weeks have passed since you first complained, you can take your complaint to {adr}.",
-            words::date(due),
-            c.rules.adr_after_weeks
-        ));
-    }
-    if let Some(decision) = &c.ombudsman
-        && decision.remedy_overdue_at.is_some()
-        && decision.remedy_completed_at.is_none()
-    {
-        out.push(
-            "We have not yet carried out the ombudsman's decision, and it is late. We are sorry."
-                .to_owned(),
-        );
     }
     out
 }
 
 /// When the customer may go to the ombudsman, in sentences.
 fn ombudsman(procedure: &Procedure, c: &Complaint) -> Vec<String> {
-    let tz = procedure.time_zone();
     let adr = &procedure.adr_scheme.name;
     let rules = &c.rules;
     let months = rules.adr_referral_window_months;
@@ -311,8 +323,8 @@ fn ombudsman(procedure: &Procedure, c: &Complaint) -> Vec<String> {
             )
         } else {
             format!(
-                "{} weeks have passed since you first complained, so you can take your complaint to {adr} now if you are not happy with how we have handled it.",
-                rules.adr_after_weeks
+                "{} have passed since you first complained, so you can take your complaint to {adr} now if you are not happy with how we have handled it.",
+                rules.adr_period_in_words()
             )
         }];
         if let Some(letter_at) = c.adr_letter_sent_at() {
@@ -327,16 +339,16 @@ fn ombudsman(procedure: &Procedure, c: &Complaint) -> Vec<String> {
     }
     if c.is_settled() {
         return vec![format!(
-            "If you think we have not resolved your complaint, you can take it to {adr}, an independent ombudsman, once {} weeks have passed since you first complained, or after we send you a deadlock letter. It is free for you.",
-            rules.adr_after_weeks
+            "If you think we have not resolved your complaint, you can take it to {adr}, an independent ombudsman, once {} have passed since you first complained, or after we send you a deadlock letter. It is free for you.",
+            rules.adr_period_in_words()
         )];
     }
-    let from = clock::period_last_day(tz, c.first_received_at, rules.adr_after_days());
+    let from = redress_core::owed::adr_reached_on(c, procedure);
     vec![
         format!(
-            "If your complaint is not resolved by {} ({} weeks after you first complained), you can take it to {adr}, an independent ombudsman. It is free for you.",
+            "If your complaint is not resolved by {} ({} after you first complained), you can take it to {adr}, an independent ombudsman. It is free for you.",
             words::date(from),
-            rules.adr_after_weeks
+            rules.adr_period_in_words()
         ),
         format!(
             "You can go sooner if we send you a deadlock letter (our final position). You then have {months} months from the date of our letter to go to them."
@@ -456,7 +468,7 @@ async fn show(
             department_name(procedure, c.stage)
         },
         status: status_words(c.status),
-        happening: happening(procedure, c, &events),
+        happening: happening(procedure, c, &events, now),
         offer,
         compensation,
         ombudsman: ombudsman(procedure, c),
