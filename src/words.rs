@@ -7,7 +7,7 @@ use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use redress_core::deadline::DeadlineKind;
 use redress_core::event::{AdrReason, EvidenceSource, OmbudsmanOutcome};
-use redress_core::{Event, EventKind, Money, Procedure, Role, Rules};
+use redress_core::{Event, EventKind, Money, Procedure, Role, Rules, Stage};
 
 const MONTHS: [&str; 12] = [
     "January",
@@ -192,12 +192,14 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
         EventKind::FormalResponseIssued { .. } => "We sent our formal written response".to_owned(),
         EventKind::ResponseOverdue { .. } => "Our formal written response is overdue".to_owned(),
         EventKind::AcknowledgementOverdue { .. } => "Our acknowledgement is overdue".to_owned(),
-        EventKind::ManagerReviewRequested { .. } => {
-            format!("{customer} asked the Customer Resolution Manager to review the complaint")
-        }
-        EventKind::ReviewOutcomeRecorded { .. } => {
-            "We sent the outcome of the Customer Resolution Manager's review".to_owned()
-        }
+        EventKind::ManagerReviewRequested { .. } => format!(
+            "{customer} asked the {} to review the complaint",
+            procedure.stage(Stage::RESOLUTION_MANAGER).name
+        ),
+        EventKind::ReviewOutcomeRecorded { .. } => format!(
+            "We sent the outcome of the {}'s review",
+            procedure.stage(Stage::RESOLUTION_MANAGER).name
+        ),
         EventKind::DeadlockIssued { .. } => {
             "We sent a deadlock letter (our final position)".to_owned()
         }

@@ -9,6 +9,7 @@ use axum::extract::{Multipart, Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::Timestamp;
+use redress_core::actions::ActionKind;
 use redress_core::deadline::{DeadlineKind, referral_window_ends};
 use redress_core::event::EvidenceSource;
 use redress_core::{
@@ -411,7 +412,7 @@ async fn show(
     let events: Vec<Event> = view.events.iter().map(|row| row.event.clone()).collect();
     let now = state.clock.now();
     let names = available(c, &Actor::customer(), now, procedure);
-    let may = |name: &str| names.contains(&name);
+    let may = |kind: ActionKind| names.contains(&kind.name());
     let offer = c
         .current_offer()
         .filter(|o| o.answer == redress_core::complaint::OfferAnswer::Pending)
@@ -425,19 +426,19 @@ async fn show(
         .iter()
         .rev()
         .find(|o| o.approved && !o.accepted)
-        .filter(|_| may("accept_compensation"))
+        .filter(|_| may(ActionKind::AcceptCompensation))
         .map(|o| CompensationView {
             offer: o.id,
             amount: Money(o.amount_pence).to_string(),
         });
-    let escalate = may("request_escalation");
+    let escalate = may(ActionKind::RequestEscalation);
     let can = Can {
-        accept: may("accept_resolution") && offer.is_some(),
+        accept: may(ActionKind::AcceptResolution) && offer.is_some(),
         // At stage 1 asking to escalate is the way to say no to an offer.
-        reject: may("reject_resolution") && offer.is_some() && !escalate,
+        reject: may(ActionKind::RejectResolution) && offer.is_some() && !escalate,
         escalate,
-        review: may("request_manager_review"),
-        send_evidence: may("receive_evidence"),
+        review: may(ActionKind::RequestManagerReview),
+        send_evidence: may(ActionKind::ReceiveEvidence),
     };
     let timeline = events
         .iter()
