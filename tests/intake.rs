@@ -7,7 +7,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use redress::clock::Clock;
-use redress::store::{Idempotency, Replayed, StoreError, StoredResponse};
+use redress::store::{Idempotency, Keyed, StoreError};
 use redress_core::model::Postcode;
 use redress_core::{Actor, Channel, Customer, Reference, Role};
 use sqlx::Row;
@@ -70,7 +70,7 @@ fn ask(i: usize) -> Ask {
     }
 }
 
-async fn create(app: &TestApp, i: usize) -> Result<Result<String, Replayed>, StoreError> {
+async fn create(app: &TestApp, i: usize) -> Result<Keyed<String>, StoreError> {
     let (account, category, key) = match ask(i) {
         Ask::Plain => (format!("KX-{i}"), "billing_pricing_charges", None),
         Ask::Refused => (format!("KX-{i}"), "no_such_category", None),
@@ -93,23 +93,22 @@ async fn create(app: &TestApp, i: usize) -> Result<Result<String, Replayed>, Sto
             }),
         ),
     };
-    let answer = app
-        .store
-        .create_complaint(
-            receive(&account, category),
-            app.clock.now(),
-            key.as_ref(),
-            |created| StoredResponse {
-                status: 201,
-                body: created.complaint.reference.to_string(),
-                location: None,
-            },
-        )
-        .await?;
-    Ok(answer.map(|created| {
-        assert_eq!(created.complaint.customer.account, account);
-        created.complaint.reference.to_string()
-    }))
+    let (receive, now) = (receive(&account, category), app.clock.now());
+    let answer = match &key {
+        Some(key) => {
+            app.store
+                .create_complaint_keyed(receive, now, key, Vec::new())
+                .await?
+        }
+        None => Keyed::First(app.store.create_complaint(receive, now).await?),
+    };
+    Ok(match answer {
+        Keyed::First(created) => {
+            assert_eq!(created.complaint.customer.account, account);
+            Keyed::First(created.complaint.reference.to_string())
+        }
+        Keyed::Replayed(first) => Keyed::Replayed(first.complaint.reference.to_string()),
+    })
 }
 
 async fn stored_references(app: &TestApp) -> BTreeSet<String> {
@@ -138,20 +137,20 @@ async fn many_complaints_at_once_get_references_without_gaps_and_are_all_stored(
             (Ask::Refused, Err(StoreError::Refused(refusal))) => {
                 assert!(refusal.reason.contains("no_such_category"), "{refusal:?}");
             }
-            (Ask::Plain, Ok(Ok(reference))) => {
+            (Ask::Plain, Ok(Keyed::First(reference))) => {
                 assert!(created.insert(reference, i).is_none(), "a reference twice");
             }
-            (Ask::Repeat(k), Ok(Ok(reference))) => {
+            (Ask::Repeat(k), Ok(Keyed::First(reference))) => {
                 assert!(created.insert(reference.clone(), i).is_none());
                 replays
                     .entry(k)
                     .or_default()
                     .push(format!("first:{reference}"));
             }
-            (Ask::Repeat(k), Ok(Err(Replayed(response)))) => {
-                replays.entry(k).or_default().push(response.body);
+            (Ask::Repeat(k), Ok(Keyed::Replayed(reference))) => {
+                replays.entry(k).or_default().push(reference);
             }
-            (Ask::Clash(_), Ok(Ok(reference))) => {
+            (Ask::Clash(_), Ok(Keyed::First(reference))) => {
                 clash_created += 1;
                 assert!(created.insert(reference, i).is_none());
             }
@@ -246,12 +245,7 @@ async fn a_complaint_the_database_rejects_fails_alone(db: Db) {
                 format!("KX-{i}")
             };
             store
-                .create_complaint(
-                    receive(&account, "billing_pricing_charges"),
-                    now,
-                    None,
-                    |_| unreachable!("no idempotency key"),
-                )
+                .create_complaint(receive(&account, "billing_pricing_charges"), now)
                 .await
         }
     }))
@@ -259,7 +253,7 @@ async fn a_complaint_the_database_rejects_fails_alone(db: Db) {
     let mut recorded = BTreeSet::new();
     for (i, answer) in answers.into_iter().enumerate() {
         match answer {
-            Ok(Ok(created)) => {
+            Ok(created) => {
                 assert!(!is_poison(i), "the poisoned complaint {i} was recorded");
                 recorded.insert(created.complaint.reference.to_string());
             }
