@@ -4,11 +4,11 @@
 //! queued (up to [`MAX_BATCH`]) in one transaction and answers each waiting caller, so the
 //! transaction's fixed costs (on SQLite the single writer's turn, on PostgreSQL the WAL flush
 //! and the reference counter's row lock) are shared by the whole batch. Nothing is answered
-//! before the commit that holds it. A complaint's attachments and the answer kept for its
-//! idempotency key are written in the transaction that records it. One complaint's refusal
-//! or bad idempotency key fails that
-//! complaint alone; if the batch's transaction itself fails, each complaint is retried in a
-//! transaction of its own so that one bad row cannot fail its neighbours.
+//! before the commit that holds it. A complaint's attachment rows and the answer kept for its
+//! idempotency key are written in the transaction that records it. One complaint's refusal or
+//! bad idempotency key fails that complaint alone; if the batch's transaction itself fails,
+//! each complaint is retried in a transaction of its own so that one bad row cannot fail its
+//! neighbours.
 //!
 //! The batch runs in a task of its own, holding the lock, so a caller that gives up (a client
 //! that disconnects) cannot cut a batch short; a caller that gave up before its complaint was

@@ -48,8 +48,8 @@ impl<T> Keyed<T> {
 }
 
 /// A complaint just created: its state, the events recorded, when they were recorded, and
-/// the deadline rows written for it (clocks fired at once, then those running), listed as
-/// [`Store::get_complaint`] lists them.
+/// the deadline rows written for it (the clocks that fired at once and those running), in the
+/// order [`Store::get_complaint`] lists them.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Created {
     pub complaint: Complaint,
