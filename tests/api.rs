@@ -84,6 +84,9 @@ both_backends! {
     the_same_idempotency_key_runs_a_command_once_and_returns_the_first_answer =>
         sqlite_the_same_idempotency_key_runs_a_command_once_and_returns_the_first_answer,
         postgres_the_same_idempotency_key_runs_a_command_once_and_returns_the_first_answer;
+    an_idempotent_retry_gets_the_first_answer_byte_for_byte =>
+        sqlite_an_idempotent_retry_gets_the_first_answer_byte_for_byte,
+        postgres_an_idempotent_retry_gets_the_first_answer_byte_for_byte;
     an_idempotency_key_sent_twice_at_once_creates_one_complaint =>
         sqlite_an_idempotency_key_sent_twice_at_once_creates_one_complaint,
         postgres_an_idempotency_key_sent_twice_at_once_creates_one_complaint;
@@ -1658,6 +1661,99 @@ async fn the_same_idempotency_key_runs_a_command_once_and_returns_the_first_answ
     assert_problem(&bad, 400, Some("invalid_idempotency_key"));
     let read = get_ok(&app, &s.cs, &reference).await;
     assert!(events_named(&read, "note_added").is_empty());
+    app.stop().await;
+}
+
+/// The retry's status, headers (but `idempotent-replayed`, `date` and `x-request-id`) and
+/// body bytes equal the first answer's.
+#[track_caller]
+fn assert_replays(first: &Answer, again: &Answer) {
+    let shown = |answer: &Answer| -> Vec<(String, String)> {
+        let mut headers: Vec<(String, String)> = answer
+            .headers
+            .iter()
+            .filter(|(name, _)| {
+                !matches!(
+                    name.as_str(),
+                    "date" | "x-request-id" | "idempotent-replayed"
+                )
+            })
+            .map(|(name, value)| {
+                let value = value.to_str().unwrap_or("(not text)").to_owned();
+                (name.as_str().to_owned(), value)
+            })
+            .collect();
+        headers.sort();
+        headers
+    };
+    assert_eq!(again.status, first.status, "{}", again.text);
+    assert_eq!(again.text, first.text, "the same bytes");
+    assert_eq!(shown(again), shown(first));
+    assert_eq!(first.header("idempotent-replayed"), None);
+    assert_eq!(again.header("idempotent-replayed"), Some("true"));
+}
+
+async fn an_idempotent_retry_gets_the_first_answer_byte_for_byte(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let s = staff(&app).await;
+    // Received long ago: the clocks that fired at once are part of the answer.
+    let body = customer("KX-1250", "Ann Example", Some("2025-12-01T10:00:00Z"));
+    let post = || {
+        app.client
+            .post(app.url("/api/v1/complaints"))
+            .bearer_auth(&s.cs)
+            .header("idempotency-key", "bytes-1")
+            .json(&body)
+    };
+    let first = send(post()).await;
+    assert_status(&first, 201);
+    assert!(
+        first.body["deadlines"]
+            .as_array()
+            .is_some_and(|d| d.iter().any(|d| d["fired_at"].is_string())),
+        "{}",
+        first.text
+    );
+    app.clock.set(ts("2026-03-02T09:05:00Z"));
+    assert_replays(&first, &send(post()).await);
+    // The first answer is the complaint as stored, to the byte.
+    let reference = first.body["reference"].as_str().expect("ref").to_owned();
+    let read = send(
+        app.client
+            .get(app.url(&format!("/api/v1/complaints/{reference}")))
+            .bearer_auth(&s.cs),
+    )
+    .await;
+    assert_eq!(read.text, first.text);
+
+    let command = |name: &str, key: &str, body: Value| {
+        app.client
+            .post(app.url(&format!("/api/v1/complaints/{reference}/commands/{name}")))
+            .bearer_auth(&s.cs)
+            .header("idempotency-key", key)
+            .json(&body)
+    };
+    for (name, key, body, status) in [
+        (
+            "add_note",
+            "note-1",
+            json!({"text": "private", "restricted": true}),
+            200,
+        ),
+        (
+            "offer_resolution",
+            "offer-1",
+            json!({"text": "A £10 credit"}),
+            200,
+        ),
+        ("issue_deadlock_letter", "deadlock-1", json!({}), 409),
+    ] {
+        let first = send(command(name, key, body.clone())).await;
+        assert_eq!(first.status, status, "{name}: {}", first.text);
+        assert_replays(&first, &send(command(name, key, body)).await);
+    }
     app.stop().await;
 }
 

@@ -16,8 +16,8 @@ use redress::app::{Application, Config};
 use redress::clock::{Clock, ManualClock};
 use redress::mail::imap::{ImapAccount, ImapConfig, PollReport, poll_once};
 use redress::mail::inbound::Inbox;
-use redress::store::Store;
-use redress_core::{Procedure, Reference, Role};
+use redress::store::{Idempotency, Keyed, NewAttachment, Store, StoreError};
+use redress_core::{Action, Actor, Channel, Procedure, Reference, Role};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
 use support::{Db, TestApp, complaint_body, fresh_postgres_database, spawn_app, ts};
@@ -62,6 +62,12 @@ both_backends! {
     the_imap_poller_leaves_messages_unseen_while_the_database_is_down =>
         sqlite_the_imap_poller_leaves_messages_unseen_while_the_database_is_down,
         postgres_the_imap_poller_leaves_messages_unseen_while_the_database_is_down;
+    a_refused_evidence_command_records_neither_its_event_nor_its_files =>
+        sqlite_a_refused_evidence_command_records_neither_its_event_nor_its_files,
+        postgres_a_refused_evidence_command_records_neither_its_event_nor_its_files;
+    an_attachment_the_database_rejects_takes_its_event_with_it =>
+        sqlite_an_attachment_the_database_rejects_takes_its_event_with_it,
+        postgres_an_attachment_the_database_rejects_takes_its_event_with_it;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1388,5 +1394,208 @@ async fn the_imap_poller_speaks_tls_and_checks_the_certificate(db: Db) {
     assert_eq!(report.filed, 1);
     assert_eq!(unseen_count(&dovecot).await, 0);
     assert_eq!(complaint_count(&app, &token).await, 1);
+    app.stop().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// An event and its files commit together.
+
+/// Evidence received by a handler, answering evidence request `request` (none: the oldest).
+fn evidence(request: Option<u32>) -> redress_core::Command {
+    redress_core::Command {
+        by: Actor::staff(Role::Handler, "customer_services", Some("jo.handler")),
+        action: Action::ReceiveEvidence {
+            request,
+            description: Some("A copy of the bill".into()),
+            channel: Some(Channel::Letter),
+        },
+    }
+}
+
+fn scan_row(filename: &str) -> NewAttachment {
+    let bytes = pdf(filename);
+    NewAttachment {
+        sha256: sha256_hex(&bytes),
+        filename: filename.into(),
+        content_type: "application/pdf".into(),
+        size: bytes.len() as i64,
+        uploaded_by: "staff:jo.handler".into(),
+    }
+}
+
+/// How many events the complaint has, read from the table itself.
+async fn event_count(app: &TestApp, reference: &str) -> i64 {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS n FROM events e JOIN complaints c ON c.id = e.complaint_id WHERE c.reference = $1",
+    )
+    .bind(reference)
+    .fetch_one(app.store.pool())
+    .await
+    .expect("count the events");
+    sqlx::Row::try_get(&row, "n").expect("a count")
+}
+
+async fn a_refused_evidence_command_records_neither_its_event_nor_its_files(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let token = handler_token(&app).await;
+    let text = create_complaint(&app, &token).await;
+    let reference = Reference::parse(&text).expect("a reference");
+    let now = app.clock.now();
+
+    // No evidence request 42 was made: refused, and nothing of it is written.
+    let outcome = app
+        .store
+        .run_command_with_files(&reference, evidence(Some(42)), now, &[scan_row("a.pdf")])
+        .await
+        .expect("the command runs");
+    let refusal = outcome.refusal.expect("refused");
+    assert!(
+        refusal.reason.contains("no evidence request 42"),
+        "{refusal:?}"
+    );
+    assert!(outcome.events.is_empty(), "{:?}", outcome.events);
+    assert!(app.store.attachments(&text).await.expect("rows").is_empty());
+    assert_eq!(event_count(&app, &text).await, 1, "only `received`");
+
+    // The same with a key: the refusal is kept and replayed, and still no file is recorded.
+    let key = Idempotency {
+        scope: "test".into(),
+        key: "evidence-42".into(),
+        request_hash: "h".into(),
+    };
+    for _ in 0..2 {
+        let answer = app
+            .store
+            .run_command_keyed(
+                &reference,
+                evidence(Some(42)),
+                now,
+                &key,
+                &[scan_row("b.pdf")],
+            )
+            .await
+            .expect("the command runs");
+        assert!(answer.into_inner().refusal.is_some());
+    }
+    assert!(app.store.attachments(&text).await.expect("rows").is_empty());
+    assert_eq!(event_count(&app, &text).await, 1);
+
+    // Taken, the event and both its files are recorded.
+    let outcome = app
+        .store
+        .run_command_with_files(
+            &reference,
+            evidence(None),
+            now,
+            &[scan_row("c.pdf"), scan_row("d.pdf")],
+        )
+        .await
+        .expect("the command runs");
+    assert!(outcome.refusal.is_none(), "{:?}", outcome.refusal);
+    let names: Vec<String> = app
+        .store
+        .attachments(&text)
+        .await
+        .expect("rows")
+        .into_iter()
+        .map(|a| a.filename)
+        .collect();
+    assert_eq!(names, ["c.pdf", "d.pdf"]);
+    assert_eq!(event_count(&app, &text).await, 2);
+    let audit = app.store.verify_audit().await.expect("audit runs");
+    assert!(audit.problems.is_empty(), "{:?}", audit.problems);
+    app.stop().await;
+}
+
+/// Makes the database itself refuse any attachment row named `poison.pdf`.
+async fn poison_attachments(app: &TestApp, db: Db) {
+    let statements: &[&str] = match db {
+        Db::Sqlite => &[
+            "CREATE TRIGGER poison BEFORE INSERT ON attachments WHEN NEW.filename = 'poison.pdf' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned row'); END",
+        ],
+        Db::Postgres => &[
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.filename = 'poison.pdf' THEN RAISE EXCEPTION 'poisoned row'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER poison BEFORE INSERT ON attachments FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    };
+    for statement in statements {
+        sqlx::query(*statement)
+            .execute(app.store.pool())
+            .await
+            .expect("create the trigger");
+    }
+}
+
+async fn an_attachment_the_database_rejects_takes_its_event_with_it(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    poison_attachments(&app, db).await;
+    let token = handler_token(&app).await;
+    let text = create_complaint(&app, &token).await;
+    let reference = Reference::parse(&text).expect("a reference");
+    let now = app.clock.now();
+    let before = app.store.get_complaint(&reference).await.expect("stored");
+
+    // The second file's row fails: neither the event nor the first file's row is kept.
+    let failed = app
+        .store
+        .run_command_with_files(
+            &reference,
+            evidence(None),
+            now,
+            &[scan_row("fine.pdf"), scan_row("poison.pdf")],
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+    assert!(app.store.attachments(&text).await.expect("rows").is_empty());
+    assert_eq!(event_count(&app, &text).await, 1);
+    let after = app.store.get_complaint(&reference).await.expect("stored");
+    assert_eq!(after.complaint.version, before.complaint.version);
+
+    // With a key, nothing is kept for it either: the retry runs the command afresh.
+    let key = Idempotency {
+        scope: "test".into(),
+        key: "evidence-poison".into(),
+        request_hash: "h".into(),
+    };
+    let failed = app
+        .store
+        .run_command_keyed(
+            &reference,
+            evidence(None),
+            now,
+            &key,
+            &[scan_row("poison.pdf")],
+        )
+        .await;
+    assert!(matches!(failed, Err(StoreError::Database(_))), "{failed:?}");
+    assert_eq!(event_count(&app, &text).await, 1);
+    let retried = app
+        .store
+        .run_command_keyed(
+            &reference,
+            evidence(None),
+            now,
+            &key,
+            &[scan_row("fine.pdf")],
+        )
+        .await
+        .expect("the retry runs");
+    let Keyed::First(outcome) = retried else {
+        panic!("the failed attempt kept an answer: {retried:?}");
+    };
+    assert!(outcome.refusal.is_none(), "{:?}", outcome.refusal);
+    let rows = app.store.attachments(&text).await.expect("rows");
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0].filename, "fine.pdf");
+    assert_eq!(event_count(&app, &text).await, 2);
+    let audit = app.store.verify_audit().await.expect("audit runs");
+    assert!(audit.problems.is_empty(), "{:?}", audit.problems);
     app.stop().await;
 }

@@ -7,7 +7,7 @@ mod support;
 use std::collections::{BTreeMap, BTreeSet};
 
 use redress::clock::Clock;
-use redress::store::{Idempotency, Replayed, StoreError, StoredResponse};
+use redress::store::{Idempotency, Keyed, NewAttachment, StoreError};
 use redress_core::model::Postcode;
 use redress_core::{Actor, Channel, Customer, Reference, Role};
 use sqlx::Row;
@@ -20,6 +20,9 @@ both_backends! {
     a_complaint_the_database_rejects_fails_alone =>
         sqlite_a_complaint_the_database_rejects_fails_alone,
         postgres_a_complaint_the_database_rejects_fails_alone;
+    a_complaint_whose_attachment_the_database_rejects_is_not_recorded_at_all =>
+        sqlite_a_complaint_whose_attachment_the_database_rejects_is_not_recorded_at_all,
+        postgres_a_complaint_whose_attachment_the_database_rejects_is_not_recorded_at_all;
 }
 
 fn receive(account: &str, category: &str) -> redress_core::Receive {
@@ -70,7 +73,7 @@ fn ask(i: usize) -> Ask {
     }
 }
 
-async fn create(app: &TestApp, i: usize) -> Result<Result<String, Replayed>, StoreError> {
+async fn create(app: &TestApp, i: usize) -> Result<Keyed<String>, StoreError> {
     let (account, category, key) = match ask(i) {
         Ask::Plain => (format!("KX-{i}"), "billing_pricing_charges", None),
         Ask::Refused => (format!("KX-{i}"), "no_such_category", None),
@@ -93,23 +96,22 @@ async fn create(app: &TestApp, i: usize) -> Result<Result<String, Replayed>, Sto
             }),
         ),
     };
-    let answer = app
-        .store
-        .create_complaint(
-            receive(&account, category),
-            app.clock.now(),
-            key.as_ref(),
-            |created| StoredResponse {
-                status: 201,
-                body: created.complaint.reference.to_string(),
-                location: None,
-            },
-        )
-        .await?;
-    Ok(answer.map(|created| {
-        assert_eq!(created.complaint.customer.account, account);
-        created.complaint.reference.to_string()
-    }))
+    let (receive, now) = (receive(&account, category), app.clock.now());
+    let answer = match &key {
+        Some(key) => {
+            app.store
+                .create_complaint_keyed(receive, now, key, Vec::new())
+                .await?
+        }
+        None => Keyed::First(app.store.create_complaint(receive, now).await?),
+    };
+    Ok(match answer {
+        Keyed::First(created) => {
+            assert_eq!(created.complaint.customer.account, account);
+            Keyed::First(created.complaint.reference.to_string())
+        }
+        Keyed::Replayed(first) => Keyed::Replayed(first.complaint.reference.to_string()),
+    })
 }
 
 async fn stored_references(app: &TestApp) -> BTreeSet<String> {
@@ -138,20 +140,20 @@ async fn many_complaints_at_once_get_references_without_gaps_and_are_all_stored(
             (Ask::Refused, Err(StoreError::Refused(refusal))) => {
                 assert!(refusal.reason.contains("no_such_category"), "{refusal:?}");
             }
-            (Ask::Plain, Ok(Ok(reference))) => {
+            (Ask::Plain, Ok(Keyed::First(reference))) => {
                 assert!(created.insert(reference, i).is_none(), "a reference twice");
             }
-            (Ask::Repeat(k), Ok(Ok(reference))) => {
+            (Ask::Repeat(k), Ok(Keyed::First(reference))) => {
                 assert!(created.insert(reference.clone(), i).is_none());
                 replays
                     .entry(k)
                     .or_default()
                     .push(format!("first:{reference}"));
             }
-            (Ask::Repeat(k), Ok(Err(Replayed(response)))) => {
-                replays.entry(k).or_default().push(response.body);
+            (Ask::Repeat(k), Ok(Keyed::Replayed(reference))) => {
+                replays.entry(k).or_default().push(reference);
             }
-            (Ask::Clash(_), Ok(Ok(reference))) => {
+            (Ask::Clash(_), Ok(Keyed::First(reference))) => {
                 clash_created += 1;
                 assert!(created.insert(reference, i).is_none());
             }
@@ -246,12 +248,7 @@ async fn a_complaint_the_database_rejects_fails_alone(db: Db) {
                 format!("KX-{i}")
             };
             store
-                .create_complaint(
-                    receive(&account, "billing_pricing_charges"),
-                    now,
-                    None,
-                    |_| unreachable!("no idempotency key"),
-                )
+                .create_complaint(receive(&account, "billing_pricing_charges"), now)
                 .await
         }
     }))
@@ -259,7 +256,7 @@ async fn a_complaint_the_database_rejects_fails_alone(db: Db) {
     let mut recorded = BTreeSet::new();
     for (i, answer) in answers.into_iter().enumerate() {
         match answer {
-            Ok(Ok(created)) => {
+            Ok(created) => {
                 assert!(!is_poison(i), "the poisoned complaint {i} was recorded");
                 recorded.insert(created.complaint.reference.to_string());
             }
@@ -276,6 +273,118 @@ async fn a_complaint_the_database_rejects_fails_alone(db: Db) {
         "every good complaint, numbered without gaps"
     );
     assert_eq!(stored_references(&app).await, expected);
+    let audit = app.store.verify_audit().await.expect("audit runs");
+    assert!(audit.problems.is_empty(), "{:?}", audit.problems);
+    app.stop().await;
+}
+
+/// Makes the database itself refuse any attachment row named `poison.pdf`.
+async fn poison_attachments(app: &TestApp, db: Db) {
+    let statements: &[&str] = match db {
+        Db::Sqlite => &[
+            "CREATE TRIGGER poison BEFORE INSERT ON attachments WHEN NEW.filename = 'poison.pdf' \
+             BEGIN SELECT RAISE(ABORT, 'poisoned row'); END",
+        ],
+        Db::Postgres => &[
+            "CREATE FUNCTION poison() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN \
+             IF NEW.filename = 'poison.pdf' THEN RAISE EXCEPTION 'poisoned row'; END IF; \
+             RETURN NEW; END $$",
+            "CREATE TRIGGER poison BEFORE INSERT ON attachments FOR EACH ROW EXECUTE FUNCTION poison()",
+        ],
+    };
+    for statement in statements {
+        sqlx::query(*statement)
+            .execute(app.store.pool())
+            .await
+            .expect("create the trigger");
+    }
+}
+
+fn file(name: &str) -> NewAttachment {
+    NewAttachment {
+        sha256: format!("{:064}", name.len()),
+        filename: name.into(),
+        content_type: "application/pdf".into(),
+        size: 10,
+        uploaded_by: "email".into(),
+    }
+}
+
+fn file_key(i: usize) -> Idempotency {
+    Idempotency {
+        scope: "test".into(),
+        key: format!("with-file-{i}"),
+        request_hash: "h".into(),
+    }
+}
+
+async fn a_complaint_whose_attachment_the_database_rejects_is_not_recorded_at_all(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    poison_attachments(&app, db).await;
+    const N: usize = 40;
+    let is_poison = |i: usize| i % 10 == 3;
+    let answers = futures_util::future::join_all((0..N).map(|i| {
+        let store = app.store.clone();
+        let now = app.clock.now();
+        async move {
+            let name = if is_poison(i) {
+                "poison.pdf".to_owned()
+            } else {
+                format!("file-{i}.pdf")
+            };
+            store
+                .create_complaint_keyed(
+                    receive(&format!("KX-{i}"), "billing_pricing_charges"),
+                    now,
+                    &file_key(i),
+                    vec![file(&name)],
+                )
+                .await
+        }
+    }))
+    .await;
+    let mut recorded = BTreeSet::new();
+    for (i, answer) in answers.into_iter().enumerate() {
+        match answer {
+            Ok(Keyed::First(created)) => {
+                assert!(
+                    !is_poison(i),
+                    "the complaint {i} was recorded without its file"
+                );
+                let reference = created.complaint.reference.to_string();
+                let files = app.store.attachments(&reference).await.expect("rows");
+                let names: Vec<&str> = files.iter().map(|f| f.filename.as_str()).collect();
+                assert_eq!(names, [format!("file-{i}.pdf")], "{reference}");
+                recorded.insert(reference);
+            }
+            Err(StoreError::Database(_)) if is_poison(i) => {}
+            other => panic!("request {i} was answered {other:?}"),
+        }
+    }
+    let good = (0..N).filter(|&i| !is_poison(i)).count();
+    let expected: BTreeSet<String> = (1..=good)
+        .map(|n| Reference::new("CMP", 2026, n as u64).to_string())
+        .collect();
+    assert_eq!(
+        recorded, expected,
+        "every good complaint, numbered without gaps"
+    );
+    assert_eq!(stored_references(&app).await, expected);
+
+    // Nothing was kept for a rejected complaint's key: its retry records it afresh.
+    let retried = app
+        .store
+        .create_complaint_keyed(
+            receive("KX-3", "billing_pricing_charges"),
+            app.clock.now(),
+            &file_key(3),
+            vec![file("file-3.pdf")],
+        )
+        .await
+        .expect("the retry is recorded");
+    assert!(matches!(retried, Keyed::First(_)), "{retried:?}");
     let audit = app.store.verify_audit().await.expect("audit runs");
     assert!(audit.problems.is_empty(), "{:?}", audit.problems);
     app.stop().await;

@@ -8,7 +8,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use redress::clock::Clock;
-use redress::store::{ComplaintFilter, StoredResponse};
+use redress::store::ComplaintFilter;
 use redress_core::{Action, Actor, Channel, Command, Reference, Role, Stage};
 use support::{Db, TestApp, spawn_app};
 
@@ -284,16 +284,9 @@ async fn staff_does(app: &TestApp, reference: &str, department: &str, action: Ac
     };
     let outcome = app
         .store
-        .run_command(&reference, command, app.clock.now(), None, |_| {
-            StoredResponse {
-                status: 200,
-                body: String::new(),
-                location: None,
-            }
-        })
+        .run_command(&reference, command, app.clock.now())
         .await
-        .expect("stored")
-        .expect("not a replay");
+        .expect("stored");
     assert!(
         outcome.refusal.is_none(),
         "staff command refused: {:?}",

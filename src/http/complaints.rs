@@ -22,7 +22,7 @@ use super::auth::Caller;
 use super::body::{parse_object, read_body, require_json, typed, typed_tagged};
 use super::error::{ApiError, Problem};
 use crate::store::{
-    ComplaintFilter, ComplaintView, Created, Idempotency, StoreError, StoredResponse,
+    CommandOutcome, ComplaintFilter, ComplaintView, Created, Idempotency, Keyed, StoreError,
 };
 
 /// A new complaint, as sent to `POST /api/v1/complaints`.
@@ -211,32 +211,37 @@ fn json_response(status: StatusCode, body: String, location: Option<&str>) -> Re
     response
 }
 
-fn replay(stored: StoredResponse) -> Response {
-    let status = StatusCode::from_u16(stored.status).unwrap_or(StatusCode::OK);
-    let mut response = json_response(status, stored.body, stored.location.as_deref());
-    if status.is_client_error() {
-        response.headers_mut().insert(
-            header::CONTENT_TYPE,
-            HeaderValue::from_static("application/problem+json"),
-        );
+/// An answer of the API: what the first request got and what a retry with the same
+/// Idempotency-Key gets again (built from the store's kept answer, so the same bytes).
+struct Answer {
+    status: StatusCode,
+    body: String,
+    location: Option<String>,
+}
+
+impl Answer {
+    fn first(self) -> Response {
+        json_response(self.status, self.body, self.location.as_deref())
     }
-    response
-        .headers_mut()
-        .insert("idempotent-replayed", HeaderValue::from_static("true"));
-    response
+
+    fn replayed(self) -> Response {
+        let mut response = json_response(self.status, self.body, self.location.as_deref());
+        if self.status.is_client_error() {
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/problem+json"),
+            );
+        }
+        response
+            .headers_mut()
+            .insert("idempotent-replayed", HeaderValue::from_static("true"));
+        response
+    }
 }
 
 /// The answer to a new complaint: the complaint, its events as recorded and its deadline rows
-/// as the store writes them. Rendered inside the creating transaction and again for the first
-/// answer, so a retry with the same Idempotency-Key gets exactly the first answer.
-fn created_response(
-    state: &AppState,
-    created: &Created,
-    now: jiff::Timestamp,
-    viewer: &Actor,
-) -> StoredResponse {
-    // `recorded_at` is stored in microseconds: show it as it reads back, not with nanoseconds.
-    let recorded_at = jiff::Timestamp::from_microsecond(now.as_microsecond()).unwrap_or(now);
+/// as the store wrote them, so it reads as `GET` would then show it.
+fn created_answer(state: &AppState, created: &Created, viewer: &Actor) -> Answer {
     let view = ComplaintView {
         complaint: created.complaint.clone(),
         events: created
@@ -245,23 +250,39 @@ fn created_response(
             .enumerate()
             .map(|(i, e)| crate::store::EventRow {
                 sequence: i64::try_from(i).unwrap_or(0) + 1,
-                recorded_at,
+                recorded_at: created.recorded_at,
                 event: e.clone(),
             })
             .collect(),
-        deadlines: crate::store::new_deadline_rows(
-            &created.events,
-            &created.complaint,
-            state.store.procedure(),
-        ),
+        deadlines: created.deadlines.clone(),
     };
-    StoredResponse {
-        status: 201,
+    Answer {
+        status: StatusCode::CREATED,
         body: complaint_json(state, &view, viewer).to_string(),
         location: Some(format!(
             "/api/v1/complaints/{}",
             created.complaint.reference
         )),
+    }
+}
+
+/// The answer to a command: what it did, or (replayed for a retry with the same
+/// Idempotency-Key) its refusal as the problem document first sent.
+fn command_answer(state: &AppState, outcome: &CommandOutcome, viewer: &Actor) -> Answer {
+    match &outcome.refusal {
+        Some(refusal) => {
+            let problem = ApiError::Refused(refusal.clone()).problem();
+            Answer {
+                status: StatusCode::from_u16(problem.status).unwrap_or(StatusCode::CONFLICT),
+                body: serde_json::to_string(&problem).unwrap_or_default(),
+                location: None,
+            }
+        }
+        None => Answer {
+            status: StatusCode::OK,
+            body: outcome_json(outcome, viewer, state.store.procedure()).to_string(),
+            location: None,
+        },
     }
 }
 
@@ -310,26 +331,27 @@ pub async fn create(
         staff_concerned: input.staff_concerned,
         by: caller.actor.clone(),
     };
-    let state_for_body = state.clone();
-    let viewer = caller.actor.clone();
-    let result = state
-        .store
-        .create_complaint(receive, now, key.as_ref(), move |created| {
-            created_response(&state_for_body, created, now, &viewer)
-        })
-        .await;
-    match result {
-        Ok(Ok(created)) => {
-            metrics::counter!("redress_complaints_created_total").increment(1);
-            // The very answer kept for a retry with the same Idempotency-Key.
-            let answer = created_response(&state, &created, now, &caller.actor);
-            Ok(json_response(
-                StatusCode::CREATED,
-                answer.body,
-                answer.location.as_deref(),
-            ))
+    let result = match &key {
+        Some(key) => {
+            state
+                .store
+                .create_complaint_keyed(receive, now, key, Vec::new())
+                .await
         }
-        Ok(Err(replayed)) => Ok(replay(replayed.0)),
+        None => state
+            .store
+            .create_complaint(receive, now)
+            .await
+            .map(Keyed::First),
+    };
+    match result {
+        Ok(Keyed::First(created)) => {
+            metrics::counter!("redress_complaints_created_total").increment(1);
+            Ok(created_answer(&state, &created, &caller.actor).first())
+        }
+        Ok(Keyed::Replayed(created)) => {
+            Ok(created_answer(&state, &created, &caller.actor).replayed())
+        }
         Err(StoreError::Refused(refusal)) => Err(ApiError::Refused(refusal)),
         Err(other) => Err(other.into()),
     }
@@ -424,47 +446,29 @@ pub async fn command(
         by: caller.actor.clone(),
         action,
     };
-    let result = state
-        .store
-        .run_command(
-            &reference,
-            command,
-            now,
-            key.as_ref(),
-            |outcome| match &outcome.refusal {
-                Some(refusal) => {
-                    let problem = ApiError::Refused(refusal.clone()).problem();
-                    StoredResponse {
-                        status: problem.status,
-                        body: serde_json::to_string(&problem).unwrap_or_default(),
-                        location: None,
-                    }
-                }
-                None => StoredResponse {
-                    status: 200,
-                    body: outcome_json(outcome, &caller.actor, state.store.procedure()).to_string(),
-                    location: None,
-                },
-            },
-        )
-        .await?;
+    let result = match &key {
+        Some(key) => {
+            state
+                .store
+                .run_command_keyed(&reference, command, now, key, &[])
+                .await?
+        }
+        None => Keyed::First(state.store.run_command(&reference, command, now).await?),
+    };
     match result {
-        Ok(outcome) => match outcome.refusal {
-            Some(refusal) => Err(ApiError::Refused(refusal)),
-            None => Ok(json_response(
-                StatusCode::OK,
-                outcome_json(&outcome, &caller.actor, state.store.procedure()).to_string(),
-                None,
-            )),
-        },
-        Err(replayed) => Ok(replay(replayed.0)),
+        Keyed::First(CommandOutcome {
+            refusal: Some(refusal),
+            ..
+        }) => Err(ApiError::Refused(refusal)),
+        Keyed::First(outcome) => Ok(command_answer(&state, &outcome, &caller.actor).first()),
+        Keyed::Replayed(outcome) => Ok(command_answer(&state, &outcome, &caller.actor).replayed()),
     }
 }
 
 /// What a command did, as `viewer` may see it: the complaint's stage and status and the events
 /// it recorded.
 pub fn outcome_json(
-    outcome: &crate::store::CommandOutcome,
+    outcome: &CommandOutcome,
     viewer: &Actor,
     procedure: &redress_core::Procedure,
 ) -> Value {

@@ -22,7 +22,7 @@ use crate::files;
 use crate::mail::inbound::{
     CollectError, Collector, FilingError, Inbox, MAX_MESSAGE_BYTES, Source,
 };
-use crate::store::{NewAttachment, StoredResponse};
+use crate::store::NewAttachment;
 
 /// The largest message the endpoint reads. Between [`MAX_MESSAGE_BYTES`] and this, a message is
 /// kept and quarantined; beyond it the request is refused (413) and the sender keeps it.
@@ -362,44 +362,26 @@ pub async fn letter(
     let sha256 = files::keep(state.web.files_dir.clone(), bytes)
         .await
         .map_err(|e| ApiError::Internal(anyhow::Error::new(e).context("cannot keep a scan")))?;
-    let result = state
-        .store
-        .run_command(&reference, command, now, None, |_| StoredResponse {
-            status: 201,
-            body: String::new(),
-            location: None,
-        })
-        .await?;
-    let outcome = match result {
-        Ok(outcome) => outcome,
-        Err(_replayed) => {
-            return Err(ApiError::Internal(anyhow::anyhow!(
-                "a letter without an idempotency key was replayed"
-            )));
-        }
-    };
-    if let Some(refusal) = outcome.refusal {
-        return Err(ApiError::Refused(refusal));
-    }
     let uploaded_by = match (&caller.actor.staff, caller.actor.role) {
         (Some(staff), _) => format!("staff:{staff}"),
         (None, Role::System) => "system".to_owned(),
         (None, role) => format!("staff:{}", role.as_str()),
     };
-    state
+    let scan = NewAttachment {
+        sha256: sha256.clone(),
+        filename: filename.clone(),
+        content_type: kind.content_type().to_owned(),
+        size: i64::try_from(size).unwrap_or(i64::MAX),
+        uploaded_by,
+    };
+    // The evidence event and the scan's row commit together; a refusal records neither.
+    let outcome = state
         .store
-        .add_attachment(
-            &NewAttachment {
-                reference: reference.as_str(),
-                sha256: &sha256,
-                filename: &filename,
-                content_type: kind.content_type(),
-                size: i64::try_from(size).unwrap_or(i64::MAX),
-                uploaded_by: &uploaded_by,
-            },
-            now,
-        )
+        .run_command_with_files(&reference, command, now, &[scan])
         .await?;
+    if let Some(refusal) = outcome.refusal {
+        return Err(ApiError::Refused(refusal));
+    }
     let mut body = outcome_json(&outcome, &caller.actor, state.store.procedure());
     body["attachment"] = json!({
         "sha256": sha256,

@@ -11,8 +11,9 @@
 //! - [`file`] does the rest against the store: duplicates are answered with their first
 //!   outcome, attachments and quarantined raw messages are kept content-addressed
 //!   (`files_dir/<sha256>`), the complaint is created or the evidence recorded by the system
-//!   actor, and the message is recorded as processed. Each step is idempotent on the message
-//!   key, so a crash at any point followed by a redelivery files the message exactly once.
+//!   actor (with the attachments' rows, in one transaction), and the message is recorded as
+//!   processed. Each step is idempotent on the message key, so a crash at any point followed
+//!   by a redelivery files the message exactly once.
 
 use std::path::{Path, PathBuf};
 
@@ -29,7 +30,7 @@ pub use super::examine::{
 };
 
 use crate::store::{
-    Idempotency, InboundRecord, NewAttachment, NewQuarantine, Store, StoreError, StoredResponse,
+    Idempotency, InboundRecord, Keyed, NewAttachment, NewQuarantine, Store, StoreError,
 };
 
 /// Who the attachments of an email are recorded as uploaded by.
@@ -210,14 +211,8 @@ impl Inbox {
                     .await;
             }
             Choice::AddTo(reference) => {
-                let recorded = self
-                    .store
-                    .get_complaint(&reference)
-                    .await?
-                    .complaint
-                    .customer
-                    .email;
-                sender_note = filing.sender_note(recorded.as_deref());
+                let current = self.store.get_complaint(&reference).await?.complaint;
+                sender_note = filing.sender_note(current.customer.email.as_deref());
                 let command = Command {
                     by: Actor::system(),
                     action: Action::ReceiveEvidence {
@@ -226,32 +221,26 @@ impl Inbox {
                         channel: Some(Channel::Email),
                     },
                 };
+                // The attachments are kept only if the complaint as it stands takes the
+                // evidence, so a refused message leaves no file behind; their rows commit with
+                // the evidence event.
+                let refused_now =
+                    redress_core::execute(current, command.clone(), now, self.store.procedure())
+                        .refusal
+                        .is_some();
+                let attachments = if refused_now {
+                    Vec::new()
+                } else {
+                    self.keep_attachments(filing).await?
+                };
                 // A refusal is kept with the key too, so a redelivery after a crash before the
                 // quarantine below is quarantined the same way.
                 let result = self
                     .store
-                    .run_command(
-                        &reference,
-                        command,
-                        now,
-                        Some(&key),
-                        |outcome| match &outcome.refusal {
-                            Some(refusal) => StoredResponse {
-                                status: 409,
-                                body: refusal.reason.clone(),
-                                location: None,
-                            },
-                            None => StoredResponse {
-                                status: 200,
-                                body: String::new(),
-                                location: None,
-                            },
-                        },
-                    )
+                    .run_command_keyed(&reference, command, now, &key, &attachments)
                     .await;
                 let refused = match result {
-                    Ok(Ok(outcome)) => outcome.refusal.map(|r| r.reason),
-                    Ok(Err(replayed)) => (replayed.0.status != 200).then_some(replayed.0.body),
+                    Ok(answer) => answer.into_inner().refusal.map(|r| r.reason),
                     Err(StoreError::Refused(refusal)) => Some(refusal.reason),
                     Err(error) => return Err(error.into()),
                 };
@@ -274,19 +263,21 @@ impl Inbox {
                     staff_concerned: Vec::new(),
                     by: Actor::system(),
                 };
+                // Whether the core opens a complaint follows from the message and `now` alone:
+                // the attachments are kept only for one it opens, and their rows commit with it.
+                let opens =
+                    redress_core::open(receive.clone(), now, self.store.procedure()).is_ok();
+                let attachments = if opens {
+                    self.keep_attachments(filing).await?
+                } else {
+                    Vec::new()
+                };
                 let result = self
                     .store
-                    .create_complaint(receive, now, Some(&key), |created| StoredResponse {
-                        status: 201,
-                        body: created.complaint.reference.to_string(),
-                        location: None,
-                    })
+                    .create_complaint_keyed(receive, now, &key, attachments)
                     .await;
                 let reference = match result {
-                    Ok(Ok(created)) => created.complaint.reference,
-                    Ok(Err(replayed)) => {
-                        Reference::parse(&replayed.0.body).map_err(|e| StoreError::Corrupt(e.0))?
-                    }
+                    Ok(answer) => answer.into_inner().complaint.reference,
                     Err(StoreError::Refused(refusal)) => {
                         let reason =
                             format!("a complaint cannot be started from it: {}", refusal.reason);
@@ -319,49 +310,35 @@ impl Inbox {
             };
             let result = self
                 .store
-                .run_command(&reference, command, now, Some(&note_key), |_| {
-                    StoredResponse {
-                        status: 200,
-                        body: String::new(),
-                        location: None,
-                    }
-                })
+                .run_command_keyed(&reference, command, now, &note_key, &[])
                 .await?;
-            if let Ok(outcome) = result
+            if let Keyed::First(outcome) = result
                 && let Some(refusal) = outcome.refusal
             {
                 tracing::warn!(%reference, reason = %refusal.reason, "the note of attachments not kept was refused");
             }
         }
-        let mut kept = Vec::with_capacity(filing.attachments.len());
-        for attachment in &filing.attachments {
-            let hash = keep(&self.files_dir, attachment.bytes.clone()).await?;
-            kept.push(hash);
-        }
-        let rows: Vec<NewAttachment<'_>> = filing
-            .attachments
-            .iter()
-            .zip(&kept)
-            .map(|(a, hash)| NewAttachment {
-                reference: reference.as_str(),
-                sha256: hash,
-                filename: &a.filename,
-                content_type: &a.content_type,
-                size: i64::try_from(a.bytes.len()).unwrap_or(i64::MAX),
-                uploaded_by: UPLOADED_BY_EMAIL,
-            })
-            .collect();
         let record = self
             .store
-            .finish_inbound(
-                &examined.key,
-                outcome.as_str(),
-                reference.as_str(),
-                &rows,
-                now,
-            )
+            .finish_inbound(&examined.key, outcome.as_str(), reference.as_str(), now)
             .await?;
         Ok(filed(record))
+    }
+
+    /// Keeps a filed message's attachments (fsynced, by hash) and returns their rows.
+    async fn keep_attachments(&self, filing: &Filing) -> Result<Vec<NewAttachment>, FilingError> {
+        let mut rows = Vec::with_capacity(filing.attachments.len());
+        for attachment in &filing.attachments {
+            let sha256 = keep(&self.files_dir, attachment.bytes.clone()).await?;
+            rows.push(NewAttachment {
+                sha256,
+                filename: attachment.filename.clone(),
+                content_type: attachment.content_type.clone(),
+                size: i64::try_from(attachment.bytes.len()).unwrap_or(i64::MAX),
+                uploaded_by: UPLOADED_BY_EMAIL.to_owned(),
+            });
+        }
+        Ok(rows)
     }
 
     async fn quarantine(

@@ -6,7 +6,6 @@ use redress_core::Reference;
 use serde::Serialize;
 use sqlx::Row;
 
-use super::people::NewAttachment;
 use super::{Store, StoreError, from_micros, micros};
 
 /// What became of a processed message.
@@ -121,35 +120,19 @@ impl Store {
         })
     }
 
-    /// Records a filed message's attachments and the message as processed, in one
-    /// transaction. If another delivery finished first, nothing is recorded twice and its
-    /// outcome is returned.
+    /// Records a filed message as processed (its complaint or evidence, and its attachments,
+    /// were recorded before, once per message key). If another delivery finished first,
+    /// nothing is recorded twice and its outcome is returned.
     pub async fn finish_inbound(
         &self,
         key: &str,
         outcome: &str,
         reference: &str,
-        attachments: &[NewAttachment<'_>],
         now: Timestamp,
     ) -> Result<InboundRecord, StoreError> {
         let mut w = self.begin_write().await?;
         if let Some(first) = self.processed_in(&mut w.tx, key).await? {
             return Ok(first);
-        }
-        for a in attachments {
-            sqlx::query(
-                "INSERT INTO attachments (complaint_id, sha256, filename, content_type, size_bytes, uploaded_at, uploaded_by) \
-                 SELECT id, $2, $3, $4, $5, $6, $7 FROM complaints WHERE reference = $1",
-            )
-            .bind(a.reference)
-            .bind(a.sha256)
-            .bind(a.filename)
-            .bind(a.content_type)
-            .bind(a.size)
-            .bind(micros(now))
-            .bind(a.uploaded_by)
-            .execute(&mut *w.tx)
-            .await?;
         }
         sqlx::query(
             "INSERT INTO inbound_messages (message_key, outcome, reference, reason, quarantine_id, processed_at) \

@@ -4,15 +4,17 @@
 //! queued (up to [`MAX_BATCH`]) in one transaction and answers each waiting caller, so the
 //! transaction's fixed costs (on SQLite the single writer's turn, on PostgreSQL the WAL flush
 //! and the reference counter's row lock) are shared by the whole batch. Nothing is answered
-//! before the commit that holds it. One complaint's refusal or bad idempotency key fails that
-//! complaint alone; if the batch's transaction itself fails, each complaint is retried in a
-//! transaction of its own so that one bad row cannot fail its neighbours.
+//! before the commit that holds it. A complaint's attachment rows and the answer kept for its
+//! idempotency key are written in the transaction that records it. One complaint's refusal or
+//! bad idempotency key fails that complaint alone; if the batch's transaction itself fails,
+//! each complaint is retried in a transaction of its own so that one bad row cannot fail its
+//! neighbours.
 //!
 //! The batch runs in a task of its own, holding the lock, so a caller that gives up (a client
 //! that disconnects) cannot cut a batch short; a caller that gave up before its complaint was
 //! taken is left out.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
 use jiff::Timestamp;
@@ -22,25 +24,31 @@ use sqlx::Transaction;
 use sqlx::any::Any;
 use tokio::sync::{Mutex, oneshot};
 
-use super::rows::{self, NewComplaintRow, Projection};
-use super::write::{Created, GENESIS_HASH, Idempotency, Replayed, StoredResponse};
-use super::{Backend, Store, StoreError, micros};
+use super::rows::{self, NewAttachment, NewComplaintRow, Projection};
+use super::write::{Created, GENESIS_HASH, Idempotency, Keyed};
+use super::{Backend, Store, StoreError, from_micros, micros};
 
 /// The most complaints one transaction records.
 pub const MAX_BATCH: usize = 128;
 
-/// Renders the answer kept for an idempotent retry.
-pub type Respond = Arc<dyn Fn(&Created) -> StoredResponse + Send + Sync>;
-
-type Answer = Result<Result<Created, Replayed>, StoreError>;
+type Answer = Result<Keyed<Created>, StoreError>;
 
 /// A complaint waiting to be recorded.
 struct Pending {
     receive: Receive,
     now: Timestamp,
     idempotency: Option<Idempotency>,
-    respond: Respond,
+    attachments: Vec<NewAttachment>,
     reply: oneshot::Sender<Answer>,
+}
+
+/// A complaint of the batch that is recorded: its index in the batch, its events, its rows
+/// and its running clocks.
+struct New {
+    index: usize,
+    events: Vec<Event>,
+    plan: rows::Plan,
+    running: Vec<rows::DeadlineInsert>,
 }
 
 /// The queue and the lock whose holder writes it.
@@ -87,20 +95,45 @@ enum Slot {
 
 impl Store {
     /// Records a new complaint. `receive.reference` is replaced by the next reference for the
-    /// year it was first received. `respond` renders the answer kept for idempotent retries.
+    /// year it was first received.
     pub async fn create_complaint(
         &self,
         receive: Receive,
         now: Timestamp,
-        idempotency: Option<&Idempotency>,
-        respond: impl Fn(&Created) -> StoredResponse + Send + Sync + 'static,
-    ) -> Result<Result<Created, Replayed>, StoreError> {
+    ) -> Result<Created, StoreError> {
+        self.enqueue(receive, now, None, Vec::new())
+            .await
+            .map(Keyed::into_inner)
+    }
+
+    /// Records a new complaint once per key, with the files it brings (already kept): the
+    /// complaint, its attachment rows and the answer kept for the key commit together, and a
+    /// retry with the same key gets that answer back.
+    pub async fn create_complaint_keyed(
+        &self,
+        receive: Receive,
+        now: Timestamp,
+        key: &Idempotency,
+        attachments: Vec<NewAttachment>,
+    ) -> Result<Keyed<Created>, StoreError> {
+        self.enqueue(receive, now, Some(key.clone()), attachments)
+            .await
+    }
+
+    /// Queues a complaint and waits for the commit that records it (or its refusal).
+    async fn enqueue(
+        &self,
+        receive: Receive,
+        now: Timestamp,
+        idempotency: Option<Idempotency>,
+        attachments: Vec<NewAttachment>,
+    ) -> Answer {
         let (reply, mut answer) = oneshot::channel();
         self.intake.push(Pending {
             receive,
             now,
-            idempotency: idempotency.cloned(),
-            respond: Arc::new(respond),
+            idempotency,
+            attachments,
             reply,
         });
         loop {
@@ -185,8 +218,10 @@ impl Store {
                 continue;
             }
             first_with_key.insert((&key.scope, &key.key), i);
-            match self.idempotent_replay(&mut tx, key).await {
-                Ok(Some(replayed)) => slots[i] = Some(Slot::Done(Box::new(Ok(Err(replayed))))),
+            match self.kept_answer::<Created>(&mut tx, key).await {
+                Ok(Some(first)) => {
+                    slots[i] = Some(Slot::Done(Box::new(Ok(Keyed::Replayed(first)))));
+                }
                 Ok(None) => {}
                 Err(StoreError::IdempotencyMismatch) => {
                     slots[i] = Some(Slot::Done(Box::new(Err(StoreError::IdempotencyMismatch))));
@@ -236,8 +271,7 @@ impl Store {
         }
 
         // Each new complaint's rows, worked out before anything is written.
-        let mut created: Vec<(usize, Vec<Event>, rows::Plan)> =
-            Vec::with_capacity(references.len());
+        let mut created: Vec<New> = Vec::with_capacity(references.len());
         for (i, pending) in batch.iter().enumerate() {
             let Some(reference) = references.remove(&i) else {
                 continue;
@@ -253,36 +287,68 @@ impl Store {
                 pending.now,
                 procedure,
             )?;
+            let running = rows::running(&plan.complaint, procedure);
             slots[i] = Some(Slot::New(created.len()));
-            created.push((i, events, plan));
+            created.push(New {
+                index: i,
+                events,
+                plan,
+                running,
+            });
         }
         let complaint_rows = created
             .iter()
-            .map(|(i, _, plan)| {
+            .map(|new| {
                 Ok(NewComplaintRow {
-                    complaint: &plan.complaint,
-                    projection: Projection::of(&plan.complaint, plan.last_hash.clone(), procedure)?,
-                    created_at: micros(batch[*i].now),
+                    complaint: &new.plan.complaint,
+                    projection: Projection::of(
+                        &new.plan.complaint,
+                        new.plan.last_hash.clone(),
+                        procedure,
+                    )?,
+                    created_at: micros(batch[new.index].now),
                 })
             })
             .collect::<Result<Vec<_>, StoreError>>()?;
         let ids = rows::insert_complaints(&mut tx, self.backend, &complaint_rows).await?;
         drop(complaint_rows);
-        write_new_rows(&mut tx, self.backend, &ids, &created, procedure).await?;
+        write_new_rows(&mut tx, self.backend, &ids, &created).await?;
+        let attachments: Vec<_> = ids
+            .iter()
+            .zip(&created)
+            .flat_map(|(id, new)| {
+                let pending = &batch[new.index];
+                let at = micros(pending.now);
+                pending.attachments.iter().map(move |a| (*id, at, a))
+            })
+            .collect();
+        rows::insert_attachments(&mut tx, self.backend, &attachments).await?;
+        drop(attachments);
 
-        // The answers, and the idempotent ones kept in the same transaction.
+        // The answers, and the idempotent ones kept in the same transaction. An answer a later
+        // request of this batch repeats (the same key) is kept aside for it.
+        let repeated: HashSet<usize> = slots
+            .iter()
+            .filter_map(|slot| match slot {
+                Some(Slot::SameAs(first, _)) => Some(*first),
+                _ => None,
+            })
+            .collect();
         let mut done: Vec<Option<Created>> = Vec::with_capacity(created.len());
-        let mut kept: HashMap<usize, StoredResponse> = HashMap::new();
-        for (i, events, plan) in created {
-            let pending = &batch[i];
+        let mut kept: HashMap<usize, Created> = HashMap::new();
+        for new in created {
+            let pending = &batch[new.index];
             let answer = Created {
-                complaint: plan.complaint,
-                events,
+                deadlines: rows::new_deadline_rows(&new.plan, &new.running)?,
+                complaint: new.plan.complaint,
+                events: new.events,
+                recorded_at: from_micros(micros(pending.now))?,
             };
             if let Some(key) = &pending.idempotency {
-                let response = (pending.respond)(&answer);
-                Self::remember(&mut tx, key, &response, pending.now).await?;
-                kept.insert(i, response);
+                Self::keep_answer(&mut tx, key, &answer, pending.now).await?;
+                if repeated.contains(&new.index) {
+                    kept.insert(new.index, answer.clone());
+                }
             }
             done.push(Some(answer));
         }
@@ -292,7 +358,7 @@ impl Store {
         for slot in slots {
             let answer = match slot {
                 Some(Slot::New(n)) => match done.get_mut(n).and_then(Option::take) {
-                    Some(created) => Ok(Ok(created)),
+                    Some(created) => Ok(Keyed::First(created)),
                     None => Err(StoreError::Corrupt("a complaint was answered twice".into())),
                 },
                 Some(Slot::SameAs(first, hash)) => {
@@ -302,7 +368,7 @@ impl Store {
                         .is_some_and(|k| k.request_hash == hash);
                     match (same, kept.get(&first), answers.get(first)) {
                         (false, _, _) => Err(StoreError::IdempotencyMismatch),
-                        (true, Some(response), _) => Ok(Err(Replayed(response.clone()))),
+                        (true, Some(created), _) => Ok(Keyed::Replayed(created.clone())),
                         (true, None, Some(earlier)) => echo(earlier),
                         (true, None, None) => Err(StoreError::Corrupt(
                             "the earlier request with this Idempotency-Key has no answer".into(),
@@ -323,7 +389,7 @@ impl Store {
 /// The answer for a repeat of a request that was not recorded: the same answer again.
 fn echo(earlier: &Answer) -> Answer {
     match earlier {
-        Ok(Err(replayed)) => Ok(Err(replayed.clone())),
+        Ok(Keyed::Replayed(first)) => Ok(Keyed::Replayed(first.clone())),
         Err(StoreError::Refused(refusal)) => Err(StoreError::Refused(refusal.clone())),
         Err(StoreError::IdempotencyMismatch) => Err(StoreError::IdempotencyMismatch),
         _ => Err(StoreError::Corrupt(
@@ -338,33 +404,27 @@ async fn write_new_rows(
     tx: &mut Transaction<'static, Any>,
     backend: Backend,
     ids: &[i64],
-    created: &[(usize, Vec<Event>, rows::Plan)],
-    procedure: &redress_core::Procedure,
+    created: &[New],
 ) -> Result<(), StoreError> {
-    let running: Vec<Vec<rows::DeadlineInsert>> = created
-        .iter()
-        .map(|(_, _, plan)| rows::running(&plan.complaint, procedure))
-        .collect();
-    let pairs = ids.iter().zip(created.iter().map(|(_, _, plan)| plan));
+    let pairs = ids.iter().zip(created);
     let events: Vec<_> = pairs
         .clone()
-        .flat_map(|(id, plan)| plan.events.iter().map(move |e| (*id, e)))
+        .flat_map(|(id, new)| new.plan.events.iter().map(move |e| (*id, e)))
         .collect();
     let fired: Vec<_> = pairs
         .clone()
-        .flat_map(|(id, plan)| plan.fired.iter().map(move |d| (*id, d)))
+        .flat_map(|(id, new)| new.plan.fired.iter().map(move |d| (*id, d)))
         .collect();
     let pending: Vec<(i64, i64)> = pairs
         .clone()
-        .filter_map(|(id, plan)| plan.events.last().map(|e| (*id, e.sequence)))
+        .filter_map(|(id, new)| new.plan.events.last().map(|e| (*id, e.sequence)))
         .collect();
     let outbox: Vec<_> = pairs
-        .flat_map(|(id, plan)| plan.outbox.iter().map(move |o| (*id, o)))
+        .clone()
+        .flat_map(|(id, new)| new.plan.outbox.iter().map(move |o| (*id, o)))
         .collect();
-    let clocks: Vec<_> = ids
-        .iter()
-        .zip(&running)
-        .flat_map(|(id, clocks)| clocks.iter().map(move |d| (*id, d)))
+    let clocks: Vec<_> = pairs
+        .flat_map(|(id, new)| new.running.iter().map(move |d| (*id, d)))
         .collect();
     rows::insert_events(tx, backend, &events).await?;
     rows::insert_pending(tx, backend, &pending).await?;

@@ -3,7 +3,10 @@
 //! The `events` table is the record (append-only, hash-chained per complaint); `complaints`
 //! is a projection of it and `deadlines` the scheduler's rows. Every change to a complaint is
 //! one transaction that holds the complaint's lock: load state, run the core, append events,
-//! update the projection, deadlines and outbox, commit. Backend differences are confined to
+//! update the projection, deadlines, outbox and the attachment rows of any files the change
+//! brings, commit. Writes take and return domain values (`Created`, `CommandOutcome`); a write
+//! made once per key (`Keyed`) keeps its answer as JSON in the same transaction, and nothing
+//! here knows how a caller shows it. Backend differences are confined to
 //! this module: the migrations folder, how a write transaction begins, and row locking
 //! (`FOR UPDATE [SKIP LOCKED]` on PostgreSQL; SQLite has one writer at a time). Each change
 //! also queues its complaint for the ledger (`ledger.rs`), which seals the chains' heads into
@@ -42,16 +45,14 @@ pub use letters::LetterRow;
 pub use outbox::{LetterListing, OutboxItem, Printed};
 pub use people::{
     AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES,
-    NewAttachment, SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,
+    SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,
 };
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,
 };
+pub use rows::NewAttachment;
 pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};
-pub use write::{
-    CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Replayed, StoredResponse,
-    letter_for, new_deadline_rows,
-};
+pub use write::{CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Keyed, letter_for};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

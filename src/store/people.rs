@@ -427,30 +427,6 @@ impl Store {
         }
     }
 
-    /// Records a stored file against a complaint.
-    pub async fn add_attachment(
-        &self,
-        attachment: &NewAttachment<'_>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut w = self.begin_write().await?;
-        sqlx::query(
-            "INSERT INTO attachments (complaint_id, sha256, filename, content_type, size_bytes, uploaded_at, uploaded_by) \
-             SELECT id, $2, $3, $4, $5, $6, $7 FROM complaints WHERE reference = $1",
-        )
-        .bind(attachment.reference)
-        .bind(attachment.sha256)
-        .bind(attachment.filename)
-        .bind(attachment.content_type)
-        .bind(attachment.size)
-        .bind(micros(now))
-        .bind(attachment.uploaded_by)
-        .execute(&mut *w.tx)
-        .await?;
-        w.tx.commit().await?;
-        Ok(())
-    }
-
     /// The files attached to a complaint, oldest first.
     pub async fn attachments(&self, reference: &str) -> Result<Vec<AttachmentRow>, StoreError> {
         let rows = sqlx::query(
@@ -473,16 +449,6 @@ impl Store {
             })
             .collect()
     }
-}
-
-/// A file to record against a complaint (the bytes are already stored by hash).
-pub struct NewAttachment<'a> {
-    pub reference: &'a str,
-    pub sha256: &'a str,
-    pub filename: &'a str,
-    pub content_type: &'a str,
-    pub size: i64,
-    pub uploaded_by: &'a str,
 }
 
 /// A recorded file.

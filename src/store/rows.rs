@@ -14,7 +14,8 @@ use sqlx::query::Query;
 use sqlx::{AssertSqlSafe, Transaction};
 
 use super::chain::EventLink;
-use super::{Backend, StoreError, micros};
+use super::read::DeadlineRow;
+use super::{Backend, StoreError, from_micros, micros};
 
 /// Bound values per statement: far below SQLite's (32,766) and PostgreSQL's (65,535) limits.
 const MAX_BINDS: usize = 4_000;
@@ -73,6 +74,17 @@ pub(crate) struct DeadlineInsert {
     pub due_at: i64,
     pub due_by: String,
     pub fired_at: Option<i64>,
+}
+
+/// A file recorded with the change that brings it: an `attachments` row. Its bytes are kept
+/// (and fsynced) as `files_dir/<sha256>` before the transaction that writes the row.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewAttachment {
+    pub sha256: String,
+    pub filename: String,
+    pub content_type: String,
+    pub size: i64,
+    pub uploaded_by: String,
 }
 
 /// One `outbox` row: a letter an event causes.
@@ -251,6 +263,30 @@ pub(crate) fn plan(
     })
 }
 
+/// The deadline rows a new complaint's plan writes (the clocks its first events fired, then
+/// those still running), as [`super::Store::get_complaint`] lists them: by due instant, then kind.
+pub(crate) fn new_deadline_rows(
+    plan: &Plan,
+    running: &[DeadlineInsert],
+) -> Result<Vec<DeadlineRow>, StoreError> {
+    let mut out = plan
+        .fired
+        .iter()
+        .chain(running)
+        .map(|d| {
+            Ok(DeadlineRow {
+                kind: d.kind.to_owned(),
+                request: (d.request != 0).then_some(d.request),
+                due_at: from_micros(d.due_at)?,
+                due_by: d.due_by.clone(),
+                fired_at: d.fired_at.map(from_micros).transpose()?,
+            })
+        })
+        .collect::<Result<Vec<_>, StoreError>>()?;
+    out.sort_by(|a, b| (a.due_at, &a.kind).cmp(&(b.due_at, &b.kind)));
+    Ok(out)
+}
+
 /// The clocks a complaint has running, as deadline rows.
 pub(crate) fn running(complaint: &Complaint, procedure: &Procedure) -> Vec<DeadlineInsert> {
     deadlines(complaint, procedure)
@@ -408,6 +444,33 @@ pub(crate) async fn insert_events(
                 .bind(e.due_at)
                 .bind(e.prev_hash.clone())
                 .bind(e.hash.clone())
+        },
+    )
+    .await
+}
+
+/// Writes attachment rows: (complaint id, uploaded at, the file).
+pub(crate) async fn insert_attachments(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, i64, &NewAttachment)],
+) -> Result<(), StoreError> {
+    insert_many(
+        tx,
+        backend,
+        "INSERT INTO attachments (complaint_id, sha256, filename, content_type, size_bytes, uploaded_at, uploaded_by)",
+        7,
+        "",
+        rows,
+        |(_, _, a)| a.sha256.len() + a.filename.len() + a.content_type.len() + a.uploaded_by.len() + 100,
+        |q, (id, at, a)| {
+            q.bind(*id)
+                .bind(a.sha256.clone())
+                .bind(a.filename.clone())
+                .bind(a.content_type.clone())
+                .bind(a.size)
+                .bind(*at)
+                .bind(a.uploaded_by.clone())
         },
     )
     .await

@@ -1,20 +1,26 @@
-//! Changing complaints: create, run a command, fire due deadlines. Each is one transaction.
+//! Changing complaints: run a command (with the files it brings), fire due deadlines, and
+//! keep the answer of a write made once per key. Each is one transaction. The store takes
+//! and returns domain values; how an answer is shown (HTTP status, body, `Location`) is the
+//! caller's business. Creating complaints is in `intake.rs`.
 
 use jiff::Timestamp;
 use redress_core::letters::{LetterKind, Recipient};
-use redress_core::{
-    Command, Complaint, Event, Procedure, Reference, Refusal, deadlines, execute, fire_due,
-};
+use redress_core::{Command, Complaint, Event, Procedure, Reference, Refusal, execute, fire_due};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use sqlx::any::Any;
 use sqlx::{Row, Transaction};
 use tokio::sync::MutexGuard;
 
-use super::rows::{self, Projection, fired_clock};
+use super::read::DeadlineRow;
+use super::rows::{self, NewAttachment, Projection};
 use super::{Backend, Store, StoreError, micros};
 
 pub use super::chain::{EventLink, GENESIS_HASH};
 
-/// A request's Idempotency-Key, scoped to the caller, with a hash of the request body.
+/// A key that makes a write happen once: scoped to the caller (an API token, the portal's
+/// form, inbound email), with a hash of what was asked so that a key reused for something
+/// else is refused.
 #[derive(Debug, Clone)]
 pub struct Idempotency {
     pub scope: String,
@@ -22,33 +28,50 @@ pub struct Idempotency {
     pub request_hash: String,
 }
 
-/// The answer stored for an idempotent request, returned again on a retry.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct StoredResponse {
-    pub status: u16,
-    pub body: String,
-    pub location: Option<String>,
+/// What a write with an [`Idempotency`] key answers.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Keyed<T> {
+    /// Done now.
+    First(T),
+    /// Done before with the same key: the answer kept then, written in the same transaction
+    /// as the change.
+    Replayed(T),
 }
 
-/// A request seen before: its first answer.
-#[derive(Debug, Clone)]
-pub struct Replayed(pub StoredResponse);
+impl<T> Keyed<T> {
+    /// The answer, whether done now or before.
+    pub fn into_inner(self) -> T {
+        match self {
+            Keyed::First(answer) | Keyed::Replayed(answer) => answer,
+        }
+    }
+}
 
-/// A complaint just created, with the events recorded.
-#[derive(Debug, Clone)]
+/// A complaint just created: its state, the events recorded, when they were recorded, and
+/// the deadline rows written for it (the clocks that fired at once and those running), in the
+/// order [`Store::get_complaint`] lists them.
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Created {
     pub complaint: Complaint,
     pub events: Vec<Event>,
+    /// As stored: to the microsecond.
+    pub recorded_at: Timestamp,
+    pub deadlines: Vec<DeadlineRow>,
 }
 
 /// What a command did: the events recorded (deadlines that came due first included) and the
 /// refusal, if the command itself was refused.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct CommandOutcome {
     pub complaint: Complaint,
     pub events: Vec<Event>,
     pub refusal: Option<Refusal>,
 }
+
+/// The `status` of an `idempotency_keys` row whose `body` holds a kept answer as JSON.
+/// Earlier versions kept an HTTP status, body and `Location` there; such a row still blocks
+/// its key but cannot be replayed.
+const KEPT_AS_JSON: i64 = 0;
 
 /// A write transaction with, on SQLite, this process's writer lock.
 pub(crate) struct WriteTx<'a> {
@@ -83,12 +106,13 @@ impl Store {
         })
     }
 
-    /// The stored answer for an idempotency key, if the request was seen before.
-    pub(crate) async fn idempotent_replay(
+    /// The answer kept for an idempotency key, if the request was seen before; refuses a key
+    /// kept for a different request.
+    pub(crate) async fn kept_answer<T: DeserializeOwned>(
         &self,
         tx: &mut Transaction<'static, Any>,
         key: &Idempotency,
-    ) -> Result<Option<Replayed>, StoreError> {
+    ) -> Result<Option<T>, StoreError> {
         if self.backend == Backend::Postgres {
             // Two requests with the same key at once: the second waits here for the first to
             // commit, then finds its answer (SQLite's single writer already serialises them).
@@ -98,7 +122,7 @@ impl Store {
                 .await?;
         }
         let row = sqlx::query(
-            "SELECT request_hash, status, body, location FROM idempotency_keys WHERE scope = $1 AND key = $2",
+            "SELECT request_hash, status, body FROM idempotency_keys WHERE scope = $1 AND key = $2",
         )
         .bind(&key.scope)
         .bind(&key.key)
@@ -110,29 +134,35 @@ impl Store {
             return Err(StoreError::IdempotencyMismatch);
         }
         let status: i64 = row.try_get("status")?;
-        Ok(Some(Replayed(StoredResponse {
-            status: u16::try_from(status).unwrap_or(500),
-            body: row.try_get("body")?,
-            location: row.try_get("location")?,
-        })))
+        if status != KEPT_AS_JSON {
+            return Err(StoreError::Corrupt(
+                "the answer kept for this idempotency key was written by an earlier version".into(),
+            ));
+        }
+        let body: String = row.try_get("body")?;
+        serde_json::from_str(&body)
+            .map(Some)
+            .map_err(|e| StoreError::Corrupt(format!("the answer kept for a key: {e}")))
     }
 
-    pub(crate) async fn remember(
+    /// Keeps the answer for an idempotency key, in the transaction of the change it answers.
+    pub(crate) async fn keep_answer<T: Serialize>(
         tx: &mut Transaction<'static, Any>,
         key: &Idempotency,
-        response: &StoredResponse,
+        answer: &T,
         now: Timestamp,
     ) -> Result<(), StoreError> {
+        let body = serde_json::to_string(answer)
+            .map_err(|e| StoreError::Corrupt(format!("an answer to keep: {e}")))?;
         sqlx::query(
             "INSERT INTO idempotency_keys (scope, key, request_hash, status, body, location, created_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+             VALUES ($1, $2, $3, $4, $5, NULL, $6)",
         )
         .bind(&key.scope)
         .bind(&key.key)
         .bind(&key.request_hash)
-        .bind(i64::from(response.status))
-        .bind(&response.body)
-        .bind(&response.location)
+        .bind(KEPT_AS_JSON)
+        .bind(body)
         .bind(micros(now))
         .execute(&mut **tx)
         .await?;
@@ -146,22 +176,68 @@ impl Store {
         reference: &Reference,
         command: Command,
         now: Timestamp,
-        idempotency: Option<&Idempotency>,
-        respond: impl FnOnce(&CommandOutcome) -> StoredResponse,
-    ) -> Result<Result<CommandOutcome, Replayed>, StoreError> {
+    ) -> Result<CommandOutcome, StoreError> {
+        self.run_command_with_files(reference, command, now, &[])
+            .await
+    }
+
+    /// Runs a command that brings files (evidence, a scanned letter): the events and the
+    /// attachment rows commit together. A refused command records no attachment; the
+    /// deadlines that came due are recorded all the same. The files' bytes must already be
+    /// kept (see `files::keep`).
+    pub async fn run_command_with_files(
+        &self,
+        reference: &Reference,
+        command: Command,
+        now: Timestamp,
+        attachments: &[NewAttachment],
+    ) -> Result<CommandOutcome, StoreError> {
         let mut w = self.begin_write().await?;
-        if let Some(key) = idempotency
-            && let Some(replayed) = self.idempotent_replay(&mut w.tx, key).await?
-        {
-            return Ok(Err(replayed));
+        let outcome = self
+            .command_in(&mut w.tx, reference, command, now, attachments)
+            .await?;
+        w.tx.commit().await?;
+        Ok(outcome)
+    }
+
+    /// Runs a command once per key: the outcome (a refusal too) is kept in the same
+    /// transaction, and a retry with the same key gets it back with nothing run again.
+    pub async fn run_command_keyed(
+        &self,
+        reference: &Reference,
+        command: Command,
+        now: Timestamp,
+        key: &Idempotency,
+        attachments: &[NewAttachment],
+    ) -> Result<Keyed<CommandOutcome>, StoreError> {
+        let mut w = self.begin_write().await?;
+        if let Some(first) = self.kept_answer(&mut w.tx, key).await? {
+            return Ok(Keyed::Replayed(first));
         }
+        let outcome = self
+            .command_in(&mut w.tx, reference, command, now, attachments)
+            .await?;
+        Self::keep_answer(&mut w.tx, key, &outcome, now).await?;
+        w.tx.commit().await?;
+        Ok(Keyed::First(outcome))
+    }
+
+    /// A command's writes, inside the caller's transaction.
+    async fn command_in(
+        &self,
+        tx: &mut Transaction<'static, Any>,
+        reference: &Reference,
+        command: Command,
+        now: Timestamp,
+        attachments: &[NewAttachment],
+    ) -> Result<CommandOutcome, StoreError> {
         let (id, complaint) = self
-            .lock_complaint(&mut w.tx, reference)
+            .lock_complaint(tx, reference)
             .await?
             .ok_or(StoreError::NotFound)?;
         let outcome = execute(complaint.clone(), command, now, &self.procedure);
         let after = append(
-            &mut w.tx,
+            tx,
             self.backend,
             id,
             complaint,
@@ -170,16 +246,16 @@ impl Store {
             &self.procedure,
         )
         .await?;
-        let result = CommandOutcome {
+        if outcome.refusal.is_none() {
+            let at = micros(now);
+            let rows: Vec<_> = attachments.iter().map(|a| (id, at, a)).collect();
+            rows::insert_attachments(tx, self.backend, &rows).await?;
+        }
+        Ok(CommandOutcome {
             complaint: after,
             events: outcome.events,
             refusal: outcome.refusal,
-        };
-        if let Some(key) = idempotency {
-            Self::remember(&mut w.tx, key, &respond(&result), now).await?;
-        }
-        w.tx.commit().await?;
-        Ok(Ok(result))
+        })
     }
 
     /// Loads a complaint's id and state, locking its row until the transaction ends.
@@ -265,43 +341,6 @@ impl Store {
         w.tx.commit().await?;
         Ok(fired)
     }
-}
-
-/// The deadline rows a new complaint has once `events` (its `received` event and the deadlines
-/// that fired at once) are appended: the rows `append` writes for fired deadlines and the clocks
-/// still running, ordered as [`Store::get_complaint`] lists them. Lets a caller render the
-/// complaint as stored from inside the creating transaction (an idempotent answer).
-pub fn new_deadline_rows(
-    events: &[Event],
-    complaint: &Complaint,
-    procedure: &Procedure,
-) -> Vec<super::DeadlineRow> {
-    let mut rows: Vec<super::DeadlineRow> = events
-        .iter()
-        .filter_map(|event| {
-            let clock = fired_clock(event, procedure)?;
-            Some(super::DeadlineRow {
-                kind: clock.kind.as_str().to_owned(),
-                request: (clock.request != 0).then_some(clock.request),
-                due_at: clock.due_at,
-                due_by: clock.due_by.to_string(),
-                fired_at: Some(event.at),
-            })
-        })
-        .collect();
-    rows.extend(
-        deadlines(complaint, procedure)
-            .into_iter()
-            .map(|d| super::DeadlineRow {
-                kind: d.kind.as_str().to_owned(),
-                request: d.request.map(i64::from).filter(|r| *r != 0),
-                due_at: d.due_at,
-                due_by: d.due_by.to_string(),
-                fired_at: None,
-            }),
-    );
-    rows.sort_by(|a, b| (a.due_at, &a.kind).cmp(&(b.due_at, &b.kind)));
-    rows
 }
 
 /// The letter an event causes and whom it is written to (the core's rule), for callers that

@@ -13,7 +13,7 @@ use redress_core::{Actor, Channel, Complaint, Procedure, Receive, Reference, Sta
 
 use super::{Errors, FormData, internal, optional_session, public_chrome, sentence, with_status};
 use crate::state::AppState;
-use crate::store::{Idempotency, StoreError, StoredResponse, random_token};
+use crate::store::{Idempotency, Keyed, StoreError, random_token};
 use crate::web::session::{anonymous_csrf, anonymous_csrf_ok, with_cookie};
 use crate::web::{Chrome, render};
 use crate::words;
@@ -378,25 +378,26 @@ pub(super) async fn submit(
         request_hash: "web-form".to_owned(),
     });
     let now = state.clock.now();
-    let result = state
-        .store
-        .create_complaint(receive, now, key.as_ref(), |created| StoredResponse {
-            status: 200,
-            body: created.complaint.reference.to_string(),
-            location: None,
-        })
-        .await;
+    let result = match &key {
+        Some(key) => {
+            state
+                .store
+                .create_complaint_keyed(receive, now, key, Vec::new())
+                .await
+        }
+        None => state
+            .store
+            .create_complaint(receive, now)
+            .await
+            .map(Keyed::First),
+    };
     let complaint = match result {
-        Ok(Ok(created)) => {
+        Ok(Keyed::First(created)) => {
             metrics::counter!("redress_complaints_created_total").increment(1);
             created.complaint
         }
-        Ok(Err(replayed)) => {
-            let reference = match Reference::parse(&replayed.0.body) {
-                Ok(reference) => reference,
-                Err(error) => return internal(StoreError::Corrupt(error.to_string())),
-            };
-            match state.store.get_complaint(&reference).await {
+        Ok(Keyed::Replayed(first)) => {
+            match state.store.get_complaint(&first.complaint.reference).await {
                 Ok(view) => view.complaint,
                 Err(error) => return internal(error),
             }

@@ -24,7 +24,7 @@ use super::{
 };
 use crate::files::{self, FileProblem, MAX_FILE_BYTES};
 use crate::state::AppState;
-use crate::store::{ComplaintView, NewAttachment, StoreError, StoredResponse};
+use crate::store::{ComplaintView, NewAttachment, StoreError};
 use crate::web::PageError;
 use crate::web::session::CustomerSession;
 use crate::web::{Chrome, render};
@@ -583,23 +583,15 @@ async fn run(
         action,
     };
     let now = state.clock.now();
-    let result = state
-        .store
-        .run_command(&reference, command, now, None, |_| StoredResponse {
-            status: 200,
-            body: String::new(),
-            location: None,
-        })
-        .await;
+    let result = state.store.run_command(&reference, command, now).await;
     let refusal = match result {
-        Ok(Ok(outcome)) => match outcome.refusal {
+        Ok(outcome) => match outcome.refusal {
             None => {
                 return Redirect::to(&format!("/my/complaints/{reference}?done={done}"))
                     .into_response();
             }
             Some(refusal) => refusal,
         },
-        Ok(Err(_)) => return Redirect::to(&format!("/my/complaints/{reference}")).into_response(),
         Err(StoreError::Refused(refusal)) => refusal,
         Err(StoreError::NotFound) => return complaint_not_found(),
         Err(error) => return internal(error),
@@ -995,17 +987,23 @@ pub(super) async fn evidence(
                 }
             }
         }
+        // The evidence event and the file's row commit together; a refusal records neither.
+        let attachments: Vec<NewAttachment> = stored
+            .iter()
+            .map(|(hash, name, kind, size)| NewAttachment {
+                sha256: hash.clone(),
+                filename: name.clone(),
+                content_type: kind.content_type().to_owned(),
+                size: i64::try_from(*size).unwrap_or(i64::MAX),
+                uploaded_by: UPLOADED_BY_CUSTOMER.to_owned(),
+            })
+            .collect();
         let result = state
             .store
-            .run_command(&reference, command, now, None, |_| StoredResponse {
-                status: 200,
-                body: String::new(),
-                location: None,
-            })
+            .run_command_with_files(&reference, command, now, &attachments)
             .await;
         refusal = match result {
-            Ok(Ok(outcome)) => outcome.refusal,
-            Ok(Err(_)) => None,
+            Ok(outcome) => outcome.refusal,
             Err(StoreError::Refused(refusal)) => Some(refusal),
             Err(StoreError::NotFound) => return complaint_not_found(),
             Err(error) => return internal(error),
@@ -1027,19 +1025,6 @@ pub(super) async fn evidence(
             StatusCode::CONFLICT,
             show(&state, &session, &view, extras).await,
         );
-    }
-    if let Some((hash, name, kind, size)) = stored {
-        let attachment = NewAttachment {
-            reference: reference.as_str(),
-            sha256: &hash,
-            filename: &name,
-            content_type: kind.content_type(),
-            size: i64::try_from(size).unwrap_or(i64::MAX),
-            uploaded_by: UPLOADED_BY_CUSTOMER,
-        };
-        if let Err(error) = state.store.add_attachment(&attachment, now).await {
-            return internal(error);
-        }
     }
     Redirect::to(&format!("/my/complaints/{reference}?done=evidence")).into_response()
 }

@@ -21,7 +21,7 @@ use super::{
     refuse_non_reader, status_words, today,
 };
 use crate::state::AppState;
-use crate::store::{ComplaintView, StoreError, StoredResponse};
+use crate::store::{ComplaintView, StoreError};
 use crate::web::PageError;
 use crate::web::session::StaffSession;
 use crate::web::{Chrome, error_page, render};
@@ -470,21 +470,9 @@ pub async fn command(
         action,
     };
     let now = state.clock.now();
-    let ran = state
-        .store
-        .run_command(&reference, command, now, None, |_| StoredResponse {
-            status: 200,
-            body: String::new(),
-            location: None,
-        })
-        .await;
+    let ran = state.store.run_command(&reference, command, now).await;
     let outcome = match ran {
-        // No idempotency key was given, so nothing is replayed.
-        Ok(Ok(outcome)) => outcome,
-        Ok(Err(_replayed)) => {
-            return Redirect::to(&format!("/staff/complaints/{reference}?done={}", spec.name))
-                .into_response();
-        }
+        Ok(outcome) => outcome,
         Err(StoreError::NotFound) => return no_such_complaint(),
         Err(error) => return error_page(&error.into()),
     };
