@@ -54,6 +54,8 @@ pub enum ApiError {
     Refused(Refusal),
     #[error("the Idempotency-Key was already used for a different request")]
     IdempotencyMismatch,
+    #[error("the Idempotency-Key was used before an upgrade")]
+    KeptByEarlierVersion,
     #[error("the request body is larger than {0} bytes")]
     TooLarge(usize),
     #[error("{0}")]
@@ -152,6 +154,12 @@ impl ApiError {
                 "this Idempotency-Key was already used for a different request".into(),
                 Vec::new(),
             ),
+            ApiError::KeptByEarlierVersion => (
+                StatusCode::CONFLICT,
+                "idempotency_key_from_earlier_version",
+                "this Idempotency-Key was used before the service was upgraded: that request was done then and is not done again; read the complaint to see its state".into(),
+                Vec::new(),
+            ),
             ApiError::TooLarge(limit) => (
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "body_too_large",
@@ -193,6 +201,7 @@ impl From<StoreError> for ApiError {
             StoreError::NotFound => ApiError::NotFound("no complaint has that reference".into()),
             StoreError::Refused(refusal) => ApiError::Refused(refusal),
             StoreError::IdempotencyMismatch => ApiError::IdempotencyMismatch,
+            StoreError::KeptByEarlierVersion => ApiError::KeptByEarlierVersion,
             other => ApiError::Internal(anyhow::Error::new(other)),
         }
     }

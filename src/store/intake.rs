@@ -223,8 +223,10 @@ impl Store {
                     slots[i] = Some(Slot::Done(Box::new(Ok(Keyed::Replayed(first)))));
                 }
                 Ok(None) => {}
-                Err(StoreError::IdempotencyMismatch) => {
-                    slots[i] = Some(Slot::Done(Box::new(Err(StoreError::IdempotencyMismatch))));
+                Err(
+                    error @ (StoreError::IdempotencyMismatch | StoreError::KeptByEarlierVersion),
+                ) => {
+                    slots[i] = Some(Slot::Done(Box::new(Err(error))));
                 }
                 Err(other) => return Err(other),
             }
@@ -392,6 +394,7 @@ fn echo(earlier: &Answer) -> Answer {
         Ok(Keyed::Replayed(first)) => Ok(Keyed::Replayed(first.clone())),
         Err(StoreError::Refused(refusal)) => Err(StoreError::Refused(refusal.clone())),
         Err(StoreError::IdempotencyMismatch) => Err(StoreError::IdempotencyMismatch),
+        Err(StoreError::KeptByEarlierVersion) => Err(StoreError::KeptByEarlierVersion),
         _ => Err(StoreError::Corrupt(
             "the earlier request with this Idempotency-Key was not recorded".into(),
         )),

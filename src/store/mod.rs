@@ -70,6 +70,10 @@ pub enum StoreError {
     Refused(Refusal),
     #[error("the Idempotency-Key was already used for a different request")]
     IdempotencyMismatch,
+    /// The key was used with an earlier version of Redress, whose kept answer cannot be read
+    /// back: the request was done then and is not done again.
+    #[error("the Idempotency-Key was used before an upgrade")]
+    KeptByEarlierVersion,
     #[error("stored data could not be read: {0}")]
     Corrupt(String),
     /// The ledger cannot be sealed as asked (a sentence saying why and what to do).

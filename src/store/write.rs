@@ -70,7 +70,7 @@ pub struct CommandOutcome {
 
 /// The `status` of an `idempotency_keys` row whose `body` holds a kept answer as JSON.
 /// Earlier versions kept an HTTP status, body and `Location` there; such a row still blocks
-/// its key but cannot be replayed.
+/// its key, and a retry with it is told so ([`StoreError::KeptByEarlierVersion`]).
 const KEPT_AS_JSON: i64 = 0;
 
 /// A write transaction with, on SQLite, this process's writer lock.
@@ -135,9 +135,7 @@ impl Store {
         }
         let status: i64 = row.try_get("status")?;
         if status != KEPT_AS_JSON {
-            return Err(StoreError::Corrupt(
-                "the answer kept for this idempotency key was written by an earlier version".into(),
-            ));
+            return Err(StoreError::KeptByEarlierVersion);
         }
         let body: String = row.try_get("body")?;
         serde_json::from_str(&body)
