@@ -50,7 +50,7 @@ pub use read::{
 pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};
 pub use write::{
     CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Replayed, StoredResponse,
-    letter_for, new_deadline_rows,
+    new_deadline_rows,
 };
 
 /// Which database a store talks to.

@@ -1,7 +1,6 @@
 //! Changing complaints: create, run a command, fire due deadlines. Each is one transaction.
 
 use jiff::Timestamp;
-use redress_core::letters::{LetterKind, Recipient};
 use redress_core::{
     Command, Complaint, Event, Procedure, Reference, Refusal, deadlines, execute, fire_due,
 };
@@ -302,12 +301,6 @@ pub fn new_deadline_rows(
     );
     rows.sort_by(|a, b| (a.due_at, &a.kind).cmp(&(b.due_at, &b.kind)));
     rows
-}
-
-/// The letter an event causes and whom it is written to (the core's rule), for callers that
-/// predate [`redress_core::correspondence::caused_by`].
-pub fn letter_for(event: &Event, complaint: &Complaint) -> Option<(LetterKind, Recipient)> {
-    redress_core::correspondence::caused_by(event, complaint).map(|c| (c.kind, c.recipient))
 }
 
 /// Appends events to a complaint whose state before them is `before`: the event rows (hash
