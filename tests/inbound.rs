@@ -5,22 +5,23 @@
 mod support;
 
 use std::io::Write;
-use std::net::TcpListener;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use redress::app::{Application, Config};
-use redress::clock::{Clock, ManualClock};
+use redress::clock::Clock;
 use redress::mail::imap::{ImapAccount, ImapConfig, PollReport, poll_once};
 use redress::mail::inbound::Inbox;
 use redress::store::{Idempotency, Keyed, NewAttachment, Store, StoreError};
 use redress_core::{Action, Actor, Channel, Procedure, Reference, Role};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
-use support::{Db, TestApp, complaint_body, fresh_postgres_database, spawn_app, ts};
+use support::api::answer;
+use support::browser::multipart;
+use support::process::{BIN, free_port};
+use support::{Db, TestApp, complaint_body, fresh_database, in_ci, spawn_app, spawn_app_beside};
 
 both_backends! {
     an_email_from_someone_else_is_filed_and_marked_for_staff_to_confirm =>
@@ -163,49 +164,26 @@ fn pdf(text: &str) -> Vec<u8> {
 // Helpers against the application.
 
 async fn handler_token(app: &TestApp) -> String {
-    app.token(Role::Handler, Some("customer_services"), Some("jo.handler"))
-        .await
+    app.handler_token("jo.handler").await
 }
 
 async fn create_complaint(app: &TestApp, token: &str) -> String {
-    let response = app
-        .client
-        .post(app.url("/api/v1/complaints"))
-        .bearer_auth(token)
-        .json(&complaint_body("ACC-1001", "Ann Smith"))
-        .send()
+    app.create_complaint(token, complaint_body("ACC-1001", "Ann Smith"))
         .await
-        .expect("create");
-    assert_eq!(response.status(), 201);
-    let body: Value = response.json().await.expect("json");
-    body["reference"].as_str().expect("reference").to_owned()
 }
 
 async fn post_email(app: &TestApp, token: &str, raw: Vec<u8>) -> (u16, Value) {
-    let response = app
+    let request = app
         .client
         .post(app.url("/api/v1/inbound/email"))
         .bearer_auth(token)
         .header("content-type", "message/rfc822")
-        .body(raw)
-        .send()
-        .await
-        .expect("post the email");
-    let status = response.status().as_u16();
-    let body = response.json().await.unwrap_or(Value::Null);
-    (status, body)
+        .body(raw);
+    answer(request).await
 }
 
 async fn complaint(app: &TestApp, token: &str, reference: &str) -> Value {
-    let response = app
-        .client
-        .get(app.url(&format!("/api/v1/complaints/{reference}")))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("get");
-    assert_eq!(response.status(), 200, "GET {reference}");
-    response.json().await.expect("json")
+    app.complaint_json(token, reference).await
 }
 
 fn events_named<'a>(complaint: &'a Value, name: &str) -> Vec<&'a Value> {
@@ -218,27 +196,17 @@ fn events_named<'a>(complaint: &'a Value, name: &str) -> Vec<&'a Value> {
 }
 
 async fn quarantine(app: &TestApp, token: &str) -> Vec<Value> {
-    let response = app
-        .client
-        .get(app.url("/api/v1/inbound/quarantine"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("list the quarantine");
-    assert_eq!(response.status(), 200);
-    let body: Value = response.json().await.expect("json");
+    let (status, body) = app
+        .get_json(Some(token), "/api/v1/inbound/quarantine")
+        .await;
+    assert_eq!(status, 200);
     body["items"].as_array().expect("items").clone()
 }
 
 async fn complaint_count(app: &TestApp, token: &str) -> usize {
-    let response = app
-        .client
-        .get(app.url("/api/v1/complaints?limit=200"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("list");
-    let body: Value = response.json().await.expect("json");
+    let (_, body) = app
+        .get_json(Some(token), "/api/v1/complaints?limit=200")
+        .await;
     body["items"].as_array().expect("items").len()
 }
 
@@ -624,36 +592,18 @@ async fn post_letter(
     received_on: &str,
     file: Option<(&str, Vec<u8>)>,
 ) -> (u16, Value) {
-    let boundary = "----redress-test-boundary";
-    let mut body = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"received_on\"\r\n\r\n{received_on}\r\n"
-    )
-    .into_bytes();
-    if let Some((name, bytes)) = file {
-        body.extend_from_slice(
-            format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-            )
-            .as_bytes(),
-        );
-        body.extend_from_slice(&bytes);
-        body.extend_from_slice(b"\r\n");
+    let mut parts = vec![("received_on", None, received_on.as_bytes())];
+    if let Some((name, bytes)) = &file {
+        parts.push(("file", Some(*name), bytes.as_slice()));
     }
-    body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-    let response = app
+    let (content_type, body) = multipart(&parts);
+    let request = app
         .client
         .post(app.url(&format!("/api/v1/complaints/{reference}/post")))
         .bearer_auth(token)
-        .header(
-            "content-type",
-            format!("multipart/form-data; boundary={boundary}"),
-        )
-        .body(body)
-        .send()
-        .await
-        .expect("post the letter");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
+        .header("content-type", content_type)
+        .body(body);
+    answer(request).await
 }
 
 async fn a_letter_received_by_post_joins_the_timeline_with_its_scan(db: Db) {
@@ -764,7 +714,7 @@ async fn a_letter_received_by_post_joins_the_timeline_with_its_scan(db: Db) {
 // `redress ingest-mail`, as an MTA runs it.
 
 fn ingest_mail(database: &str, files: &Path, message: &[u8]) -> std::process::Output {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_redress"))
+    let mut child = Command::new(BIN)
         .args(["ingest-mail", "--database", database, "--files-dir"])
         .arg(files)
         .env_remove("REDRESS_DATABASE_URL")
@@ -785,12 +735,8 @@ fn ingest_mail(database: &str, files: &Path, message: &[u8]) -> std::process::Ou
 
 async fn ingest_mail_files_a_message_read_on_stdin(db: Db) {
     let dir = tempfile::tempdir().expect("dir");
-    let database = match db {
-        Db::Sqlite => dir.path().join("redress.db").display().to_string(),
-        Db::Postgres => match fresh_postgres_database().await {
-            Some(url) => url,
-            None => return,
-        },
+    let Some(database) = fresh_database(db, dir.path()).await else {
+        return;
     };
     let files = dir.path().join("files");
     let raw = Mail::new(
@@ -877,10 +823,6 @@ async fn ingest_mail_files_a_message_read_on_stdin(db: Db) {
 
 // ---------------------------------------------------------------------------------------------
 // IMAP against a real Dovecot.
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
-}
 
 /// A Dovecot instance of this test's own: a generated configuration in a temporary folder,
 /// plaintext login on a free loopback port, one user in a passwd-file, Maildir storage.
@@ -1147,14 +1089,6 @@ fn run(program: &str, args: &[&str]) {
     assert!(status.success(), "{program} {args:?} failed");
 }
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("address")
-        .port()
-}
-
 /// An IMAP client session of the test's own, to append messages and read their flags.
 async fn imap_session(dovecot: &Dovecot) -> async_imap::Session<tokio::net::TcpStream> {
     let tcp = tokio::net::TcpStream::connect(("127.0.0.1", dovecot.port))
@@ -1272,25 +1206,13 @@ async fn the_imap_poller_files_unseen_messages_and_marks_them_seen(db: Db) {
     assert_eq!(report, PollReport::default());
 
     // The poller inside `redress serve` (--imap-url): a message appended later is filed.
-    let dir = tempfile::tempdir().expect("dir");
-    let clock = ManualClock::new(ts(support::START));
-    let mut config = Config::new(
-        &app.database,
-        "127.0.0.1:0",
-        Arc::new(Procedure::default_procedure()),
-        Arc::new(clock.clone()) as Arc<dyn Clock>,
-    );
-    config.scheduler_interval = Duration::from_secs(3600);
-    config.web.files_dir = dir.path().join("files");
-    config.imap = Some(ImapConfig {
-        account: dovecot.account(),
-        interval: Duration::from_millis(200),
-    });
-    let served = Application::build(config).await.expect("builds");
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let server = tokio::spawn(served.run_until(async move {
-        let _ = stopped.await;
-    }));
+    let served = spawn_app_beside(&app, |config| {
+        config.imap = Some(ImapConfig {
+            account: dovecot.account(),
+            interval: Duration::from_millis(200),
+        });
+    })
+    .await;
     let later = Mail::new("ivy@example.com", "Later", "Appended while serving.")
         .id("<imap-later@example.com>")
         .raw();
@@ -1303,8 +1225,7 @@ async fn the_imap_poller_files_unseen_messages_and_marks_them_seen(db: Db) {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let _ = stop.send(());
-    server.await.expect("join").expect("served");
+    served.stop_cleanly().await;
     assert_eq!(complaint_count(&app, &token).await, 5);
     app.stop().await;
 }

@@ -15,7 +15,7 @@ use std::process::Command;
 use jiff::{SignedDuration, Timestamp};
 use redress::mail::letters::render;
 use redress::mail::pdf;
-use redress::store::letter_for;
+use redress_core::correspondence::caused_by;
 use redress_core::event::{EvidenceSource, OmbudsmanOutcome};
 use redress_core::letters::{LetterKind, Recipient};
 use redress_core::procedure::DEFAULT_PROCEDURE_TOML;
@@ -144,15 +144,15 @@ fn receive(received_at: Option<Timestamp>) -> Receive {
 }
 
 /// Each letter a complaint's history caused: the event, the complaint just after it, and the
-/// letter's kind and recipient, by the store's own mapping.
+/// letter's kind and recipient, by the core's rule (the one the store's outbox follows).
 type Caused = Vec<(Complaint, Event, LetterKind, Recipient)>;
 
 fn collect(before: &Complaint, events: &[Event], into: &mut Caused) -> Complaint {
     let mut state = before.clone();
     for event in events {
         state = apply(state, event);
-        if let Some((kind, recipient)) = letter_for(event, &state) {
-            into.push((state.clone(), event.clone(), kind, recipient));
+        if let Some(letter) = caused_by(event, &state) {
+            into.push((state.clone(), event.clone(), letter.kind, letter.recipient));
         }
     }
     state
@@ -467,29 +467,6 @@ fn procedure_check_refuses_an_adr_letter_without_the_ombudsmans_details() {
 // Through the API
 // ---------------------------------------------------------------------------------------------
 
-async fn post(app: &TestApp, token: &str, path: &str, body: Value) -> (u16, Value) {
-    let response = app
-        .client
-        .post(app.url(path))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn get_json(app: &TestApp, token: Option<&str>, path: &str) -> (u16, Value) {
-    let mut request = app.client.get(app.url(path));
-    if let Some(token) = token {
-        request = request.bearer_auth(token);
-    }
-    let response = request.send().await.expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
 async fn get_pdf(app: &TestApp, token: &str, path: &str) -> (u16, String, Vec<u8>) {
     let response = app
         .client
@@ -508,15 +485,6 @@ async fn get_pdf(app: &TestApp, token: &str, path: &str) -> (u16, String, Vec<u8
     (status, kind, response.bytes().await.expect("body").to_vec())
 }
 
-async fn create(app: &TestApp, token: &str, body: Value) -> String {
-    let (status, created) = post(app, token, "/api/v1/complaints", body).await;
-    assert_eq!(status, 201, "{created}");
-    created["reference"]
-        .as_str()
-        .expect("a reference")
-        .to_owned()
-}
-
 async fn a_complaint_recorded_60_days_late_gets_its_adr_notice_at_once(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
@@ -529,9 +497,7 @@ async fn a_complaint_recorded_60_days_late_gets_its_adr_notice_at_once(db: Db) {
         )
         .await;
     let received = ts(START) - SignedDuration::from_hours(24 * 60);
-    let reference = create(
-        &app,
-        &token,
+    let reference = app.create_complaint(&token,
         json!({
             "channel": "letter",
             "customer": {"account": "KX-1", "name": "Ann Example", "address": ["1 Sample Street", "Manchester"], "postcode": "M1 1AA"},
@@ -541,12 +507,12 @@ async fn a_complaint_recorded_60_days_late_gets_its_adr_notice_at_once(db: Db) {
     )
     .await;
     // At once: no scheduler tick, no sending needed for the letter to exist.
-    let (status, listed) = get_json(
-        &app,
-        Some(&token),
-        &format!("/api/v1/complaints/{reference}/letters"),
-    )
-    .await;
+    let (status, listed) = app
+        .get_json(
+            Some(&token),
+            &format!("/api/v1/complaints/{reference}/letters"),
+        )
+        .await;
     assert_eq!(status, 200, "{listed}");
     let letters = listed["letters"].as_array().expect("letters");
     assert_eq!(letters.len(), 1, "{listed}");
@@ -592,9 +558,7 @@ async fn the_letters_api_lists_letters_and_serves_each_as_a_pdf(db: Db) {
             Some("h@kinex.example"),
         )
         .await;
-    let reference = create(
-        &app,
-        &token,
+    let reference = app.create_complaint(&token,
         json!({
             "channel": "email",
             "customer": {"account": "KX-2", "name": "Ann <Example>", "email": "ann@example.com", "postcode": "M1 1AA",
@@ -604,23 +568,19 @@ async fn the_letters_api_lists_letters_and_serves_each_as_a_pdf(db: Db) {
     )
     .await;
     let base = format!("/api/v1/complaints/{reference}");
-    let (status, _) = post(
-        &app,
-        &token,
-        &format!("{base}/commands/acknowledge"),
-        json!({}),
-    )
-    .await;
+    let (status, _) = app
+        .post_json(&token, &format!("{base}/commands/acknowledge"), json!({}))
+        .await;
     assert_eq!(status, 200);
-    let (status, _) = post(
-        &app,
-        &token,
-        &format!("{base}/commands/offer_resolution"),
-        json!({"text": "A refund of £12.50 & an apology"}),
-    )
-    .await;
+    let (status, _) = app
+        .post_json(
+            &token,
+            &format!("{base}/commands/offer_resolution"),
+            json!({"text": "A refund of £12.50 & an apology"}),
+        )
+        .await;
     assert_eq!(status, 200);
-    let (_, listed) = get_json(&app, Some(&token), &format!("{base}/letters")).await;
+    let (_, listed) = app.get_json(Some(&token), &format!("{base}/letters")).await;
     let letters = listed["letters"].as_array().expect("letters").clone();
     let kinds: Vec<&str> = letters.iter().filter_map(|l| l["kind"].as_str()).collect();
     assert_eq!(kinds, ["acknowledgement", "resolution_offer"], "{listed}");
@@ -634,7 +594,7 @@ async fn the_letters_api_lists_letters_and_serves_each_as_a_pdf(db: Db) {
     }
     // Sent by the file transport.
     app.send_letters().await;
-    let (_, listed) = get_json(&app, Some(&token), &format!("{base}/letters")).await;
+    let (_, listed) = app.get_json(Some(&token), &format!("{base}/letters")).await;
     for letter in listed["letters"].as_array().expect("letters") {
         assert!(letter["sent_at"].is_string(), "{letter}");
         assert_eq!(letter["large_print"], true, "{letter}");
@@ -659,7 +619,7 @@ async fn the_letters_api_lists_letters_and_serves_each_as_a_pdf(db: Db) {
         assert_eq!(smallest >= 15.9, large, "{query}: {smallest} pt");
     }
     // The OpenAPI document describes them.
-    let (_, openapi) = get_json(&app, None, "/api/v1/openapi.json").await;
+    let (_, openapi) = app.get_json(None, "/api/v1/openapi.json").await;
     for path in [
         "/api/v1/complaints/{reference}/letters",
         "/api/v1/complaints/{reference}/letters/{id}.pdf",
@@ -680,7 +640,7 @@ async fn the_letters_api_lists_letters_and_serves_each_as_a_pdf(db: Db) {
         ("/api/v1/complaints/CMP-2026-999999/letters".to_owned(), 404),
         ("/api/v1/complaints/nonsense/letters".to_owned(), 400),
     ] {
-        let (got, body) = get_json(&app, Some(&token), &path).await;
+        let (got, body) = app.get_json(Some(&token), &path).await;
         assert_eq!(got, status, "{path}: {body}");
         assert!(body["code"].is_string(), "{path}: {body}");
     }
@@ -698,24 +658,19 @@ async fn the_letters_api_reads_with_the_rights_of_a_complaint(db: Db) {
             Some("h@kinex.example"),
         )
         .await;
-    let reference = create(
-        &app,
-        &handler,
-        json!({
-            "channel": "telephone",
-            "customer": {"account": "KX-3", "name": "Ann Example", "email": "ann@example.com"},
-            "summary": "No dial tone",
-        }),
-    )
-    .await;
+    let reference = app
+        .create_complaint(
+            &handler,
+            json!({
+                "channel": "telephone",
+                "customer": {"account": "KX-3", "name": "Ann Example", "email": "ann@example.com"},
+                "summary": "No dial tone",
+            }),
+        )
+        .await;
     let base = format!("/api/v1/complaints/{reference}");
-    post(
-        &app,
-        &handler,
-        &format!("{base}/commands/acknowledge"),
-        json!({}),
-    )
-    .await;
+    app.post_json(&handler, &format!("{base}/commands/acknowledge"), json!({}))
+        .await;
     let compliance = app
         .token(Role::Compliance, None, Some("c@kinex.example"))
         .await;
@@ -730,7 +685,9 @@ async fn the_letters_api_reads_with_the_rights_of_a_complaint(db: Db) {
         .token(Role::Administrator, None, Some("a@kinex.example"))
         .await;
     let customer = app.token(Role::Customer, None, None).await;
-    let (_, listed) = get_json(&app, Some(&handler), &format!("{base}/letters")).await;
+    let (_, listed) = app
+        .get_json(Some(&handler), &format!("{base}/letters"))
+        .await;
     let id = listed["letters"][0]["id"].as_i64().expect("a letter");
     for (token, status) in [
         (Some(handler.as_str()), 200),
@@ -740,8 +697,8 @@ async fn the_letters_api_reads_with_the_rights_of_a_complaint(db: Db) {
         (Some(customer.as_str()), 403),
         (None, 401),
     ] {
-        let (complaint, _) = get_json(&app, token, &base).await;
-        let (letters, _) = get_json(&app, token, &format!("{base}/letters")).await;
+        let (complaint, _) = app.get_json(token, &base).await;
+        let (letters, _) = app.get_json(token, &format!("{base}/letters")).await;
         assert_eq!(letters, complaint, "the letters follow GET complaint");
         assert_eq!(letters, status);
         let mut request = app.client.get(app.url(&format!("{base}/letters/{id}.pdf")));
@@ -786,9 +743,7 @@ async fn the_review_outcome_is_a_letter_to_the_customer(db: Db) {
             Some("crm@kinex.example"),
         )
         .await;
-    let reference = create(
-        &app,
-        &cs,
+    let reference = app.create_complaint(&cs,
         json!({
             "channel": "letter",
             "customer": {"account": "KX-4", "name": "Ann Example", "address": ["1 Sample Street"], "postcode": "M1 1AA",
@@ -823,18 +778,20 @@ async fn the_review_outcome_is_a_letter_to_the_customer(db: Db) {
             json!({"text": "We will refund the March bill"}),
         ),
     ] {
-        let (status, body) = post(&app, token, &format!("{base}/commands/{command}"), body).await;
+        let (status, body) = app
+            .post_json(token, &format!("{base}/commands/{command}"), body)
+            .await;
         assert_eq!(status, 200, "{command}: {body}");
     }
-    let (status, body) = post(
-        &app,
-        &crm,
-        &format!("{base}/commands/record_review_outcome"),
-        json!({"text": "Again"}),
-    )
-    .await;
+    let (status, body) = app
+        .post_json(
+            &crm,
+            &format!("{base}/commands/record_review_outcome"),
+            json!({"text": "Again"}),
+        )
+        .await;
     assert_eq!((status, body["code"].as_str()), (409, Some("already_done")));
-    let (_, listed) = get_json(&app, Some(&cs), &format!("{base}/letters")).await;
+    let (_, listed) = app.get_json(Some(&cs), &format!("{base}/letters")).await;
     let letters: Vec<(String, String, String)> = listed["letters"]
         .as_array()
         .expect("letters")

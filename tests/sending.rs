@@ -19,7 +19,9 @@ use redress::clock::Clock;
 use redress::store::Store;
 use redress_core::{Procedure, Role};
 use serde_json::{Value, json};
-use support::{Db, fresh_postgres_database, spawn_app};
+use support::api::{get_json, post_json};
+use support::process::{Server, create_token, free_port};
+use support::{Db, fresh_database, in_ci, spawn_app};
 
 both_backends! {
     the_file_transport_writes_each_email_as_an_eml_file =>
@@ -35,39 +37,6 @@ both_backends! {
 
 /// One process test at a time: they start servers and measure time.
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
-
-const BIN: &str = env!("CARGO_BIN_EXE_redress");
-
-fn in_ci() -> bool {
-    std::env::var("CI").is_ok_and(|v| v == "true")
-}
-
-// ---------------------------------------------------------------------------------------------
-// Talking to the server
-// ---------------------------------------------------------------------------------------------
-
-async fn post(client: &reqwest::Client, url: &str, token: &str, body: Value) -> (u16, Value) {
-    let response = client
-        .post(url)
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
-
-async fn get(client: &reqwest::Client, url: &str, token: &str) -> (u16, Value) {
-    let response = client
-        .get(url)
-        .bearer_auth(token)
-        .send()
-        .await
-        .expect("request");
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
-}
 
 /// The files in a folder (not the temporary ones being written), by name.
 fn files(dir: &Path) -> Vec<PathBuf> {
@@ -160,39 +129,27 @@ async fn the_file_transport_writes_each_email_as_an_eml_file(db: Db) {
             Some("h@kinex.example"),
         )
         .await;
-    let (status, created) = post(
-        &app.client,
-        &app.url("/api/v1/complaints"),
-        &token,
-        json!({
-            "channel": "email",
-            "customer": {"account": "KX-9", "name": "Ann Example", "email": "ann@example.com"},
-            "summary": "Billed twice",
-        }),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
-    let reference = created["reference"]
-        .as_str()
-        .expect("a reference")
-        .to_owned();
-    let (status, _) = post(
-        &app.client,
-        &app.url(&format!(
-            "/api/v1/complaints/{reference}/commands/acknowledge"
-        )),
-        &token,
-        json!({}),
-    )
-    .await;
+    let reference = app
+        .create_complaint(
+            &token,
+            json!({
+                "channel": "email",
+                "customer": {"account": "KX-9", "name": "Ann Example", "email": "ann@example.com"},
+                "summary": "Billed twice",
+            }),
+        )
+        .await;
+    let (status, _) = app
+        .command(&token, &reference, "acknowledge", json!({}))
+        .await;
     assert_eq!(status, 200);
     app.send_letters().await;
-    let (_, listed) = get(
-        &app.client,
-        &app.url(&format!("/api/v1/complaints/{reference}/letters")),
-        &token,
-    )
-    .await;
+    let (_, listed) = app
+        .get_json(
+            Some(&token),
+            &format!("/api/v1/complaints/{reference}/letters"),
+        )
+        .await;
     let letter = &listed["letters"][0];
     assert_eq!(letter["kind"], "acknowledgement");
     assert!(letter["sent_at"].is_string(), "{listed}");
@@ -277,44 +234,29 @@ async fn the_print_queue_gets_pdfs_and_a_manifest_and_letters_are_marked_printed
     let administrator = app
         .token(Role::Administrator, None, Some("a@kinex.example"))
         .await;
-    let (status, created) = post(
-        &app.client,
-        &app.url("/api/v1/complaints"),
-        &handler,
-        json!({
-            "channel": "letter",
-            "customer": {"account": "KX-7", "name": "Bob Example", "address": ["2 Sample Road", "Leeds"], "postcode": "LS1 1AA"},
-            "summary": "Engineer did not come",
-        }),
-    )
-    .await;
-    assert_eq!(status, 201, "{created}");
-    let reference = created["reference"]
-        .as_str()
-        .expect("a reference")
-        .to_owned();
-    let (status, _) = post(
-        &app.client,
-        &app.url(&format!(
-            "/api/v1/complaints/{reference}/commands/acknowledge"
-        )),
-        &handler,
-        json!({}),
-    )
-    .await;
+    let body = json!({
+        "channel": "letter",
+        "customer": {"account": "KX-7", "name": "Bob Example",
+                     "address": ["2 Sample Road", "Leeds"], "postcode": "LS1 1AA"},
+        "summary": "Engineer did not come",
+    });
+    let reference = app.create_complaint(&handler, body).await;
+    let (status, _) = app
+        .command(&handler, &reference, "acknowledge", json!({}))
+        .await;
     assert_eq!(status, 200);
-    let (_, listed) = get(
-        &app.client,
-        &app.url(&format!("/api/v1/complaints/{reference}/letters")),
-        &handler,
-    )
-    .await;
+    let (_, listed) = app
+        .get_json(
+            Some(&handler),
+            &format!("/api/v1/complaints/{reference}/letters"),
+        )
+        .await;
     let id = listed["letters"][0]["id"].as_i64().expect("an id");
     assert_eq!(listed["letters"][0]["channel"], "post");
     let mark = |token: String| {
         let client = app.client.clone();
         let url = app.url(&format!("/api/v1/print-queue/{id}/printed"));
-        async move { post(&client, &url, &token, json!({})).await }
+        async move { post_json(&client, &url, &token, json!({})).await }
     };
     // Not produced yet: not in the print queue.
     assert!(listed["letters"][0]["sent_at"].is_null());
@@ -359,7 +301,7 @@ async fn the_print_queue_gets_pdfs_and_a_manifest_and_letters_are_marked_printed
     assert_eq!(entries[0]["file"], expected.as_str());
     assert_eq!(entries[0]["kind"], "acknowledgement");
     assert_eq!(entries[0]["reference"], reference.as_str());
-    let (status, queue) = get(&app.client, &app.url("/api/v1/print-queue"), &handler).await;
+    let (status, queue) = app.get_json(Some(&handler), "/api/v1/print-queue").await;
     assert_eq!(status, 200);
     assert_eq!(queue["letters"], manifest["letters"]);
 
@@ -374,14 +316,14 @@ async fn the_print_queue_gets_pdfs_and_a_manifest_and_letters_are_marked_printed
         .set(app.clock.now() + jiff::SignedDuration::from_mins(5));
     let (status, again) = mark(handler.clone()).await;
     assert_eq!((status, &again["printed_at"]), (200, &first["printed_at"]));
-    let (_, listed) = get(
-        &app.client,
-        &app.url(&format!("/api/v1/complaints/{reference}/letters")),
-        &handler,
-    )
-    .await;
+    let (_, listed) = app
+        .get_json(
+            Some(&handler),
+            &format!("/api/v1/complaints/{reference}/letters"),
+        )
+        .await;
     assert_eq!(listed["letters"][0]["printed_at"], first["printed_at"]);
-    let (_, queue) = get(&app.client, &app.url("/api/v1/print-queue"), &handler).await;
+    let (_, queue) = app.get_json(Some(&handler), "/api/v1/print-queue").await;
     assert_eq!(queue["letters"], json!([]));
     redress::jobs::sender::refresh_manifest(&app.mailer, &app.clock, None).await;
     let manifest: Value = serde_json::from_slice(
@@ -394,7 +336,7 @@ async fn the_print_queue_gets_pdfs_and_a_manifest_and_letters_are_marked_printed
         "/api/v1/print-queue/999999/printed",
         "/api/v1/print-queue/x/printed",
     ] {
-        let (status, body) = post(&app.client, &app.url(path), &handler, json!({})).await;
+        let (status, body) = app.post_json(&handler, path, json!({})).await;
         assert_eq!(status, 404, "{path}: {body}");
     }
     app.stop().await;
@@ -413,18 +355,14 @@ async fn two_senders_never_hold_the_same_letter_and_a_lost_lease_is_not_sent(db:
         .await;
     let received = (app.clock.now() - jiff::SignedDuration::from_hours(24 * 60)).to_string();
     for i in 0..30 {
-        let (status, body) = post(
-            &app.client,
-            &app.url("/api/v1/complaints"),
-            &token,
-            json!({
-                "channel": "letter",
-                "customer": {"account": format!("KX-{i}"), "name": "Ann Example", "email": "ann@example.com"},
-                "summary": "Entered late",
-                "received_at": received,
-            }),
-        )
-        .await;
+        let body = json!({
+            "channel": "letter",
+            "customer": {"account": format!("KX-{i}"), "name": "Ann Example",
+                         "email": "ann@example.com"},
+            "summary": "Entered late",
+            "received_at": received,
+        });
+        let (status, body) = app.post_json(&token, "/api/v1/complaints", body).await;
         assert_eq!(status, 201, "{body}");
     }
     // Two nodes claim at once: on PostgreSQL each skips what the other holds; SQLite has one
@@ -479,11 +417,6 @@ async fn two_senders_never_hold_the_same_letter_and_a_lost_lease_is_not_sent(db:
 // ---------------------------------------------------------------------------------------------
 // A real SMTP server, and `redress serve` as a process
 // ---------------------------------------------------------------------------------------------
-
-fn free_port() -> u16 {
-    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind port 0");
-    listener.local_addr().expect("local address").port()
-}
 
 /// Whether python3 with aiosmtpd is here; under CI it must be.
 fn aiosmtpd_available() -> bool {
@@ -555,117 +488,36 @@ impl Drop for Sink {
     }
 }
 
-/// A `redress serve` child process sending through the sink.
-struct Server {
-    child: Child,
-    port: u16,
-    log: PathBuf,
-}
-
-impl Server {
-    fn start(name: &str, database: &str, dir: &Path, smtp_port: u16, extra: &[&str]) -> Server {
-        let port = free_port();
-        let log = dir.join(format!("{name}.log"));
-        let file = std::fs::File::create(&log).expect("a log file");
-        let child = Command::new(BIN)
-            .args(["serve", "--database", database])
-            .args(["--listen", &format!("127.0.0.1:{port}")])
+/// `redress serve` as a process sending through the SMTP sink on `smtp_port` (every 50 ms),
+/// with its log in the default text format, as an operator reads it.
+fn serve(name: &str, database: &str, dir: &Path, smtp_port: u16, extra: &[&str]) -> Server {
+    Server::start_with_text_log(name, database, dir, |command| {
+        command
             .args(["--smtp-url", &format!("smtp://127.0.0.1:{smtp_port}")])
             .arg("--mail-dir")
             .arg(dir.join("mail"))
             .arg("--print-dir")
             .arg(dir.join("print"))
             .args(["--mail-interval-ms", "50"])
-            .args(extra)
-            .env_remove("REDRESS_DATABASE_URL")
-            .env_remove("REDRESS_SMTP_URL")
-            .env_remove("REDRESS_MAIL_FROM")
-            .env("RUST_LOG", "info,sqlx=warn")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(file)
-            .spawn()
-            .expect("start redress serve");
-        Server { child, port, log }
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://127.0.0.1:{}{path}", self.port)
-    }
-
-    fn log_text(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    async fn wait_ready(&mut self, client: &reqwest::Client) {
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("redress serve exited ({status}):\n{}", self.log_text());
-            }
-            if let Ok(r) = client.get(self.url("/readyz")).send().await
-                && r.status() == 200
-            {
-                return;
-            }
-            assert!(Instant::now() < deadline, "not ready:\n{}", self.log_text());
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-    }
-
-    fn kill_9(&mut self) {
-        let status = Command::new("kill")
-            .args(["-KILL", &self.child.id().to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success());
-        let _ = self.child.wait();
-    }
-
-    fn stop(&mut self) {
-        let _ = Command::new("kill")
-            .args(["-TERM", &self.child.id().to_string()])
-            .status();
-        let _ = self.child.wait();
-    }
+            .args(extra);
+    })
 }
 
-impl Drop for Server {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
+/// A customer services handler's token, made with `redress token create`.
 fn handler_token(database: &str) -> String {
-    let out = Command::new(BIN)
-        .args(["token", "create", "--database", database])
-        .args([
-            "--role",
-            "handler",
-            "--department",
-            "customer_services",
-            "--staff",
-            "sending-test",
-        ])
-        .env_remove("REDRESS_DATABASE_URL")
-        .output()
-        .expect("run redress token create");
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    create_token(
+        database,
+        "handler",
+        Some("customer_services"),
+        "sending-test",
+    )
 }
 
 /// Records `n` complaints received 60 days ago: each gets its ADR notice at once, by email.
 async fn queue_adr_notices(client: &reqwest::Client, server: &Server, token: &str, n: usize) {
     let received = (jiff::Timestamp::now() - jiff::SignedDuration::from_hours(24 * 60)).to_string();
     for i in 0..n {
-        let (status, body) = post(
+        let (status, body) = post_json(
             client,
             &server.url("/api/v1/complaints"),
             token,
@@ -694,21 +546,13 @@ where
     }
 }
 
-/// The database of a process test: a SQLite file in `dir`, or a fresh PostgreSQL database.
-async fn database(db: Db, dir: &Path) -> Option<String> {
-    match db {
-        Db::Sqlite => Some(dir.join("redress.db").display().to_string()),
-        Db::Postgres => fresh_postgres_database().await,
-    }
-}
-
 async fn kill_9_while_sending_loses_no_letter_and_sends_none_twice(db: Db) {
     let _serial = SERIAL.lock().await;
     if !aiosmtpd_available() {
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let Some(database) = database(db, dir.path()).await else {
+    let Some(database) = fresh_database(db, dir.path()).await else {
         return;
     };
     const LETTERS: usize = 40;
@@ -720,7 +564,7 @@ async fn kill_9_while_sending_loses_no_letter_and_sends_none_twice(db: Db) {
     let client = reqwest::Client::new();
     // A short lease, so the restarted node takes over the dead one's letters within the test.
     let args = ["--mail-lease-secs", "2"];
-    let mut first = Server::start("first", &database, dir.path(), smtp_port, &args);
+    let mut first = serve("first", &database, dir.path(), smtp_port, &args);
     first.wait_ready(&client).await;
     let token = handler_token(&database);
     queue_adr_notices(&client, &first, &token, LETTERS).await;
@@ -731,7 +575,7 @@ async fn kill_9_while_sending_loses_no_letter_and_sends_none_twice(db: Db) {
         async move { held.exists() }
     })
     .await;
-    first.kill_9();
+    first.kill_9().await;
     assert_eq!(
         files(&received).len(),
         HOLD_AT - 1,
@@ -746,14 +590,14 @@ async fn kill_9_while_sending_loses_no_letter_and_sends_none_twice(db: Db) {
     let unsent = before.iter().filter(|(_, sent, _)| !sent).count();
     assert_eq!(unsent, LETTERS - (HOLD_AT - 1), "unsent at the kill");
 
-    let mut second = Server::start("second", &database, dir.path(), smtp_port, &args);
+    let mut second = serve("second", &database, dir.path(), smtp_port, &args);
     second.wait_ready(&client).await;
     wait_until("every letter is sent", Duration::from_secs(120), || {
         let store = store.clone();
         async move { outbox(&store).await.iter().all(|(_, sent, _)| *sent) }
     })
     .await;
-    second.stop();
+    second.stop().await;
 
     let arrived = message_ids(&received);
     let rows = outbox(&store).await;
@@ -794,7 +638,7 @@ async fn letters_wait_with_backoff_while_the_mail_server_is_down(db: Db) {
         return;
     }
     let dir = tempfile::tempdir().expect("a temporary directory");
-    let Some(database) = database(db, dir.path()).await else {
+    let Some(database) = fresh_database(db, dir.path()).await else {
         return;
     };
     let received = dir.path().join("received");
@@ -802,7 +646,7 @@ async fn letters_wait_with_backoff_while_the_mail_server_is_down(db: Db) {
     let smtp_port = free_port();
     let client = reqwest::Client::new();
     let args = ["--mail-retry-ms", "200", "--mail-retry-max-secs", "2"];
-    let mut server = Server::start("down", &database, dir.path(), smtp_port, &args);
+    let mut server = serve("down", &database, dir.path(), smtp_port, &args);
     server.wait_ready(&client).await;
     let token = handler_token(&database);
     queue_adr_notices(&client, &server, &token, 3).await;
@@ -829,15 +673,20 @@ async fn letters_wait_with_backoff_while_the_mail_server_is_down(db: Db) {
             "{message_id}: {attempts} attempts in about 4 s"
         );
     }
-    let (_, listed) = get(&client, &server.url("/api/v1/complaints?limit=1"), &token).await;
+    let (_, listed) = get_json(
+        &client,
+        &server.url("/api/v1/complaints?limit=1"),
+        Some(&token),
+    )
+    .await;
     let reference = listed["items"][0]["reference"]
         .as_str()
         .expect("a complaint")
         .to_owned();
-    let (_, letters) = get(
+    let (_, letters) = get_json(
         &client,
         &server.url(&format!("/api/v1/complaints/{reference}/letters")),
-        &token,
+        Some(&token),
     )
     .await;
     let letter = &letters["letters"][0];
@@ -861,17 +710,17 @@ async fn letters_wait_with_backoff_while_the_mail_server_is_down(db: Db) {
     let arrived = message_ids(&received);
     assert_eq!(arrived.len(), 3, "{arrived:?}");
     assert!(arrived.values().all(|n| *n == 1), "{arrived:?}");
-    let (_, letters) = get(
+    let (_, letters) = get_json(
         &client,
         &server.url(&format!("/api/v1/complaints/{reference}/letters")),
-        &token,
+        Some(&token),
     )
     .await;
     assert!(
         letters["letters"][0].get("last_error").is_none(),
         "{letters}"
     );
-    server.stop();
+    server.stop().await;
     store.close().await;
 }
 
@@ -906,7 +755,7 @@ async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
     let database = dir.path().join("redress.db").display().to_string();
     let token = handler_token(&database);
     let client = reqwest::Client::new();
-    let mut server = Server::start(
+    let mut server = serve(
         "logs",
         &database,
         dir.path(),
@@ -931,7 +780,7 @@ async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
                      "preferred_channel": "email"},
         "summary": personal[5],
     });
-    let (status, created) = post(
+    let (status, created) = post_json(
         &client,
         &server.url("/api/v1/complaints"),
         &token,
@@ -940,7 +789,7 @@ async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
     .await;
     assert_eq!(status, 201, "{created}");
     let reference = created["reference"].as_str().expect("reference").to_owned();
-    let (status, _) = post(
+    let (status, _) = post_json(
         &client,
         &server.url(&format!(
             "/api/v1/complaints/{reference}/commands/acknowledge"
@@ -952,7 +801,7 @@ async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
     assert_eq!(status, 200);
     let mut listed = body.clone();
     listed["customer"]["email"] = Value::String(format!("{},{}", personal[1], personal[6]));
-    let (status, _) = post(&client, &server.url("/api/v1/complaints"), &token, listed).await;
+    let (status, _) = post_json(&client, &server.url("/api/v1/complaints"), &token, listed).await;
     assert_eq!(status, 422);
 
     // Wait until the sender has been refused and has tried again.
@@ -961,7 +810,7 @@ async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
         async move { log.matches("letter not sent; will retry").count() >= 2 }
     })
     .await;
-    server.stop();
+    server.stop().await;
     let log = server.log_text();
     for value in personal {
         assert!(

@@ -1,15 +1,15 @@
 //! Black-box tests of the customer portal (`/`, `/complain`, `/my...`), each run on SQLite and
-//! on PostgreSQL. A small hand-made browser keeps cookies and does not follow redirects, so the
-//! tests see every step.
+//! on PostgreSQL, through the shared browser (`support::browser`), which keeps cookies and does
+//! not follow redirects, so the tests see every step.
 #[macro_use]
 mod support;
 
-use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 use redress::clock::Clock;
 use redress::store::ComplaintFilter;
 use redress_core::{Action, Actor, Channel, Command, Reference, Role, Stage};
+use support::browser::{Browser, Page, hidden};
 use support::{Db, TestApp, spawn_app};
 
 both_backends! {
@@ -60,131 +60,7 @@ both_backends! {
         postgres_an_account_number_and_postcode_never_open_someone_elses_complaints;
 }
 
-// ----- A small browser -----
-
-struct Page {
-    status: u16,
-    body: String,
-    location: Option<String>,
-}
-
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: BTreeMap<String, String>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser {
-            client: reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .expect("a client"),
-            base: app.address.clone(),
-            cookies: BTreeMap::new(),
-        }
-    }
-
-    fn cookie_header(&self) -> String {
-        self.cookies
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ")
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let request = if self.cookies.is_empty() {
-            request
-        } else {
-            request.header("cookie", self.cookie_header())
-        };
-        let response = request.send().await.expect("the server answers");
-        for value in response.headers().get_all("set-cookie") {
-            let text = value.to_str().expect("ascii cookie");
-            let (pair, attributes) = text.split_once(';').unwrap_or((text, ""));
-            let (name, value) = pair.split_once('=').expect("name=value");
-            if attributes.contains("Max-Age=0") || value.is_empty() {
-                self.cookies.remove(name);
-            } else {
-                self.cookies.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get("location")
-            .map(|v| v.to_str().expect("ascii").to_owned());
-        let body = response.text().await.expect("a body");
-        Page {
-            status,
-            body,
-            location,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).expect("a form");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(request).await
-    }
-
-    /// Posts multipart/form-data: (field, file name, bytes).
-    async fn post_multipart(&mut self, path: &str, parts: &[(&str, Option<&str>, &[u8])]) -> Page {
-        let boundary = "----redress-test-boundary-7d1f";
-        let mut body = Vec::new();
-        for (name, file_name, bytes) in parts {
-            body.extend_from_slice(format!("--{boundary}\r\n").as_bytes());
-            match file_name {
-                Some(file_name) => body.extend_from_slice(
-                    format!(
-                        "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n"
-                    )
-                    .as_bytes(),
-                ),
-                None => body.extend_from_slice(
-                    format!("Content-Disposition: form-data; name=\"{name}\"\r\n\r\n").as_bytes(),
-                ),
-            }
-            body.extend_from_slice(bytes);
-            body.extend_from_slice(b"\r\n");
-        }
-        body.extend_from_slice(format!("--{boundary}--\r\n").as_bytes());
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header(
-                "content-type",
-                format!("multipart/form-data; boundary={boundary}"),
-            )
-            .body(body);
-        self.send(request).await
-    }
-
-    fn signed_in(&self) -> bool {
-        self.cookies.contains_key("redress_customer")
-    }
-}
-
-/// The value of a hidden input on a page.
-fn hidden(body: &str, name: &str) -> String {
-    let marker = format!("name=\"{name}\" value=\"");
-    let start = body
-        .find(&marker)
-        .unwrap_or_else(|| panic!("no field {name} in:\n{body}"))
-        + marker.len();
-    body[start..].split('"').next().expect("a value").to_owned()
-}
+// ----- Helpers -----
 
 /// The complaint reference shown on a page.
 fn reference_on(body: &str) -> String {
@@ -220,10 +96,10 @@ const BOB: Complainant<'static> = Complainant {
 async fn complain(browser: &mut Browser, who: &Complainant<'_>) -> Page {
     let form = browser.get("/complain").await;
     assert_eq!(form.status, 200);
-    let csrf = hidden(&form.body, "csrf");
-    let submission = hidden(&form.body, "submission");
+    let csrf = form.csrf_token();
+    let submission = form.hidden("submission");
     browser
-        .post(
+        .post_form(
             "/complain",
             &[
                 ("csrf", &csrf),
@@ -248,31 +124,6 @@ async fn complaint_of(app: &TestApp, who: &Complainant<'_>) -> String {
     let done = complain(&mut browser, who).await;
     assert_eq!(done.status, 200, "{}", done.body);
     reference_on(&done.body)
-}
-
-/// Signs in with a reference and postcode.
-async fn sign_in(browser: &mut Browser, reference: &str, postcode: &str) -> Page {
-    let page = browser.get("/my").await;
-    assert_eq!(page.status, 200);
-    let csrf = hidden(&page.body, "csrf");
-    browser
-        .post(
-            "/my/sign-in",
-            &[
-                ("csrf", &csrf),
-                ("reference", reference),
-                ("postcode", postcode),
-            ],
-        )
-        .await
-}
-
-async fn signed_in_as(app: &TestApp, reference: &str, postcode: &str) -> Browser {
-    let mut browser = Browser::new(app);
-    let answer = sign_in(&mut browser, reference, postcode).await;
-    assert_eq!(answer.status, 303, "{}", answer.body);
-    assert_eq!(answer.location.as_deref(), Some("/my/complaints"));
-    browser
 }
 
 /// A member of staff acts on a complaint through the store.
@@ -364,8 +215,8 @@ async fn a_complaint_made_on_the_web_is_recorded_with_its_needs(db: Db) {
     );
     assert!(form.body.contains("General Condition C5"));
     assert!(form.body.contains("Sales and marketing: mis-selling"));
-    let csrf = hidden(&form.body, "csrf");
-    let submission = hidden(&form.body, "submission");
+    let csrf = form.csrf_token();
+    let submission = form.hidden("submission");
     let fields = [
         ("csrf", csrf.as_str()),
         ("submission", submission.as_str()),
@@ -386,7 +237,7 @@ async fn a_complaint_made_on_the_web_is_recorded_with_its_needs(db: Db) {
         ("needs_other", "Please call after 2pm"),
         ("vulnerabilities", "I rely on the line for a\ncare alarm."),
     ];
-    let done = browser.post("/complain", &fields).await;
+    let done = browser.post_form("/complain", &fields).await;
     assert_eq!(done.status, 200, "{}", done.body);
     assert!(
         done.body
@@ -439,7 +290,7 @@ async fn a_complaint_made_on_the_web_is_recorded_with_its_needs(db: Db) {
     assert_eq!(view.events[0].event.by, Actor::customer());
 
     // The same form sent again (a double click, a refresh) records nothing new.
-    let again = browser.post("/complain", &fields).await;
+    let again = browser.post_form("/complain", &fields).await;
     assert_eq!(again.status, 200);
     assert!(again.body.contains("CMP-2026-000001"));
     assert_eq!(complaint_count(&app).await, 1);
@@ -452,9 +303,9 @@ async fn validation_errors_keep_values_and_link_to_fields(db: Db) {
     };
     let mut browser = Browser::new(&app);
     let form = browser.get("/complain").await;
-    let csrf = hidden(&form.body, "csrf");
+    let csrf = form.csrf_token();
     let answer = browser
-        .post(
+        .post_form(
             "/complain",
             &[
                 ("csrf", &csrf),
@@ -522,14 +373,14 @@ async fn a_form_without_its_csrf_token_is_refused_and_nothing_is_stored(db: Db) 
     };
     // No cookie and no field: a cross-site form.
     let mut stranger = Browser::new(&app);
-    let answer = stranger.post("/complain", &fields("")).await;
+    let answer = stranger.post_form("/complain", &fields("")).await;
     assert_eq!(answer.status, 403);
     assert!(answer.body.contains("we have not received your complaint"));
     // A field that does not match the browser's cookie.
     let mut browser = Browser::new(&app);
     let _ = browser.get("/complain").await;
     let answer = browser
-        .post(
+        .post_form(
             "/complain",
             &fields("0000000000000000000000000000000000000000000000000000000000000000"),
         )
@@ -541,13 +392,13 @@ async fn a_form_without_its_csrf_token_is_refused_and_nothing_is_stored(db: Db) 
 
     // Sign-in forms need it too.
     let answer = stranger
-        .post(
+        .post_form(
             "/my/sign-in",
             &[("reference", "CMP-2026-000001"), ("postcode", "M22 4SY")],
         )
         .await;
     assert_eq!(answer.status, 403);
-    assert!(!stranger.signed_in());
+    assert!(!stranger.has_customer_session());
     app.stop().await;
 }
 
@@ -563,7 +414,7 @@ async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: 
     assert_eq!(page.status, 303);
     assert_eq!(page.location.as_deref(), Some("/my"));
 
-    let wrong = sign_in(&mut browser, &reference, "SW1A 1AA").await;
+    let wrong = browser.sign_in_customer(&reference, "SW1A 1AA").await;
     assert_eq!(wrong.status, 422);
     assert!(
         wrong
@@ -571,17 +422,19 @@ async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: 
             .contains("We could not find a complaint with that reference and postcode")
     );
     assert!(wrong.body.contains(&format!("value=\"{reference}\"")));
-    assert!(!browser.signed_in());
+    assert!(!browser.has_customer_session());
 
-    let bad = sign_in(&mut browser, "not a reference", "M22 4SY").await;
+    let bad = browser.sign_in_customer("not a reference", "M22 4SY").await;
     assert_eq!(bad.status, 422);
     assert!(bad.body.contains("href=\"#sign-in-reference\""));
 
     // The postcode is matched however it is written.
-    let right = sign_in(&mut browser, &reference.to_lowercase(), "m224sy").await;
+    let right = browser
+        .sign_in_customer(&reference.to_lowercase(), "m224sy")
+        .await;
     assert_eq!(right.status, 303, "{}", right.body);
     assert_eq!(right.location.as_deref(), Some("/my/complaints"));
-    assert!(browser.signed_in());
+    assert!(browser.has_customer_session());
     let list = browser.get("/my/complaints").await;
     assert_eq!(list.status, 200);
     assert!(
@@ -613,11 +466,11 @@ async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: 
     let mut guesser = Browser::new(&app);
     for _ in 0..4 {
         assert_eq!(
-            sign_in(&mut guesser, &reference, "B1 1AA").await.status,
+            guesser.sign_in_customer(&reference, "B1 1AA").await.status,
             422
         );
     }
-    let throttled = sign_in(&mut guesser, &reference, "M22 4SY").await;
+    let throttled = guesser.sign_in_customer(&reference, "M22 4SY").await;
     assert_eq!(throttled.status, 429);
     assert!(throttled.body.contains("too many times"));
     assert!(
@@ -625,19 +478,24 @@ async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: 
         "{}",
         throttled.body
     );
-    assert!(!guesser.signed_in());
+    assert!(!guesser.has_customer_session());
     // A wait that grows with each failure, never a lock-out of the real customer: once it
     // has passed the right postcode works.
     app.clock
         .set(app.clock.now() + jiff::SignedDuration::from_secs(3));
     let mut owner = Browser::new(&app);
-    assert_eq!(sign_in(&mut owner, &reference, "M22 4SY").await.status, 303);
+    assert_eq!(
+        owner.sign_in_customer(&reference, "M22 4SY").await.status,
+        303
+    );
 
     // Guessing across references from one address pauses that address, whatever reference
     // it tries next.
     let mut statuses = Vec::new();
     for n in 0..redress::web::throttle::ADDRESS_LIMIT {
-        let page = sign_in(&mut guesser, &format!("CMP-2026-9{n:05}"), "B1 1AA").await;
+        let page = guesser
+            .sign_in_customer(&format!("CMP-2026-9{n:05}"), "B1 1AA")
+            .await;
         statuses.push(page.status);
         if page.status == 429 {
             break;
@@ -645,7 +503,7 @@ async fn reference_and_postcode_sign_in_works_and_a_wrong_postcode_does_not(db: 
     }
     assert_eq!(statuses.last(), Some(&429), "{statuses:?}");
     assert_eq!(
-        sign_in(&mut guesser, &reference, "M22 4SY").await.status,
+        guesser.sign_in_customer(&reference, "M22 4SY").await.status,
         429
     );
     app.stop().await;
@@ -658,13 +516,13 @@ async fn an_emailed_link_signs_the_customer_in_once(db: Db) {
     let reference = complaint_of(&app, &ANN).await;
     let mut browser = Browser::new(&app);
     let page = browser.get("/my").await;
-    let csrf = hidden(&page.body, "csrf");
+    let csrf = page.csrf_token();
 
     let known = browser
-        .post("/my/link", &[("csrf", &csrf), ("email", "ANN@example.com")])
+        .post_form("/my/link", &[("csrf", &csrf), ("email", "ANN@example.com")])
         .await;
     let unknown = browser
-        .post(
+        .post_form(
             "/my/link",
             &[("csrf", &csrf), ("email", "nobody@example.com")],
         )
@@ -714,14 +572,14 @@ async fn an_emailed_link_signs_the_customer_in_once(db: Db) {
     let used = other.get(path).await;
     assert_eq!(used.status, 303);
     assert_eq!(used.location.as_deref(), Some("/my/complaints"));
-    assert!(other.signed_in());
+    assert!(other.has_customer_session());
     let list = other.get("/my/complaints").await;
     assert!(list.body.contains(&reference));
     // Once only.
     let mut third = Browser::new(&app);
     let again = third.get(path).await;
     assert_eq!(again.status, 410);
-    assert!(!third.signed_in());
+    assert!(!third.has_customer_session());
     app.stop().await;
 }
 
@@ -740,7 +598,7 @@ async fn a_customer_cannot_open_another_customers_complaint(db: Db) {
         },
     )
     .await;
-    let mut browser = signed_in_as(&app, &ann, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &ann, ANN.postcode).await;
     let list = browser.get("/my/complaints").await;
     assert!(list.body.contains(&ann));
     assert!(!list.body.contains(&bob));
@@ -759,7 +617,7 @@ async fn a_customer_cannot_open_another_customers_complaint(db: Db) {
         "csrf",
     );
     let escalate = browser
-        .post(
+        .post_form(
             &format!("/my/complaints/{bob}/escalate"),
             &[("csrf", &csrf)],
         )
@@ -815,7 +673,7 @@ async fn staff_only_notes_and_names_never_reach_the_customer(db: Db) {
     ] {
         staff_does(&app, &reference, "customer_services", action).await;
     }
-    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let page = browser.get(&format!("/my/complaints/{reference}")).await;
     assert_eq!(page.status, 200);
     for secret in [
@@ -849,7 +707,7 @@ async fn script_in_a_summary_is_shown_as_text(db: Db) {
     let done = complain(&mut browser, &evil).await;
     assert_eq!(done.status, 200, "{}", done.body);
     let reference = reference_on(&done.body);
-    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let page = browser.get(&format!("/my/complaints/{reference}")).await;
     assert!(!page.body.contains("<script>"));
     assert!(!page.body.contains("<b>Ann</b>"));
@@ -870,14 +728,14 @@ async fn the_customer_escalates_from_the_portal_after_an_offer(db: Db) {
         return;
     };
     let reference = complaint_of(&app, &ANN).await;
-    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let path = format!("/my/complaints/{reference}");
     let page = browser.get(&path).await;
-    let csrf = hidden(&page.body, "csrf");
+    let csrf = page.csrf_token();
     // No offer yet: no such form, and the core refuses if asked anyway.
     assert!(!page.body.contains("/escalate\""));
     let early = browser
-        .post(
+        .post_form(
             &format!("{path}/escalate"),
             &[("csrf", &csrf), ("reason", "Fed up")],
         )
@@ -904,12 +762,12 @@ async fn the_customer_escalates_from_the_portal_after_an_offer(db: Db) {
 
     // Without the session's token nothing happens.
     let forged = browser
-        .post(&format!("{path}/escalate"), &[("csrf", "forged")])
+        .post_form(&format!("{path}/escalate"), &[("csrf", "forged")])
         .await;
     assert_eq!(forged.status, 403);
 
     let escalated = browser
-        .post(
+        .post_form(
             &format!("{path}/escalate"),
             &[
                 ("csrf", &csrf),
@@ -966,12 +824,12 @@ async fn the_customer_asks_for_a_managers_review_after_the_formal_response(db: D
         },
     )
     .await;
-    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let path = format!("/my/complaints/{reference}");
     let csrf = hidden(&browser.get(&path).await.body, "csrf");
     assert_eq!(
         browser
-            .post(&format!("{path}/escalate"), &[("csrf", &csrf)])
+            .post_form(&format!("{path}/escalate"), &[("csrf", &csrf)])
             .await
             .status,
         303
@@ -1003,7 +861,7 @@ async fn the_customer_asks_for_a_managers_review_after_the_formal_response(db: D
     assert!(page.body.contains("Our formal written response"));
     assert!(page.body.contains("/review\""));
     let asked = browser
-        .post(
+        .post_form(
             &format!("{path}/review"),
             &[("csrf", &csrf), ("text", "Please look again")],
         )
@@ -1047,11 +905,11 @@ async fn files_are_taken_within_the_limits_and_refused_outside_them(db: Db) {
         return;
     };
     let reference = complaint_of(&app, &ANN).await;
-    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let path = format!("/my/complaints/{reference}");
     let page = browser.get(&path).await;
     assert!(page.body.contains("enctype=\"multipart/form-data\""));
-    let csrf = hidden(&page.body, "csrf");
+    let csrf = page.csrf_token();
     let evidence = format!("{path}/evidence");
 
     let pdf = b"%PDF-1.4\n1 0 obj << >> endobj\n%%EOF\n".to_vec();
@@ -1185,23 +1043,26 @@ async fn signing_out_ends_the_session(db: Db) {
         return;
     };
     let reference = complaint_of(&app, &ANN).await;
-    let mut browser = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let page = browser.get("/my/complaints").await;
     assert!(page.body.contains("action=\"/my/sign-out\""));
-    let token = browser.cookies["redress_customer"].clone();
-    let csrf = hidden(&page.body, "csrf");
+    let token = browser
+        .cookie("redress_customer")
+        .expect("a customer session")
+        .to_owned();
+    let csrf = page.csrf_token();
     assert_eq!(
         browser
-            .post("/my/sign-out", &[("csrf", "wrong")])
+            .post_form("/my/sign-out", &[("csrf", "wrong")])
             .await
             .status,
         403
     );
-    let out = browser.post("/my/sign-out", &[("csrf", &csrf)]).await;
+    let out = browser.post_form("/my/sign-out", &[("csrf", &csrf)]).await;
     assert_eq!(out.status, 303);
-    assert!(!browser.signed_in());
+    assert!(!browser.has_customer_session());
     // The old cookie no longer works, even if someone kept it.
-    browser.cookies.insert("redress_customer".into(), token);
+    browser.set_cookie("redress_customer", &token);
     let after = browser.get("/my/complaints").await;
     assert_eq!(after.status, 303);
     assert_eq!(after.location.as_deref(), Some("/my"));
@@ -1234,7 +1095,7 @@ async fn an_account_number_and_postcode_never_open_someone_elses_complaints(db: 
     let theirs = complaint_of(&app, &impostor).await;
     assert_ne!(theirs, victims);
 
-    let mut browser = signed_in_as(&app, &theirs, ANN.postcode).await;
+    let mut browser = Browser::signed_in_customer(&app, &theirs, ANN.postcode).await;
     let list = browser.get("/my/complaints").await;
     assert_eq!(list.status, 200);
     assert!(list.body.contains(&theirs));
@@ -1252,7 +1113,7 @@ async fn an_account_number_and_postcode_never_open_someone_elses_complaints(db: 
         "csrf",
     );
     let accept = browser
-        .post(
+        .post_form(
             &format!("/my/complaints/{victims}/accept"),
             &[("csrf", &csrf)],
         )
@@ -1271,7 +1132,7 @@ async fn an_account_number_and_postcode_never_open_someone_elses_complaints(db: 
 
     // The real customer, signed in with their own reference, sees only that complaint too;
     // the emailed link (proof of the address) is what brings their complaints together.
-    let mut ann = signed_in_as(&app, &victims, ANN.postcode).await;
+    let mut ann = Browser::signed_in_customer(&app, &victims, ANN.postcode).await;
     let list = ann.get("/my/complaints").await;
     assert!(list.body.contains(&victims));
     assert!(!list.body.contains(&theirs));
@@ -1297,7 +1158,7 @@ async fn portal_pages_speak_of_the_complaints_own_adr_period(db: Db) {
     let done = complain(&mut browser, &ANN).await;
     assert_eq!(done.status, 200, "{}", done.body);
     let reference = reference_on(&done.body);
-    let mut customer = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut customer = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let before = customer.get(&format!("/my/complaints/{reference}")).await;
     assert_eq!(before.status, 200);
     // 6 weeks from 20 May 2027.
@@ -1318,7 +1179,7 @@ async fn portal_pages_speak_of_the_complaints_own_adr_period(db: Db) {
         .set(start + jiff::SignedDuration::from_hours(24 * 43));
     app.fire_deadlines().await;
     // The earlier session has long expired: sign in again.
-    let mut customer = signed_in_as(&app, &reference, ANN.postcode).await;
+    let mut customer = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
     let after = customer.get(&format!("/my/complaints/{reference}")).await;
     assert_eq!(after.status, 200);
     assert!(

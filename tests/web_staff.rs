@@ -9,8 +9,8 @@ use std::collections::BTreeSet;
 
 use redress::clock::Clock;
 use redress_core::{Actor, Reference, Role};
-use reqwest::header::{COOKIE, LOCATION, SET_COOKIE};
 use serde_json::{Value, json};
+use support::browser::{Browser, PASSWORD};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
@@ -52,210 +52,10 @@ both_backends! {
 const CS: &str = "customer_services";
 const ESC: &str = "escalation_team";
 const CR: &str = "customer_resolution";
-const PASSWORD: &str = "a long enough passphrase";
-
-// ---------------------------------------------------------------------------------------------
-// A browser without JavaScript: keeps cookies, does not follow redirects.
-// ---------------------------------------------------------------------------------------------
-
-struct Page {
-    status: u16,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    body: String,
-}
-
-impl Page {
-    #[track_caller]
-    fn expect(&self, status: u16) -> &Page {
-        assert_eq!(
-            self.status, status,
-            "expected {status}, got {}: {}",
-            self.status, self.body
-        );
-        self
-    }
-
-    /// The value of the page's first CSRF field.
-    fn csrf(&self) -> String {
-        let marker = "name=\"csrf\" value=\"";
-        let start = self
-            .body
-            .find(marker)
-            .map(|i| i + marker.len())
-            .expect("a CSRF field");
-        let end = self.body[start..]
-            .find('"')
-            .expect("the end of the CSRF value");
-        self.body[start..start + end].to_owned()
-    }
-
-    /// The commands offered as forms on a complaint's page.
-    fn commands(&self) -> BTreeSet<String> {
-        let mut names = BTreeSet::new();
-        let mut rest = self.body.as_str();
-        while let Some(i) = rest.find("/commands/") {
-            rest = &rest[i + "/commands/".len()..];
-            let end = rest.find('"').expect("the end of a form action");
-            names.insert(rest[..end].to_owned());
-        }
-        names
-    }
-}
-
-struct Browser {
-    client: reqwest::Client,
-    base: String,
-    cookies: Vec<(String, String)>,
-}
-
-impl Browser {
-    fn new(app: &TestApp) -> Browser {
-        Browser::from_address(app, std::net::Ipv4Addr::LOCALHOST)
-    }
-
-    /// A browser on another machine, as the server sees it: connecting from another loopback
-    /// address.
-    fn from_address(app: &TestApp, address: std::net::Ipv4Addr) -> Browser {
-        let client = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .local_address(std::net::IpAddr::V4(address))
-            .build()
-            .expect("a client");
-        Browser {
-            client,
-            base: app.address.clone(),
-            cookies: Vec::new(),
-        }
-    }
-
-    fn cookie(&self, name: &str) -> Option<&str> {
-        self.cookies
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
-    }
-
-    async fn send(&mut self, request: reqwest::RequestBuilder) -> Page {
-        let request = if self.cookies.is_empty() {
-            request
-        } else {
-            let header: Vec<String> = self
-                .cookies
-                .iter()
-                .map(|(n, v)| format!("{n}={v}"))
-                .collect();
-            request.header(COOKIE, header.join("; "))
-        };
-        let response = request.send().await.expect("the request is answered");
-        let status = response.status().as_u16();
-        let location = response
-            .headers()
-            .get(LOCATION)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
-        let set_cookies: Vec<String> = response
-            .headers()
-            .get_all(SET_COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .map(str::to_owned)
-            .collect();
-        for cookie in &set_cookies {
-            let pair = cookie.split(';').next().unwrap_or("");
-            let Some((name, value)) = pair.split_once('=') else {
-                continue;
-            };
-            self.cookies.retain(|(n, _)| n != name);
-            if !value.is_empty() && !cookie.contains("Max-Age=0") {
-                self.cookies.push((name.to_owned(), value.to_owned()));
-            }
-        }
-        let body = response.text().await.expect("a body");
-        Page {
-            status,
-            location,
-            set_cookies,
-            body,
-        }
-    }
-
-    async fn get(&mut self, path: &str) -> Page {
-        let request = self.client.get(format!("{}{path}", self.base));
-        self.send(request).await
-    }
-
-    async fn post(&mut self, path: &str, fields: &[(&str, &str)]) -> Page {
-        let body = serde_urlencoded::to_string(fields).expect("a form body");
-        let request = self
-            .client
-            .post(format!("{}{path}", self.base))
-            .header("content-type", "application/x-www-form-urlencoded")
-            .body(body);
-        self.send(request).await
-    }
-
-    /// Opens the sign-in page and signs in.
-    async fn sign_in(&mut self, email: &str, password: &str) -> Page {
-        let form = self.get("/staff/sign-in").await;
-        let csrf = form.csrf();
-        self.post(
-            "/staff/sign-in",
-            &[("csrf", &csrf), ("email", email), ("password", password)],
-        )
-        .await
-    }
-
-    /// Signs in, which must succeed.
-    async fn signed_in(app: &TestApp, email: &str) -> Browser {
-        Browser::new(app).signs_in(email).await
-    }
-
-    /// Signs in this browser, which must succeed.
-    async fn signs_in(mut self, email: &str) -> Browser {
-        let answer = self.sign_in(email, PASSWORD).await;
-        answer.expect(303);
-        assert_eq!(answer.location.as_deref(), Some("/staff"));
-        self
-    }
-
-    /// Opens a complaint's page.
-    async fn case(&mut self, reference: &str) -> Page {
-        let page = self.get(&format!("/staff/complaints/{reference}")).await;
-        page.expect(200);
-        page
-    }
-
-    /// Posts a command's form from the complaint's page, with its CSRF token.
-    async fn command(&mut self, reference: &str, name: &str, fields: &[(&str, &str)]) -> Page {
-        let csrf = self.case(reference).await.csrf();
-        let mut all = vec![("csrf", csrf.as_str())];
-        all.extend_from_slice(fields);
-        self.post(
-            &format!("/staff/complaints/{reference}/commands/{name}"),
-            &all,
-        )
-        .await
-    }
-}
 
 // ---------------------------------------------------------------------------------------------
 // Setting up through the JSON API and the store
 // ---------------------------------------------------------------------------------------------
-
-async fn staff(app: &TestApp, email: &str, role: Role, department: Option<&str>) {
-    app.store
-        .create_user(
-            email,
-            &format!("Staff {email}"),
-            PASSWORD,
-            role,
-            department,
-            app.clock.now(),
-        )
-        .await
-        .expect("a staff account");
-}
 
 async fn api_token(app: &TestApp, department: &str) -> String {
     app.token(
@@ -268,32 +68,13 @@ async fn api_token(app: &TestApp, department: &str) -> String {
 
 async fn create(app: &TestApp, body: &Value) -> String {
     let token = api_token(app, CS).await;
-    let response = app
-        .client
-        .post(app.url("/api/v1/complaints"))
-        .bearer_auth(token)
-        .json(body)
-        .send()
-        .await
-        .expect("an answer");
-    assert_eq!(response.status().as_u16(), 201);
-    let body: Value = response.json().await.expect("json");
-    body["reference"].as_str().expect("a reference").to_owned()
+    app.create_complaint(&token, body.clone()).await
 }
 
 async fn api_command(app: &TestApp, department: &str, reference: &str, name: &str, body: Value) {
     let token = api_token(app, department).await;
-    let response = app
-        .client
-        .post(app.url(&format!("/api/v1/complaints/{reference}/commands/{name}")))
-        .bearer_auth(token)
-        .json(&body)
-        .send()
-        .await
-        .expect("an answer");
-    let status = response.status().as_u16();
-    let text = response.text().await.unwrap_or_default();
-    assert_eq!(status, 200, "{name} on {reference}: {text}");
+    let (status, answer) = app.command(&token, reference, name, body).await;
+    assert_eq!(status, 200, "{name} on {reference}: {answer}");
 }
 
 /// Takes a complaint at stage 1 to the Customer Resolution department (stage 3).
@@ -359,7 +140,8 @@ async fn staff_sign_in_and_out(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.ann@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.ann@example.com", Role::Handler, Some(CS))
+        .await;
     let mut browser = Browser::new(&app);
 
     // Signed out, the queue sends you to sign in.
@@ -378,11 +160,11 @@ async fn staff_sign_in_and_out(db: Db) {
         browser.cookie("redress_csrf").is_some(),
         "the sign-in form sets its CSRF cookie"
     );
-    let csrf = form.csrf();
+    let csrf = form.csrf_token();
 
     // Nothing filled in: both fields are named in the summary and marked.
     let empty = browser
-        .post(
+        .post_form(
             "/staff/sign-in",
             &[("csrf", &csrf), ("email", ""), ("password", "")],
         )
@@ -394,7 +176,7 @@ async fn staff_sign_in_and_out(db: Db) {
 
     // A wrong password.
     let wrong = browser
-        .post(
+        .post_form(
             "/staff/sign-in",
             &[
                 ("csrf", &csrf),
@@ -413,7 +195,7 @@ async fn staff_sign_in_and_out(db: Db) {
 
     // No CSRF field: refused before the password is even looked at.
     let forged = browser
-        .post(
+        .post_form(
             "/staff/sign-in",
             &[("email", "cs.ann@example.com"), ("password", PASSWORD)],
         )
@@ -423,7 +205,7 @@ async fn staff_sign_in_and_out(db: Db) {
 
     // The right password (the email in another case works too).
     let ok = browser
-        .post(
+        .post_form(
             "/staff/sign-in",
             &[
                 ("csrf", &csrf),
@@ -460,13 +242,15 @@ async fn staff_sign_in_and_out(db: Db) {
     );
 
     // Signing out needs the session's CSRF token.
-    let token = queue.csrf();
+    let token = queue.csrf_token();
     browser
-        .post("/staff/sign-out", &[("csrf", "not-the-token")])
+        .post_form("/staff/sign-out", &[("csrf", "not-the-token")])
         .await
         .expect(403);
     browser.get("/staff").await.expect(200);
-    let out = browser.post("/staff/sign-out", &[("csrf", &token)]).await;
+    let out = browser
+        .post_form("/staff/sign-out", &[("csrf", &token)])
+        .await;
     out.expect(303);
     assert_eq!(out.location.as_deref(), Some("/staff/sign-in?signed_out=1"));
     assert!(
@@ -486,17 +270,19 @@ async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.bob@example.com", Role::Handler, Some(CS)).await;
-    staff(&app, "cs.cat@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.bob@example.com", Role::Handler, Some(CS))
+        .await;
+    app.staff_account("cs.cat@example.com", Role::Handler, Some(CS))
+        .await;
     let mut browser = Browser::new(&app);
     for _ in 0..redress::web::throttle::FREE_FAILURES {
         browser
-            .sign_in("cs.bob@example.com", "wrong password")
+            .sign_in_staff("cs.bob@example.com", "wrong password")
             .await
             .expect(401);
     }
     // Even the right password is refused now, with a reason a person can read.
-    let refused = browser.sign_in("cs.bob@example.com", PASSWORD).await;
+    let refused = browser.sign_in_staff("cs.bob@example.com", PASSWORD).await;
     refused.expect(429);
     assert!(refused.body.contains("class=\"refusal\""));
     assert!(
@@ -514,25 +300,25 @@ async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
     );
     assert!(browser.cookie("redress_staff").is_none());
     // Another account is not affected (four failures from one address are far from its limit).
-    Browser::signed_in(&app, "cs.cat@example.com").await;
+    Browser::signed_in_staff(&app, "cs.cat@example.com").await;
     // Once the delay has passed, the right password works again: the real person is never
     // locked out for long by someone else's guesses.
     app.clock
         .set(app.clock.now() + jiff::SignedDuration::from_secs(3));
-    Browser::signed_in(&app, "cs.bob@example.com").await;
+    Browser::signed_in_staff(&app, "cs.bob@example.com").await;
     // The success cleared the account's count: one slip now costs no wait.
     browser
-        .sign_in("cs.bob@example.com", "wrong password")
+        .sign_in_staff("cs.bob@example.com", "wrong password")
         .await
         .expect(401);
-    Browser::signed_in(&app, "cs.bob@example.com").await;
+    Browser::signed_in_staff(&app, "cs.bob@example.com").await;
 
     // Guessing across many accounts from one address pauses that address.
     let mut guesser = Browser::new(&app);
     let mut answered = Vec::new();
     for n in 0..redress::web::throttle::ADDRESS_LIMIT {
         let page = guesser
-            .sign_in(&format!("guess{n}@example.com"), "password1")
+            .sign_in_staff(&format!("guess{n}@example.com"), "password1")
             .await;
         answered.push(page.status);
         if page.status == 429 {
@@ -544,17 +330,17 @@ async fn sign_in_is_throttled_after_repeated_failures(db: Db) {
     // ... for everyone signing in from it, until the window has passed; another address is
     // not affected.
     guesser
-        .sign_in("cs.cat@example.com", PASSWORD)
+        .sign_in_staff("cs.cat@example.com", PASSWORD)
         .await
         .expect(429);
     Browser::from_address(&app, std::net::Ipv4Addr::new(127, 0, 0, 2))
-        .signs_in("cs.cat@example.com")
+        .signs_in_staff("cs.cat@example.com")
         .await;
     app.clock.set(
         app.clock.now()
             + jiff::SignedDuration::from_mins(redress::store::FAILURE_WINDOW_MINUTES + 1),
     );
-    Browser::signed_in(&app, "cs.cat@example.com").await;
+    Browser::signed_in_staff(&app, "cs.cat@example.com").await;
     app.stop().await;
 }
 
@@ -562,8 +348,9 @@ async fn an_expired_session_goes_back_to_sign_in(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.dan@example.com", Role::Handler, Some(CS)).await;
-    let mut browser = Browser::signed_in(&app, "cs.dan@example.com").await;
+    app.staff_account("cs.dan@example.com", Role::Handler, Some(CS))
+        .await;
+    let mut browser = Browser::signed_in_staff(&app, "cs.dan@example.com").await;
     browser.get("/staff").await.expect(200);
     app.clock.set(
         app.clock.now()
@@ -584,12 +371,13 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.eve@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.eve@example.com", Role::Handler, Some(CS))
+        .await;
     let reference = create(&app, &complaint_body("ACC-1", "Ada Lovelace")).await;
-    let mut browser = Browser::signed_in(&app, "cs.eve@example.com").await;
+    let mut browser = Browser::signed_in_staff(&app, "cs.eve@example.com").await;
     let before = event_count(&app, &reference).await;
     let path = format!("/staff/complaints/{reference}/commands/add_note");
-    let none = browser.post(&path, &[("text", "A note")]).await;
+    let none = browser.post_form(&path, &[("text", "A note")]).await;
     none.expect(403);
     assert!(
         none.body.contains("<h1>You cannot do that</h1>"),
@@ -597,15 +385,16 @@ async fn a_form_without_the_csrf_token_is_refused_and_changes_nothing(db: Db) {
         none.body
     );
     browser
-        .post(&path, &[("csrf", "0000"), ("text", "A note")])
+        .post_form(&path, &[("csrf", "0000"), ("text", "A note")])
         .await
         .expect(403);
     // Another session's token does not do either.
-    staff(&app, "cs.fay@example.com", Role::Handler, Some(CS)).await;
-    let mut other = Browser::signed_in(&app, "cs.fay@example.com").await;
-    let their_token = other.case(&reference).await.csrf();
+    app.staff_account("cs.fay@example.com", Role::Handler, Some(CS))
+        .await;
+    let mut other = Browser::signed_in_staff(&app, "cs.fay@example.com").await;
+    let their_token = other.case(&reference).await.csrf_token();
     browser
-        .post(&path, &[("csrf", &their_token), ("text", "A note")])
+        .post_form(&path, &[("csrf", &their_token), ("text", "A note")])
         .await
         .expect(403);
     assert_eq!(
@@ -626,13 +415,14 @@ async fn script_in_a_complaint_renders_as_text_and_needs_come_first(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.gus@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.gus@example.com", Role::Handler, Some(CS))
+        .await;
     let mut body = complaint_body("ACC-2", "Mallory <b>Bold</b>");
     body["summary"] = json!("<script>alert('x')</script> and my broadband drops");
     body["customer"]["accessibility_needs"] = json!(["Large print letters"]);
     body["customer"]["vulnerabilities"] = json!(["Recently bereaved"]);
     let reference = create(&app, &body).await;
-    let mut browser = Browser::signed_in(&app, "cs.gus@example.com").await;
+    let mut browser = Browser::signed_in_staff(&app, "cs.gus@example.com").await;
     let page = browser.case(&reference).await;
     assert!(
         escaped(
@@ -701,14 +491,18 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.hal@example.com", Role::Handler, Some(CS)).await;
-    staff(&app, "esc.ivy@example.com", Role::Handler, Some(ESC)).await;
-    staff(&app, "cr.jon@example.com", Role::Handler, Some(CR)).await;
-    staff(&app, "audit@example.com", Role::Compliance, None).await;
+    app.staff_account("cs.hal@example.com", Role::Handler, Some(CS))
+        .await;
+    app.staff_account("esc.ivy@example.com", Role::Handler, Some(ESC))
+        .await;
+    app.staff_account("cr.jon@example.com", Role::Handler, Some(CR))
+        .await;
+    app.staff_account("audit@example.com", Role::Compliance, None)
+        .await;
     let reference = create(&app, &complaint_body("ACC-3", "Grace Hopper")).await;
 
     // Stage 1, Customer Services: their commands, no deadlock letter, no transfer.
-    let mut cs = Browser::signed_in(&app, "cs.hal@example.com").await;
+    let mut cs = Browser::signed_in_staff(&app, "cs.hal@example.com").await;
     let offered = cs.case(&reference).await.commands();
     assert_eq!(
         offered,
@@ -730,7 +524,7 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
     }
 
     // Another department's handler sees the complaint but no forms at all.
-    let mut esc = Browser::signed_in(&app, "esc.ivy@example.com").await;
+    let mut esc = Browser::signed_in_staff(&app, "esc.ivy@example.com").await;
     let page = esc.case(&reference).await;
     assert!(page.commands().is_empty(), "{:?}", page.commands());
     assert!(
@@ -738,7 +532,7 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
             .contains("There is nothing you can do on this complaint now")
     );
     // Compliance may add notes only.
-    let mut audit = Browser::signed_in(&app, "audit@example.com").await;
+    let mut audit = Browser::signed_in_staff(&app, "audit@example.com").await;
     assert_eq!(
         audit.case(&reference).await.commands(),
         BTreeSet::from(["add_note".to_owned()])
@@ -746,7 +540,7 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
 
     // At stage 3 the Customer Resolution department may issue a deadlock letter.
     to_stage_3(&app, &reference).await;
-    let mut cr = Browser::signed_in(&app, "cr.jon@example.com").await;
+    let mut cr = Browser::signed_in_staff(&app, "cr.jon@example.com").await;
     let offered = cr.case(&reference).await.commands();
     assert_eq!(
         offered,
@@ -772,8 +566,9 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
             .contains("You are named as a staff member concerned in this complaint")
     );
     // ... and assigning them is refused by the core, in its words.
-    staff(&app, "cs.boss@example.com", Role::TeamManager, Some(CS)).await;
-    let mut boss = Browser::signed_in(&app, "cs.boss@example.com").await;
+    app.staff_account("cs.boss@example.com", Role::TeamManager, Some(CS))
+        .await;
+    let mut boss = Browser::signed_in_staff(&app, "cs.boss@example.com").await;
     let refused = boss
         .command(&about_hal, "assign", &[("handler", "cs.hal@example.com")])
         .await;
@@ -801,9 +596,10 @@ async fn commands_run_refusals_use_the_cores_words_and_bad_input_is_marked(db: D
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.lee@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.lee@example.com", Role::Handler, Some(CS))
+        .await;
     let reference = create(&app, &complaint_body("ACC-5", "Katherine Johnson")).await;
-    let mut cs = Browser::signed_in(&app, "cs.lee@example.com").await;
+    let mut cs = Browser::signed_in_staff(&app, "cs.lee@example.com").await;
 
     // A command that works: 303 back to the page, which says what was done.
     let done = cs
@@ -974,8 +770,8 @@ async fn commands_run_refusals_use_the_cores_words_and_bad_input_is_marked(db: D
     assert!(page.body.contains("evidence due in 14 days"));
 
     // Unknown commands and complaints are pages that say so.
-    let csrf = page.csrf();
-    cs.post(
+    let csrf = page.csrf_token();
+    cs.post_form(
         &format!("/staff/complaints/{reference}/commands/explode"),
         &[("csrf", &csrf)],
     )
@@ -994,10 +790,12 @@ async fn restricted_notes_are_for_managers_only(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.max@example.com", Role::Handler, Some(CS)).await;
-    staff(&app, "cs.manager@example.com", Role::TeamManager, Some(CS)).await;
+    app.staff_account("cs.max@example.com", Role::Handler, Some(CS))
+        .await;
+    app.staff_account("cs.manager@example.com", Role::TeamManager, Some(CS))
+        .await;
     let reference = create(&app, &complaint_body("ACC-6", "Mary Jackson")).await;
-    let mut handler = Browser::signed_in(&app, "cs.max@example.com").await;
+    let mut handler = Browser::signed_in_staff(&app, "cs.max@example.com").await;
     handler
         .command(
             &reference,
@@ -1041,7 +839,7 @@ async fn restricted_notes_are_for_managers_only(db: Db) {
     );
     assert_eq!(page.body.matches("A note for managers only").count(), 2);
 
-    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let mut manager = Browser::signed_in_staff(&app, "cs.manager@example.com").await;
     let page = manager.case(&reference).await;
     assert!(page.body.contains("Customer prefers mornings"));
     assert!(page.body.contains("Agent was rude on the call"));
@@ -1052,13 +850,15 @@ async fn restricted_notes_are_for_managers_only(db: Db) {
     assert!(!page.body.contains("A note for managers only"));
 
     // Compliance reads restricted notes; the manager a note is about never does.
-    staff(&app, "compliance@example.com", Role::Compliance, None).await;
-    let mut compliance = Browser::signed_in(&app, "compliance@example.com").await;
+    app.staff_account("compliance@example.com", Role::Compliance, None)
+        .await;
+    let mut compliance = Browser::signed_in_staff(&app, "compliance@example.com").await;
     let page = compliance.case(&reference).await;
     assert!(page.body.contains("Agent was rude on the call"));
     assert!(page.body.contains("Second-hand report about Bill"));
-    staff(&app, "cs.bill@example.com", Role::TeamManager, Some(CS)).await;
-    let mut bill = Browser::signed_in(&app, "cs.bill@example.com").await;
+    app.staff_account("cs.bill@example.com", Role::TeamManager, Some(CS))
+        .await;
+    let mut bill = Browser::signed_in_staff(&app, "cs.bill@example.com").await;
     let page = bill.case(&reference).await;
     assert!(page.body.contains("Agent was rude on the call"));
     assert!(
@@ -1077,8 +877,10 @@ async fn the_queue_is_soonest_first_with_time_left_in_words(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cr.ned@example.com", Role::Handler, Some(CR)).await;
-    staff(&app, "cs.ola@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cr.ned@example.com", Role::Handler, Some(CR))
+        .await;
+    app.staff_account("cs.ola@example.com", Role::Handler, Some(CS))
+        .await;
     // Two complaints transferred to the Customer Resolution department two days apart, and one
     // that stays with Customer Services.
     let first = create(&app, &complaint_body("ACC-10", "First Transferred")).await;
@@ -1089,7 +891,7 @@ async fn the_queue_is_soonest_first_with_time_left_in_words(db: Db) {
     to_stage_3(&app, &second).await; // 4 March: due by 1 April.
 
     app.clock.set(ts("2026-03-27T10:00:00Z"));
-    let mut cr = Browser::signed_in(&app, "cr.ned@example.com").await;
+    let mut cr = Browser::signed_in_staff(&app, "cr.ned@example.com").await;
     let queue = cr.get("/staff").await;
     queue.expect(200);
     let body = &queue.body;
@@ -1120,7 +922,7 @@ async fn the_queue_is_soonest_first_with_time_left_in_words(db: Db) {
     app.clock.set(ts("2026-04-01T09:00:00Z"));
     app.fire_deadlines().await;
     // Days later, the session has expired: sign in again.
-    let mut cr = Browser::signed_in(&app, "cr.ned@example.com").await;
+    let mut cr = Browser::signed_in_staff(&app, "cr.ned@example.com").await;
     let queue = cr.get("/staff").await;
     let body = &queue.body;
     assert!(body.contains("formal response overdue by 2 days"), "{body}");
@@ -1151,7 +953,8 @@ async fn the_queue_pages_and_filters(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.pia@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.pia@example.com", Role::Handler, Some(CS))
+        .await;
     let mut references = Vec::new();
     for n in 0..27 {
         // Received a day apart, so the 8-week points (the only clocks) fall a day apart.
@@ -1159,7 +962,7 @@ async fn the_queue_pages_and_filters(db: Db) {
         body["received_at"] = json!(format!("2026-02-{:02}T10:00:00Z", n + 1));
         references.push(create(&app, &body).await);
     }
-    let mut cs = Browser::signed_in(&app, "cs.pia@example.com").await;
+    let mut cs = Browser::signed_in_staff(&app, "cs.pia@example.com").await;
     let first = cs.get("/staff").await;
     first.expect(200);
     assert_eq!(
@@ -1220,7 +1023,8 @@ async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.manager@example.com", Role::TeamManager, Some(CS)).await;
+    app.staff_account("cs.manager@example.com", Role::TeamManager, Some(CS))
+        .await;
     let a = create(&app, &complaint_body("ACC-20", "Open One")).await;
     let _b = create(&app, &complaint_body("ACC-21", "Open Two")).await;
     let resolved = create(&app, &complaint_body("ACC-22", "Resolved")).await;
@@ -1250,7 +1054,7 @@ async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {
 
     // 25 March: the late one's response is due by 30 March, within the week.
     app.clock.set(ts("2026-03-25T10:00:00Z"));
-    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let mut manager = Browser::signed_in_staff(&app, "cs.manager@example.com").await;
     let page = manager.get("/staff/dashboard").await;
     page.expect(200);
     let body = &page.body;
@@ -1261,7 +1065,7 @@ async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {
     assert_eq!(row_cells(body, "All stages"), ["4", "1", "0", "1"]);
     // The evidence falls due on 1 April: this week from 26 March.
     app.clock.set(ts("2026-03-26T10:00:00Z"));
-    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let mut manager = Browser::signed_in_staff(&app, "cs.manager@example.com").await;
     let body = manager.get("/staff/dashboard").await.body;
     assert_eq!(row_cells(&body, "Stage 1"), ["2", "1", "0", "0"]);
     // The chart: an image with a title, no scripts, no inline styles; the same figures.
@@ -1276,13 +1080,14 @@ async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {
     // 1 April: the response is overdue.
     app.clock.set(ts("2026-04-01T09:00:00Z"));
     app.fire_deadlines().await;
-    let mut manager = Browser::signed_in(&app, "cs.manager@example.com").await;
+    let mut manager = Browser::signed_in_staff(&app, "cs.manager@example.com").await;
     let body = manager.get("/staff/dashboard").await.body;
     assert_eq!(row_cells(&body, "Stage 3"), ["2", "0", "1", "1"], "{body}");
     assert_eq!(row_cells(&body, "All stages"), ["4", "1", "1", "1"]);
     // Administrators cannot read complaints, nor this.
-    staff(&app, "admin@example.com", Role::Administrator, None).await;
-    let mut admin = Browser::signed_in(&app, "admin@example.com").await;
+    app.staff_account("admin@example.com", Role::Administrator, None)
+        .await;
+    let mut admin = Browser::signed_in_staff(&app, "admin@example.com").await;
     admin.get("/staff/dashboard").await.expect(403);
     admin.get("/staff").await.expect(403);
     app.stop().await;
@@ -1295,7 +1100,8 @@ async fn a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so(db: Db
     let Some(app) = spawn_app(db).await else {
         return;
     };
-    staff(&app, "cs.pia@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.pia@example.com", Role::Handler, Some(CS))
+        .await;
     let fresh = create(&app, &complaint_body("ACC-20", "Fresh Complaint")).await;
     let mut old_body = complaint_body("ACC-21", "Long Waiting");
     // 58 days before the test's 2 March: 3 January.
@@ -1303,7 +1109,7 @@ async fn a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so(db: Db
     let old = create(&app, &old_body).await;
     let another = create(&app, &complaint_body("ACC-22", "Another Fresh")).await;
 
-    let mut cs = Browser::signed_in(&app, "cs.pia@example.com").await;
+    let mut cs = Browser::signed_in_staff(&app, "cs.pia@example.com").await;
     let queue = cs.get("/staff").await;
     queue.expect(200);
     let body = &queue.body;
@@ -1336,12 +1142,13 @@ async fn staff_pages_speak_of_the_complaints_own_adr_period(db: Db) {
         return;
     };
     app.clock.set(ts("2027-05-20T09:00:00Z"));
-    staff(&app, "cs.quin@example.com", Role::Handler, Some(CS)).await;
+    app.staff_account("cs.quin@example.com", Role::Handler, Some(CS))
+        .await;
     let fresh = create(&app, &complaint_body("ACC-30", "Under Six Weeks")).await;
     let mut late = complaint_body("ACC-31", "Late Under Six Weeks");
     late["received_at"] = json!("2027-04-05T09:00:00Z");
     let late = create(&app, &late).await;
-    let mut cs = Browser::signed_in(&app, "cs.quin@example.com").await;
+    let mut cs = Browser::signed_in_staff(&app, "cs.quin@example.com").await;
     let queue = cs.get("/staff").await;
     queue.expect(200);
     let mut pages = vec![queue.body.clone()];

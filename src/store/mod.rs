@@ -52,7 +52,7 @@ pub use read::{
 };
 pub use rows::NewAttachment;
 pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};
-pub use write::{CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Keyed, letter_for};
+pub use write::{CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Keyed};
 
 /// Which database a store talks to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -4,7 +4,6 @@
 //! caller's business. Creating complaints is in `intake.rs`.
 
 use jiff::Timestamp;
-use redress_core::letters::{LetterKind, Recipient};
 use redress_core::{Command, Complaint, Event, Procedure, Reference, Refusal, execute, fire_due};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
@@ -339,12 +338,6 @@ impl Store {
         w.tx.commit().await?;
         Ok(fired)
     }
-}
-
-/// The letter an event causes and whom it is written to (the core's rule), for callers that
-/// predate [`redress_core::correspondence::caused_by`].
-pub fn letter_for(event: &Event, complaint: &Complaint) -> Option<(LetterKind, Recipient)> {
-    redress_core::correspondence::caused_by(event, complaint).map(|c| (c.kind, c.recipient))
 }
 
 /// Appends events to a complaint whose state before them is `before`: the event rows (hash

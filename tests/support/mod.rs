@@ -1,8 +1,12 @@
 //! Shared by the black-box tests: a real `redress serve` application on port 0 with a fresh
 //! database (a temporary SQLite file, or a new PostgreSQL database by name), a clock the test
-//! moves, and tokens for every role; and (`process`) the real binary as child processes.
+//! moves, and tokens for every role; `api` (typed JSON API calls on [`TestApp`]), `browser`
+//! (the staff pages and portal as a browser without JavaScript sees them) and `process` (the
+//! real binary as child processes). Each test binary uses some of it, hence `dead_code`.
 #![allow(dead_code)]
 
+pub mod api;
+pub mod browser;
 pub mod process;
 
 use std::sync::Arc;
@@ -48,6 +52,12 @@ pub fn postgres_admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// Whether the tests run under CI, where a missing server (PostgreSQL, Dovecot, aiosmtpd) is a
+/// failure rather than a reason to skip.
+pub fn in_ci() -> bool {
+    std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false")
+}
+
 /// Creates a fresh PostgreSQL database and returns its URL; `None` (the test skips) when no
 /// server is reachable, except under CI where a missing PostgreSQL is a failure.
 pub async fn fresh_postgres_database() -> Option<String> {
@@ -55,7 +65,7 @@ pub async fn fresh_postgres_database() -> Option<String> {
     let mut conn = match sqlx::postgres::PgConnection::connect(&admin).await {
         Ok(conn) => conn,
         Err(error) => {
-            if std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false") {
+            if in_ci() {
                 panic!("PostgreSQL is not reachable at {admin} under CI: {error}");
             }
             eprintln!("skipped: PostgreSQL is not reachable at {admin} ({error})");
@@ -72,6 +82,15 @@ pub async fn fresh_postgres_database() -> Option<String> {
         .map_or(admin.as_str(), |(base, _)| base)
         .to_owned();
     Some(format!("{base}/{name}"))
+}
+
+/// The database of a test that runs the binary itself: a SQLite file in `dir`, or a fresh
+/// PostgreSQL database (`None`: the test skips, as [`fresh_postgres_database`] says).
+pub async fn fresh_database(db: Db, dir: &std::path::Path) -> Option<String> {
+    match db {
+        Db::Sqlite => Some(dir.join("redress.db").display().to_string()),
+        Db::Postgres => fresh_postgres_database().await,
+    }
 }
 
 fn unique() -> u64 {
@@ -151,6 +170,19 @@ pub async fn spawn_app_on(db: Db, database: String) -> TestApp {
     );
     let dir = tempfile::tempdir().expect("a temporary directory");
     start(database, Some(dir), Procedure::default_procedure(), |_| {}).await
+}
+
+/// A second application on `app`'s database (another node), with the configuration changed by
+/// `adjust`; its files, letters and clock are its own.
+pub async fn spawn_app_beside(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    start(
+        app.database.clone(),
+        Some(dir),
+        Procedure::default_procedure(),
+        adjust,
+    )
+    .await
 }
 
 async fn start(
@@ -248,6 +280,14 @@ impl TestApp {
         self.begin_stop();
         if let Some(server) = self.server.take() {
             let _ = server.await;
+        }
+    }
+
+    /// Like [`TestApp::stop`], and the server (with its jobs) must have ended without an error.
+    pub async fn stop_cleanly(mut self) {
+        self.begin_stop();
+        if let Some(server) = self.server.take() {
+            server.await.expect("join").expect("served");
         }
     }
 }

@@ -125,12 +125,33 @@ impl Server {
         })
     }
 
-    /// `serve` on `database` with its log in `log_dir/{name}.log`; `configure` adds arguments
-    /// and environment.
+    /// `serve` on `database` with its log (JSON lines) in `log_dir/{name}.log`; `configure`
+    /// adds arguments and environment.
     pub fn start_with(
         name: &str,
         database: &str,
         log_dir: &Path,
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
+        Server::spawn(name, database, log_dir, "json", configure)
+    }
+
+    /// Like [`Server::start_with`], with the log in its default format (text), as an operator
+    /// reads it.
+    pub fn start_with_text_log(
+        name: &str,
+        database: &str,
+        log_dir: &Path,
+        configure: impl FnOnce(&mut Command),
+    ) -> Server {
+        Server::spawn(name, database, log_dir, "text", configure)
+    }
+
+    fn spawn(
+        name: &str,
+        database: &str,
+        log_dir: &Path,
+        log_format: &str,
         configure: impl FnOnce(&mut Command),
     ) -> Server {
         let port = free_port();
@@ -140,11 +161,13 @@ impl Server {
         let mut command = Command::new(BIN);
         command
             .args(["serve", "--database", database, "--listen", &listen])
-            .args(["--procedure", "default", "--log-format", "json"])
+            .args(["--procedure", "default", "--log-format", log_format])
             .env_remove("REDRESS_DATABASE_URL")
             .env_remove("REDRESS_CLOCK_START")
             .env_remove("REDRESS_SCHEDULER_INTERVAL_MS")
             .env_remove("REDRESS_SQLITE_SYNCHRONOUS")
+            .env_remove("REDRESS_SMTP_URL")
+            .env_remove("REDRESS_MAIL_FROM")
             .env("RUST_LOG", "info,sqlx=warn")
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -191,6 +214,12 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+    }
+
+    /// SIGKILL, and waits until the process is gone.
+    pub async fn kill_9(&mut self) {
+        self.signal("-KILL");
+        self.wait_exit(Duration::from_secs(10)).await;
     }
 
     /// Sends a signal with the `kill` command.
