@@ -21,6 +21,9 @@ use serde_json::{Value, json};
 use support::{Db, START, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
+    the_api_says_what_is_owed_as_every_page_does =>
+        sqlite_the_api_says_what_is_owed_as_every_page_does,
+        postgres_the_api_says_what_is_owed_as_every_page_does;
     customer_can_escalate_after_rejecting_the_offer =>
         sqlite_customer_can_escalate_after_rejecting_the_offer,
         postgres_customer_can_escalate_after_rejecting_the_offer;
@@ -2237,5 +2240,40 @@ async fn the_event_chain_verifies_after_a_busy_session(db: Db) {
             .len();
     }
     assert_eq!(report.events, events as u64);
+    app.stop().await;
+}
+
+/// A complaint's `owed` in the API is the core's answer: a stage-1 complaint 58 days old and
+/// unresolved is past the ADR point (a breach to act on), and the list calls it overdue only
+/// when something owed is late; a fresh complaint's ADR point is still to come.
+async fn the_api_says_what_is_owed_as_every_page_does(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.clock.set(ts("2026-04-29T09:00:00Z"));
+    let token = app.handler_token("cs.ann@example.com").await;
+    let mut old = complaint_body("ACC-58", "Old Unresolved");
+    old["received_at"] = json!("2026-03-02T09:00:00Z");
+    let old = app.create_complaint(&token, old).await;
+    let fresh = app
+        .create_complaint(&token, complaint_body("ACC-1", "Fresh"))
+        .await;
+    let body = app.complaint_json(&token, &old).await;
+    let owed = body["owed"].as_array().expect("owed is a list");
+    let adr = owed
+        .iter()
+        .find(|o| o["kind"] == "adr")
+        .unwrap_or_else(|| panic!("the ADR point is owed: {owed:?}"));
+    assert_eq!(adr["standing"], "past_adr_point", "{adr}");
+    assert_eq!(adr["due_by"], "2026-04-27");
+    assert_eq!(adr["department"], "customer_services");
+    let body = app.complaint_json(&token, &fresh).await;
+    let owed = body["owed"].as_array().expect("owed is a list");
+    let adr = owed
+        .iter()
+        .find(|o| o["kind"] == "adr")
+        .expect("the ADR point");
+    assert_eq!(adr["standing"], "due", "{adr}");
+    assert!(owed.iter().all(|o| o["standing"] == "due"), "{owed:?}");
     app.stop().await;
 }

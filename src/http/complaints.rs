@@ -167,9 +167,15 @@ pub fn event_json(
     Value::Object(out)
 }
 
-/// The complaint as the API shows it to `viewer`: its state, the department that owns it, its
-/// timeline (as the core's visibility rule allows) and its clocks.
-fn complaint_json(state: &AppState, view: &ComplaintView, viewer: &Actor) -> Value {
+/// The complaint as the API shows it to `viewer` at `now`: its state, the department that owns
+/// it, its timeline (as the core's visibility rule allows), its clocks, and what is owed on it
+/// (the core's `owed`: the same overdue and ADR point as every page and list).
+fn complaint_json(
+    state: &AppState,
+    view: &ComplaintView,
+    viewer: &Actor,
+    now: jiff::Timestamp,
+) -> Value {
     let c = &view.complaint;
     let mut out = match serde_json::to_value(c) {
         Ok(Value::Object(map)) => map,
@@ -195,6 +201,11 @@ fn complaint_json(state: &AppState, view: &ComplaintView, viewer: &Actor) -> Val
     out.insert(
         "deadlines".into(),
         serde_json::to_value(&view.deadlines).unwrap_or(Value::Array(Vec::new())),
+    );
+    out.insert(
+        "owed".into(),
+        serde_json::to_value(redress_core::owed(c, state.store.procedure(), now))
+            .unwrap_or(Value::Array(Vec::new())),
     );
     Value::Object(out)
 }
@@ -258,7 +269,8 @@ fn created_answer(state: &AppState, created: &Created, viewer: &Actor) -> Answer
     };
     Answer {
         status: StatusCode::CREATED,
-        body: complaint_json(state, &view, viewer).to_string(),
+        // Worded as of when it was recorded, so a retry gets the same bytes.
+        body: complaint_json(state, &view, viewer, created.recorded_at).to_string(),
         location: Some(format!(
             "/api/v1/complaints/{}",
             created.complaint.reference
@@ -379,7 +391,7 @@ pub async fn get(
     let view = state.store.get_complaint(&reference).await?;
     Ok(json_response(
         StatusCode::OK,
-        complaint_json(&state, &view, &caller.actor).to_string(),
+        complaint_json(&state, &view, &caller.actor, state.clock.now()).to_string(),
         None,
     ))
 }
