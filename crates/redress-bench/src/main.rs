@@ -5,7 +5,7 @@
 //! cargo run --release -p redress-bench -- intake --help
 //! ```
 //!
-//! Each subcommand is a module with its `Args` (clap) and `run` (`intake`), added to [`Bench`]
+//! Each subcommand is a module with its `Args` (clap) and `run` (`intake`, `scale`), added to [`Bench`]
 //! below. What they share is beside them: `load` drives N concurrent clients for a measured
 //! window, `complaints` is the complaint each client records, `http` the in-process server and
 //! its client, `database` makes and drops fresh databases, `system` reads CPU time and peak
@@ -17,6 +17,7 @@ mod http;
 mod intake;
 mod load;
 mod report;
+mod scale;
 mod system;
 
 /// The same allocator as `redress` itself.
@@ -36,12 +37,16 @@ struct Cli {
 enum Bench {
     /// Complaints recorded per second: HTTP against the store alone and bare inserts.
     Intake(intake::Args),
+    /// How the reads people wait for grow with the number of complaints (seeded with
+    /// `redress seed-data`).
+    Scale(scale::Args),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
         Bench::Intake(args) => intake::run(&args),
+        Bench::Scale(args) => scale::run(&args),
     }
 }
 
