@@ -256,18 +256,23 @@ impl Store {
             slots[i] = Some(Slot::New(created.len()));
             created.push((i, events, plan));
         }
-        let complaint_rows = created
+        let projections = created
             .iter()
-            .map(|(i, _, plan)| {
-                Ok(NewComplaintRow {
-                    complaint: &plan.complaint,
-                    projection: Projection::of(&plan.complaint, plan.last_hash.clone(), procedure)?,
-                    created_at: micros(batch[*i].now),
-                })
-            })
+            .map(|(_, _, plan)| Projection::of(&plan.complaint, plan.last_hash.clone(), procedure))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let complaint_rows: Vec<NewComplaintRow> = created
+            .iter()
+            .zip(&projections)
+            .map(|((i, _, plan), projection)| NewComplaintRow {
+                complaint: &plan.complaint,
+                projection,
+                created_at: micros(batch[*i].now),
+                updated_at: micros(batch[*i].now),
+            })
+            .collect();
         let ids = rows::insert_complaints(&mut tx, self.backend, &complaint_rows).await?;
         drop(complaint_rows);
+        drop(projections);
         write_new_rows(&mut tx, self.backend, &ids, &created, procedure).await?;
 
         // The answers, and the idempotent ones kept in the same transaction.
