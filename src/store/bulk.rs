@@ -239,11 +239,68 @@ impl Store {
     /// have given them); the counters move on by as many. Otherwise nothing is written and
     /// the error says which reference was expected.
     pub async fn import(&self, batch: &[Prepared]) -> Result<(), StoreError> {
+        self.import_in_turn(batch, std::future::ready(true)).await
+    }
+
+    /// As [`Store::import`], but the counters are moved on only once `turn` is true, just
+    /// before the commit: on PostgreSQL several batches can so be written at once, each
+    /// numbered after the one before it has committed (the counters' row locks are then held
+    /// only until the commit). If `turn` is false (the batch before failed), nothing is
+    /// written. On SQLite the writer's lock is held throughout: let the batch before commit
+    /// first.
+    pub async fn import_in_turn(
+        &self,
+        batch: &[Prepared],
+        turn: impl std::future::Future<Output = bool>,
+    ) -> Result<(), StoreError> {
         if batch.is_empty() {
             return Ok(());
         }
         let mut w = self.begin_write().await?;
         let tx = &mut w.tx;
+        let complaint_rows: Vec<NewComplaintRow> = batch
+            .iter()
+            .map(|p| NewComplaintRow {
+                complaint: &p.complaint,
+                projection: &p.projection,
+                created_at: p.created_at,
+                updated_at: p.updated_at,
+            })
+            .collect();
+        let ids = rows::insert_complaints(tx, self.backend, &complaint_rows).await?;
+        drop(complaint_rows);
+        let pairs = || ids.iter().copied().zip(batch);
+        let events: Vec<(i64, &EventInsert)> = pairs()
+            .flat_map(|(id, p)| p.events.iter().map(move |e| (id, e)))
+            .collect();
+        rows::insert_events(tx, self.backend, &events).await?;
+        let pending: Vec<(i64, i64)> = pairs().map(|(id, p)| (id, p.projection.version)).collect();
+        rows::insert_pending(tx, self.backend, &pending).await?;
+        let deadlines: Vec<(i64, &DeadlineInsert)> = pairs()
+            .flat_map(|(id, p)| p.deadlines.iter().map(move |d| (id, d)))
+            .collect();
+        rows::upsert_deadlines(tx, self.backend, &deadlines, true).await?;
+        let letters: Vec<(i64, &Letter)> = pairs()
+            .flat_map(|(id, p)| p.letters.iter().map(move |l| (id, l)))
+            .collect();
+        insert_letters(tx, self.backend, &letters).await?;
+        if !turn.await {
+            return Err(StoreError::Numbering(
+                "the batch before this one was not written, so this one was not either".into(),
+            ));
+        }
+        self.take_references(tx, batch).await?;
+        w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Moves each year's counter on past the batch's references, checking that they are the
+    /// next ones, in order.
+    async fn take_references(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        batch: &[Prepared],
+    ) -> Result<(), StoreError> {
         let mut years: BTreeMap<i16, Vec<&Reference>> = BTreeMap::new();
         for p in batch {
             years
@@ -272,33 +329,6 @@ impl Store {
                 }
             }
         }
-        let complaint_rows: Vec<NewComplaintRow> = batch
-            .iter()
-            .map(|p| NewComplaintRow {
-                complaint: &p.complaint,
-                projection: &p.projection,
-                created_at: p.created_at,
-                updated_at: p.updated_at,
-            })
-            .collect();
-        let ids = rows::insert_complaints(tx, self.backend, &complaint_rows).await?;
-        drop(complaint_rows);
-        let pairs = || ids.iter().copied().zip(batch);
-        let events: Vec<(i64, &EventInsert)> = pairs()
-            .flat_map(|(id, p)| p.events.iter().map(move |e| (id, e)))
-            .collect();
-        rows::insert_events(tx, self.backend, &events).await?;
-        let pending: Vec<(i64, i64)> = pairs().map(|(id, p)| (id, p.projection.version)).collect();
-        rows::insert_pending(tx, self.backend, &pending).await?;
-        let deadlines: Vec<(i64, &DeadlineInsert)> = pairs()
-            .flat_map(|(id, p)| p.deadlines.iter().map(move |d| (id, d)))
-            .collect();
-        rows::upsert_deadlines(tx, self.backend, &deadlines, true).await?;
-        let letters: Vec<(i64, &Letter)> = pairs()
-            .flat_map(|(id, p)| p.letters.iter().map(move |l| (id, l)))
-            .collect();
-        insert_letters(tx, self.backend, &letters).await?;
-        w.tx.commit().await?;
         Ok(())
     }
 }
