@@ -464,6 +464,29 @@ async fn a_second_run_numbers_on(db: Db) {
         !report.contains("CMP-2024-000001,"),
         "the second run starts after the first: {report}"
     );
+    // Rows numbered from counters that have moved on since are refused whole.
+    let options = Options {
+        complaints: 5,
+        seed: 4,
+        years: 2,
+        now: ts(START),
+    };
+    let procedure = Procedure::default_procedure();
+    let stale = Plan::new(procedure.clone(), options, &BTreeMap::new()).expect("a plan");
+    let prepared: Vec<_> = (0..5)
+        .map(|i| {
+            let told = stale.tell(i, false).expect("a story");
+            prepare(&told.history, &procedure, None).expect("rows")
+        })
+        .collect();
+    let refused = store.import(&prepared).await.expect_err("stale references");
+    assert!(
+        refused
+            .to_string()
+            .contains("does not continue the store's numbering"),
+        "{refused}"
+    );
+    assert_eq!(count(&store, "SELECT COUNT(*) FROM complaints").await, 200);
     store.close().await;
 }
 

@@ -258,6 +258,7 @@ impl Store {
         }
         let mut w = self.begin_write().await?;
         let tx = &mut w.tx;
+        self.check_unused(tx, batch).await?;
         let complaint_rows: Vec<NewComplaintRow> = batch
             .iter()
             .map(|p| NewComplaintRow {
@@ -291,6 +292,46 @@ impl Store {
         }
         self.take_references(tx, batch).await?;
         w.tx.commit().await?;
+        Ok(())
+    }
+
+    /// Refuses, in words, references the counters have already passed (numbered from
+    /// counters read before another writer moved them on), before any row is written.
+    async fn check_unused(
+        &self,
+        tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+        batch: &[Prepared],
+    ) -> Result<(), StoreError> {
+        let mut firsts: BTreeMap<i16, &Reference> = BTreeMap::new();
+        for p in batch {
+            firsts.entry(p.year).or_insert(&p.complaint.reference);
+        }
+        for (year, first) in firsts {
+            let row = sqlx::query("SELECT last FROM reference_sequences WHERE year = $1")
+                .bind(i64::from(year))
+                .fetch_optional(&mut **tx)
+                .await?;
+            let last: i64 = match row {
+                Some(row) => row.try_get("last")?,
+                None => 0,
+            };
+            let number = first
+                .as_str()
+                .rsplit('-')
+                .next()
+                .and_then(|n| n.parse::<i64>().ok())
+                .unwrap_or(0);
+            if number <= last {
+                let next = Reference::new(
+                    &self.procedure.reference_prefix,
+                    year,
+                    u64::try_from(last).unwrap_or(0) + 1,
+                );
+                return Err(StoreError::Numbering(format!(
+                    "{first} does not continue the store's numbering: it is already taken, and the next reference is {next}"
+                )));
+            }
+        }
         Ok(())
     }
 
