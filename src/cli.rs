@@ -422,7 +422,7 @@ fn seed_data(
             indicatif::ProgressDrawTarget::stderr_with_hz(4),
         );
         if let Ok(style) = indicatif::ProgressStyle::with_template(
-            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} complaints, {per_sec}, {eta} left",
+            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} complaints, {per_sec:0}, {eta} left",
         ) {
             bar.set_style(style.progress_chars("=> "));
         }
