@@ -231,6 +231,29 @@ pub enum Commands {
         /// The scenario file (JSON).
         scenario: PathBuf,
     },
+    /// Fill the database with realistic complaints, each taken through the procedure by the
+    /// real core and written through the store: received over the last --years years, at every
+    /// stage and status, with their calls, notes, evidence, offers, compensation, letters and
+    /// clocks. The same --seed and --complaints always give the same complaints.
+    SeedData {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        /// How many complaints to add.
+        #[arg(long, value_name = "N", allow_hyphen_values = true, value_parser = complaint_count)]
+        complaints: u64,
+        /// The seed of every random choice.
+        #[arg(long, value_name = "S", default_value_t = 1, allow_hyphen_values = true, value_parser = seed_number)]
+        seed: u64,
+        /// Complaints are received over this many years before now.
+        #[arg(long, value_name = "Y", default_value_t = 2, allow_hyphen_values = true, value_parser = year_count)]
+        years: u32,
+        /// `default` (the built-in procedure) or a procedure file.
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+        /// Seed as if the time now were this instant (RFC 3339), as `serve --clock-start` runs.
+        #[arg(long, env = "REDRESS_CLOCK_START")]
+        clock_start: Option<jiff::Timestamp>,
+    },
     /// Work with procedure files.
     Procedure {
         #[command(subcommand)]
@@ -354,6 +377,63 @@ pub enum ProcedureCommand {
     },
 }
 
+/// The most complaints one `seed-data` run adds.
+pub const MAX_SEED_COMPLAINTS: u64 = 100_000_000;
+
+/// A whole number from `min` to `max`, or a sentence saying what it must be.
+fn whole_number(text: &str, min: u64, max: u64) -> Result<u64, String> {
+    let text = text.trim();
+    let Ok(n) = text.replace('_', "").parse::<i128>() else {
+        return Err(format!("'{text}' is not a whole number"));
+    };
+    if n < i128::from(min) {
+        return Err(format!("must be at least {min}"));
+    }
+    if n > i128::from(max) {
+        return Err(format!("must be at most {max}"));
+    }
+    u64::try_from(n).map_err(|_| format!("must be at most {max}"))
+}
+
+fn complaint_count(text: &str) -> Result<u64, String> {
+    whole_number(text, 1, MAX_SEED_COMPLAINTS)
+}
+
+fn seed_number(text: &str) -> Result<u64, String> {
+    whole_number(text, 0, u64::MAX)
+}
+
+fn year_count(text: &str) -> Result<u32, String> {
+    whole_number(text, 1, 50).map(|n| n as u32)
+}
+
+/// `redress seed-data`: checks everything before the database is opened.
+fn seed_data(
+    database: &str,
+    options: crate::seed::Options,
+    procedure: Procedure,
+) -> anyhow::Result<ExitCode> {
+    crate::seed::check(&options, &procedure).map_err(anyhow::Error::msg)?;
+    runtime()?.block_on(async {
+        let store = Store::connect(database, Arc::new(procedure)).await?;
+        store.migrate().await?;
+        let bar = indicatif::ProgressBar::with_draw_target(
+            Some(options.complaints),
+            indicatif::ProgressDrawTarget::stderr_with_hz(4),
+        );
+        if let Ok(style) = indicatif::ProgressStyle::with_template(
+            "{elapsed_precise} [{bar:40}] {human_pos}/{human_len} complaints, {per_sec:0}, {eta} left",
+        ) {
+            bar.set_style(style.progress_chars("=> "));
+        }
+        let seeded = crate::seed::seed(&store, &options, |n| bar.inc(n)).await;
+        bar.finish_and_clear();
+        store.close().await;
+        println!("{}", seeded?.report());
+        Ok(ExitCode::SUCCESS)
+    })
+}
+
 /// Reads a whole file, refusing one larger than `limit` bytes.
 fn read_limited(path: &Path, limit: usize) -> anyhow::Result<String> {
     let metadata =
@@ -378,6 +458,23 @@ pub fn load_procedure(name: &str) -> anyhow::Result<Procedure> {
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Commands::Simulate { scenario } => simulate(&scenario),
+        Commands::SeedData {
+            db,
+            complaints,
+            seed,
+            years,
+            procedure,
+            clock_start,
+        } => {
+            let procedure = load_procedure(&procedure)?;
+            let options = crate::seed::Options {
+                complaints,
+                seed,
+                years,
+                now: clock_start.unwrap_or_else(|| SystemClock.now()),
+            };
+            seed_data(&db.database, options, procedure)
+        }
         Commands::Procedure {
             command: ProcedureCommand::Check { file },
         } => check(&file),

@@ -10,6 +10,7 @@ pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod mail;
+pub mod seed;
 pub mod simulate;
 pub mod state;
 pub mod store;

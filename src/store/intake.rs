@@ -298,22 +298,23 @@ impl Store {
                 running,
             });
         }
-        let complaint_rows = created
+        let projections = created
             .iter()
-            .map(|new| {
-                Ok(NewComplaintRow {
-                    complaint: &new.plan.complaint,
-                    projection: Projection::of(
-                        &new.plan.complaint,
-                        new.plan.last_hash.clone(),
-                        procedure,
-                    )?,
-                    created_at: micros(batch[new.index].now),
-                })
-            })
+            .map(|new| Projection::of(&new.plan.complaint, new.plan.last_hash.clone(), procedure))
             .collect::<Result<Vec<_>, StoreError>>()?;
+        let complaint_rows: Vec<NewComplaintRow> = created
+            .iter()
+            .zip(&projections)
+            .map(|(new, projection)| NewComplaintRow {
+                complaint: &new.plan.complaint,
+                projection,
+                created_at: micros(batch[new.index].now),
+                updated_at: micros(batch[new.index].now),
+            })
+            .collect();
         let ids = rows::insert_complaints(&mut tx, self.backend, &complaint_rows).await?;
         drop(complaint_rows);
+        drop(projections);
         write_new_rows(&mut tx, self.backend, &ids, &created).await?;
         let attachments: Vec<_> = ids
             .iter()

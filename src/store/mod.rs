@@ -13,6 +13,7 @@
 //! signed blocks.
 
 mod audit;
+mod bulk;
 mod chain;
 mod dashboard;
 mod inbound;
@@ -37,6 +38,7 @@ use sqlx::{AnyPool, ConnectOptions, Executor};
 use tokio::sync::Mutex;
 
 pub use audit::{AuditProblem, AuditReport, Signatures, VerifyWith};
+pub use bulk::{Change, Delivery, History, Prepared, prepare};
 pub use dashboard::{QueueEntry, StageFigures};
 pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
 pub use intake::MAX_BATCH;
@@ -79,6 +81,10 @@ pub enum StoreError {
     /// The ledger cannot be sealed as asked (a sentence saying why and what to do).
     #[error("{0}")]
     Ledger(String),
+    /// Complaints written in bulk do not carry the store's next references (a sentence naming
+    /// the one expected).
+    #[error("{0}")]
+    Numbering(String),
     #[error("database error")]
     Database(#[from] sqlx::Error),
     #[error("migration failed")]

@@ -92,6 +92,8 @@ pub(crate) struct OutboxInsert {
     pub event_sequence: i64,
     pub kind: &'static str,
     pub channel: &'static str,
+    /// `customer` or `third_party` (also in the payload).
+    pub recipient: &'static str,
     pub payload: String,
     pub created_at: i64,
 }
@@ -236,6 +238,7 @@ pub(crate) fn plan(
                 event_sequence: sequence,
                 kind: letter.kind.as_str(),
                 channel: letter.route.as_str(),
+                recipient: letter.recipient.as_str(),
                 payload: body.to_string(),
                 created_at: recorded,
             });
@@ -561,8 +564,10 @@ pub(crate) async fn insert_outbox(
 /// A new complaint's row, whole.
 pub(crate) struct NewComplaintRow<'a> {
     pub complaint: &'a Complaint,
-    pub projection: Projection,
+    pub projection: &'a Projection,
     pub created_at: i64,
+    /// When its last change was recorded (`created_at` for a complaint just received).
+    pub updated_at: i64,
 }
 
 /// Inserts new complaints' rows whole and returns each one's id, in the order given.
@@ -609,7 +614,7 @@ pub(crate) async fn insert_complaints(
                 .bind(p.state.clone())
                 .bind(p.search_text.clone())
                 .bind(row.created_at)
-                .bind(row.created_at)
+                .bind(row.updated_at)
                 .bind(p.customer_email.clone())
                 .bind(p.queue_at);
         }
