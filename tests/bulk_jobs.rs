@@ -9,6 +9,7 @@
 #[macro_use]
 mod support;
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
@@ -20,8 +21,24 @@ use redress::clock::ManualClock;
 use redress::mail::send::{MailConfig, Mailer};
 use redress::store::Store;
 use redress_core::model::Postcode;
-use redress_core::{Actor, Channel, Customer, Procedure, Receive, Reference, Role};
-use support::{fresh_postgres_database, in_ci, ts};
+use redress_core::{
+    Action, Actor, Channel, Command as CoreCommand, Complaint, Customer, Event, Procedure, Receive,
+    Reference, Role, fire_due,
+};
+use sqlx::Row;
+use support::{Db, fresh_postgres_database, in_ci, ts};
+
+both_backends! {
+    firing_many_due_deadlines_at_once_records_what_firing_each_alone_records =>
+        sqlite_firing_many_due_deadlines_at_once_records_what_firing_each_alone_records,
+        postgres_firing_many_due_deadlines_at_once_records_what_firing_each_alone_records;
+    two_schedulers_at_once_fire_every_deadline_once =>
+        sqlite_two_schedulers_at_once_fire_every_deadline_once,
+        postgres_two_schedulers_at_once_fire_every_deadline_once;
+    several_workers_on_two_nodes_send_each_letter_once =>
+        sqlite_several_workers_on_two_nodes_send_each_letter_once,
+        postgres_several_workers_on_two_nodes_send_each_letter_once;
+}
 
 /// A complaint received by telephone; with an email address its letters go by email, without
 /// one by post.
@@ -295,4 +312,450 @@ async fn measure_deadlines_and_letters_in_bulk() {
             );
         }
     }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Firing in bulk
+// ---------------------------------------------------------------------------------------------
+
+/// The default procedure with an acknowledgement target of 5 days, so that a complaint not
+/// acknowledged has two clocks due at once.
+fn procedure() -> Procedure {
+    let mut procedure = Procedure::default_procedure();
+    for rules in &mut procedure.rules {
+        rules.acknowledgement_days = Some(5);
+    }
+    procedure
+}
+
+/// A fresh database for `db` with `procedure` (`None`: PostgreSQL is not here, outside CI).
+async fn fresh_store(db: Db, dir: &Path, name: &str, procedure: &Procedure) -> Option<Store> {
+    let url = match db {
+        Db::Sqlite => dir.join(format!("{name}.db")).display().to_string(),
+        Db::Postgres => fresh_postgres_database().await?,
+    };
+    Some(connect(&url, procedure).await)
+}
+
+async fn connect(url: &str, procedure: &Procedure) -> Store {
+    let store = Store::connect(url, Arc::new(procedure.clone()))
+        .await
+        .expect("connect");
+    store.migrate().await.expect("migrate");
+    store
+}
+
+/// A staff member of customer services.
+fn handler() -> Actor {
+    Actor::staff(Role::Handler, "customer_services", Some("amy"))
+}
+
+/// The same complaints, one at a time so that both databases give them the same references:
+/// due at `T0 + 57 days` with their ADR point and acknowledgement (some acknowledged, so only
+/// the ADR point), some by email and some by post, and some received later whose ADR point
+/// is not due.
+async fn record_the_same_complaints(store: &Store, t0: Timestamp) -> Vec<String> {
+    let mut references = Vec::new();
+    for i in 0..45 {
+        let later = i % 5 == 4;
+        let at = if later {
+            t0 + SignedDuration::from_hours(24 * 30)
+        } else {
+            t0 + SignedDuration::from_mins(i)
+        };
+        let created = store
+            .create_complaint(receive(format!("KX-{i:03}"), i % 3 != 0), at)
+            .await
+            .expect("recorded");
+        let reference = created.complaint.reference.clone();
+        if i % 4 == 1 {
+            let outcome = store
+                .run_command(
+                    &reference,
+                    CoreCommand {
+                        by: handler(),
+                        action: Action::Acknowledge { channel: None },
+                    },
+                    at + SignedDuration::from_hours(1),
+                )
+                .await
+                .expect("acknowledged");
+            assert!(outcome.refusal.is_none(), "{:?}", outcome.refusal);
+        }
+        references.push(reference.to_string());
+    }
+    references
+}
+
+/// Every row a change writes, as text, in an order that does not depend on ids.
+async fn dump(store: &Store) -> Vec<String> {
+    let queries = [
+        "SELECT c.reference, e.sequence, e.kind, e.payload, e.actor, e.occurred_at, e.recorded_at, \
+         e.due_at, e.prev_hash, e.hash FROM events e JOIN complaints c ON c.id = e.complaint_id \
+         ORDER BY c.reference, e.sequence",
+        "SELECT c.reference, d.kind, d.request, d.due_at, d.due_by, d.fired_at FROM deadlines d \
+         JOIN complaints c ON c.id = d.complaint_id ORDER BY c.reference, d.kind, d.request",
+        "SELECT c.reference, o.event_sequence, o.kind, o.channel, o.payload, o.created_at, \
+         o.attempts, o.next_attempt_at, o.sent_at FROM outbox o JOIN complaints c \
+         ON c.id = o.complaint_id ORDER BY c.reference, o.event_sequence, o.kind",
+        "SELECT reference, stage, status, department, next_due_at, last_hash, overdue, \
+         adr_eligible, version, state, search_text, updated_at, customer_email, queue_at \
+         FROM complaints ORDER BY reference",
+        "SELECT c.reference, l.version FROM ledger_pending l JOIN complaints c \
+         ON c.id = l.complaint_id ORDER BY c.reference, l.version",
+    ];
+    let mut out = Vec::new();
+    for sql in queries {
+        for row in sqlx::query(sql)
+            .fetch_all(store.pool())
+            .await
+            .expect("read rows")
+        {
+            let mut line = Vec::new();
+            for i in 0..row.columns().len() {
+                let text = row
+                    .try_get::<Option<String>, _>(i)
+                    .map(|v| v.unwrap_or_else(|| "NULL".into()))
+                    .or_else(|_| {
+                        row.try_get::<Option<i64>, _>(i)
+                            .map(|v| v.map_or_else(|| "NULL".into(), |n| n.to_string()))
+                    })
+                    .expect("a text or number column");
+                line.push(text);
+            }
+            out.push(line.join(" | "));
+        }
+    }
+    out
+}
+
+/// Each complaint's state, by reference.
+async fn states(store: &Store) -> BTreeMap<String, Complaint> {
+    sqlx::query("SELECT reference, state FROM complaints")
+        .fetch_all(store.pool())
+        .await
+        .expect("read complaints")
+        .iter()
+        .map(|row| {
+            let reference: String = row.try_get("reference").expect("reference");
+            let state: String = row.try_get("state").expect("state");
+            (
+                reference,
+                serde_json::from_str(&state).expect("a complaint"),
+            )
+        })
+        .collect()
+}
+
+/// The events recorded for a complaint after its `version`th.
+async fn events_after(store: &Store, reference: &str, version: u64) -> Vec<Event> {
+    sqlx::query(
+        "SELECT e.payload FROM events e JOIN complaints c ON c.id = e.complaint_id \
+         WHERE c.reference = $1 AND e.sequence > $2 ORDER BY e.sequence",
+    )
+    .bind(reference)
+    .bind(i64::try_from(version).expect("a version"))
+    .fetch_all(store.pool())
+    .await
+    .expect("read events")
+    .iter()
+    .map(|row| {
+        let payload: String = row.try_get("payload").expect("payload");
+        serde_json::from_str(&payload).expect("an event")
+    })
+    .collect()
+}
+
+async fn firing_many_due_deadlines_at_once_records_what_firing_each_alone_records(db: Db) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let procedure = procedure();
+    let Some(bulk) = fresh_store(db, dir.path(), "bulk", &procedure).await else {
+        return;
+    };
+    let Some(alone) = fresh_store(db, dir.path(), "alone", &procedure).await else {
+        return;
+    };
+    let t0 = ts(support::START);
+    let references = record_the_same_complaints(&bulk, t0).await;
+    assert_eq!(record_the_same_complaints(&alone, t0).await, references);
+    assert_eq!(
+        dump(&bulk).await,
+        dump(&alone).await,
+        "the same to begin with"
+    );
+    let now = adr_point_passed(t0);
+
+    // What the core's fire_due makes of each complaint.
+    let before = states(&bulk).await;
+    let expected: BTreeMap<String, Vec<Event>> = before
+        .iter()
+        .map(|(reference, c)| (reference.clone(), fire_due(c.clone(), now, &procedure).1))
+        .filter(|(_, events)| !events.is_empty())
+        .collect();
+    // Due: all but the two received later and acknowledged (numbers 9 and 29).
+    assert_eq!(expected.len(), references.len() - 2, "complaints due");
+    assert!(
+        expected.values().any(|e| e.len() == 3) && expected.values().any(|e| e.len() == 2),
+        "some fire the acknowledgement and the ADR point, some one of them"
+    );
+
+    // In bulk: batches of 10 complaints, several batches.
+    let mut fired = 0;
+    loop {
+        match bulk
+            .fire_due_deadlines(now, 10)
+            .await
+            .expect("a batch fires")
+        {
+            0 => break,
+            n => fired += n,
+        }
+    }
+    assert_eq!(fired, expected.len());
+    // One at a time: each complaint through a command, which fires what is due first (the
+    // command itself is refused: a customer cannot acknowledge).
+    for reference in &references {
+        let outcome = alone
+            .run_command(
+                &Reference::parse(reference).expect("a reference"),
+                CoreCommand {
+                    by: Actor::customer(),
+                    action: Action::Acknowledge { channel: None },
+                },
+                now,
+            )
+            .await
+            .expect("the command runs");
+        assert!(outcome.refusal.is_some());
+    }
+
+    for (reference, events) in &expected {
+        let version = before[reference].version;
+        assert_eq!(
+            &events_after(&bulk, reference, version).await,
+            events,
+            "{reference}: the events the core fires"
+        );
+    }
+    let (bulk_rows, alone_rows) = (dump(&bulk).await, dump(&alone).await);
+    assert_eq!(bulk_rows.len(), alone_rows.len());
+    for (a, b) in bulk_rows.iter().zip(&alone_rows) {
+        assert_eq!(a, b, "the same row in bulk and one at a time");
+    }
+    let report = bulk.verify_audit().await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    assert_eq!(
+        bulk.fire_due_deadlines(now, 10).await.expect("fires"),
+        0,
+        "nothing is left due"
+    );
+    bulk.close().await;
+    alone.close().await;
+}
+
+/// The URL of a second handle on `store`'s database.
+fn url_of(db: Db, dir: &Path, store_url: &str) -> String {
+    match db {
+        Db::Sqlite => dir.join("shared.db").display().to_string(),
+        Db::Postgres => store_url.to_owned(),
+    }
+}
+
+async fn two_schedulers_at_once_fire_every_deadline_once(db: Db) {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let procedure = Procedure::default_procedure();
+    let url = match db {
+        Db::Sqlite => url_of(db, dir.path(), ""),
+        Db::Postgres => match fresh_postgres_database().await {
+            Some(url) => url,
+            None => return,
+        },
+    };
+    // Two handles, as two nodes have: each its own pool (and on SQLite its own writer lock).
+    let first = connect(&url, &procedure).await;
+    let second = connect(&url, &procedure).await;
+    const COMPLAINTS: usize = 240;
+    let t0 = ts(support::START);
+    record(&first, "DUE", COMPLAINTS, true, t0).await;
+    record(
+        &first,
+        "LATER",
+        40,
+        true,
+        t0 + SignedDuration::from_hours(24 * 30),
+    )
+    .await;
+    let now = adr_point_passed(t0);
+    let run = |store: Store| async move {
+        let mut fired = 0;
+        loop {
+            match store.fire_due_deadlines(now, 15).await {
+                Ok(0) => return Ok(fired),
+                Ok(n) => fired += n,
+                Err(error) => return Err(error),
+            }
+        }
+    };
+    let (a, b) = tokio::join!(
+        tokio::spawn(run(first.clone())),
+        tokio::spawn(run(second.clone()))
+    );
+    let a = a
+        .expect("join")
+        .expect("the first scheduler's batches all commit");
+    let b = b
+        .expect("join")
+        .expect("the second scheduler's batches all commit");
+    assert_eq!(a + b, COMPLAINTS, "each complaint fired by one of them");
+
+    let count = |sql: &'static str| {
+        let store = first.clone();
+        async move {
+            sqlx::query(sql)
+                .fetch_all(store.pool())
+                .await
+                .expect("count")
+                .iter()
+                .map(|row| row.try_get::<i64, _>(0).expect("a count"))
+                .collect::<Vec<i64>>()
+        }
+    };
+    let notices = count(
+        "SELECT COUNT(e.sequence) FROM complaints c LEFT JOIN events e ON e.complaint_id = c.id \
+         AND e.kind = 'adr_notice_sent' WHERE c.customer_account LIKE 'DUE-%' GROUP BY c.id",
+    )
+    .await;
+    assert_eq!(notices.len(), COMPLAINTS);
+    assert!(
+        notices.iter().all(|n| *n == 1),
+        "one ADR notice each: {notices:?}"
+    );
+    let letters = count(
+        "SELECT COUNT(*) FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+         WHERE o.kind = 'adr_notice' GROUP BY c.id",
+    )
+    .await;
+    assert_eq!(letters.len(), COMPLAINTS);
+    assert!(letters.iter().all(|n| *n == 1), "one ADR letter each");
+    let later = count(
+        "SELECT COUNT(*) FROM events e JOIN complaints c ON c.id = e.complaint_id \
+         WHERE c.customer_account LIKE 'LATER-%' AND e.kind = 'adr_notice_sent'",
+    )
+    .await;
+    assert_eq!(later, [0], "nothing not yet due fired");
+    let report = first.verify_audit().await.expect("verify");
+    assert!(report.problems.is_empty(), "{:?}", report.problems);
+    first.close().await;
+    second.close().await;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Sending in bulk
+// ---------------------------------------------------------------------------------------------
+
+/// Message-IDs of the messages in a folder, each with how often it arrived.
+fn message_ids(dir: &Path) -> BTreeMap<String, usize> {
+    let mut seen = BTreeMap::new();
+    for path in files(dir) {
+        let raw = std::fs::read_to_string(&path).expect("read a message");
+        let head = raw.split("\r\n\r\n").next().unwrap_or(&raw);
+        let id = head
+            .split("\r\n")
+            .find_map(|line| {
+                let (name, value) = line.split_once(':')?;
+                name.eq_ignore_ascii_case("Message-ID")
+                    .then(|| value.trim().to_owned())
+            })
+            .unwrap_or_else(|| panic!("{} has no Message-ID", path.display()));
+        *seen.entry(id).or_insert(0) += 1;
+    }
+    seen
+}
+
+async fn several_workers_on_two_nodes_send_each_letter_once(db: Db) {
+    if !aiosmtpd_available() {
+        return;
+    }
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    let procedure = Procedure::default_procedure();
+    let url = match db {
+        Db::Sqlite => url_of(db, dir.path(), ""),
+        Db::Postgres => match fresh_postgres_database().await {
+            Some(url) => url,
+            None => return,
+        },
+    };
+    let first = connect(&url, &procedure).await;
+    let second = connect(&url, &procedure).await;
+    const BY_EMAIL: usize = 60;
+    const BY_POST: usize = 30;
+    let t0 = ts(support::START);
+    record(&first, "EMAIL", BY_EMAIL, true, t0).await;
+    record(&first, "POST", BY_POST, false, t0).await;
+    let clock = ManualClock::new(adr_point_passed(t0));
+    let fired = redress::jobs::scheduler::fire_all_due(&first, &clock).await;
+    assert_eq!(fired, BY_EMAIL + BY_POST);
+
+    let received = dir.path().join("received");
+    let sink = Sink::start(&received).await;
+    // Two nodes, each sending four at a time in batches of five, each with a print queue of
+    // its own: a letter sent by both would be in both.
+    let node = |store: &Store, name: &str| {
+        Mailer::new(
+            store.clone(),
+            MailConfig {
+                smtp_url: Some(sink.url()),
+                mail_dir: dir.path().join(name).join("mail"),
+                print_dir: dir.path().join(name).join("print"),
+                batch: 5,
+                workers: 4,
+                send_at_start: false,
+                ..MailConfig::default()
+            },
+        )
+        .expect("a mailer")
+    };
+    let (a, b) = (node(&first, "a"), node(&second, "b"));
+    let (sent_a, sent_b) = tokio::join!(
+        redress::jobs::sender::send_due(&a, &clock, None),
+        redress::jobs::sender::send_due(&b, &clock, None),
+    );
+    assert_eq!(sent_a + sent_b, BY_EMAIL + BY_POST, "each letter went once");
+
+    let arrived = message_ids(&received);
+    assert_eq!(arrived.len(), BY_EMAIL, "{arrived:?}");
+    assert!(
+        arrived.values().all(|n| *n == 1),
+        "an email arrived twice: {arrived:?}"
+    );
+    let mut printed: Vec<String> = ["a", "b"]
+        .iter()
+        .flat_map(|name| files(&dir.path().join(name).join("print")))
+        .filter_map(|p| p.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    assert_eq!(printed.len(), BY_POST, "{printed:?}");
+    printed.sort();
+    printed.dedup();
+    assert_eq!(printed.len(), BY_POST, "a letter was printed by both nodes");
+    let unsent: Vec<i64> = sqlx::query("SELECT attempts FROM outbox WHERE sent_at IS NULL")
+        .fetch_all(first.pool())
+        .await
+        .expect("read the outbox")
+        .iter()
+        .map(|row| row.try_get("attempts").expect("attempts"))
+        .collect();
+    assert!(unsent.is_empty(), "letters not sent: {unsent:?}");
+    let attempts: Vec<i64> = sqlx::query("SELECT attempts FROM outbox")
+        .fetch_all(first.pool())
+        .await
+        .expect("read the outbox")
+        .iter()
+        .map(|row| row.try_get("attempts").expect("attempts"))
+        .collect();
+    assert!(
+        attempts.iter().all(|a| *a == 1),
+        "each claimed once: {attempts:?}"
+    );
+    first.close().await;
+    second.close().await;
 }
