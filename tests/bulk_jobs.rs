@@ -211,6 +211,21 @@ fn env_number(name: &str, default: usize) -> usize {
         .unwrap_or(default)
 }
 
+/// Lets the database finish with the complaints just recorded (statistics, the log copied
+/// into the tables), so that what is timed next is only what is timed.
+async fn settle(store: &Store) {
+    let statements: &[&'static str] = match store.backend() {
+        redress::store::Backend::Postgres => &["VACUUM ANALYZE", "CHECKPOINT"],
+        redress::store::Backend::Sqlite => &["PRAGMA wal_checkpoint(TRUNCATE)"],
+    };
+    for sql in statements.iter().copied() {
+        sqlx::query(sql)
+            .execute(store.pool())
+            .await
+            .expect("settle the database");
+    }
+}
+
 /// Fires `due` ADR points among `open` complaints that are not due; returns the seconds it took.
 async fn time_firing(postgres: bool, dir: &Path, due: usize, open: usize) -> Option<f64> {
     let store = open_store(postgres, dir, &format!("fire-{open}")).await?;
@@ -224,6 +239,7 @@ async fn time_firing(postgres: bool, dir: &Path, due: usize, open: usize) -> Opt
         t0 + SignedDuration::from_hours(24 * 30),
     )
     .await;
+    settle(&store).await;
     let clock = ManualClock::new(adr_point_passed(t0));
     let started = Instant::now();
     let fired = redress::jobs::scheduler::fire_all_due(&store, &clock).await;
@@ -247,6 +263,7 @@ async fn time_sending(postgres: bool, dir: &Path, n: usize, email: bool) -> Opti
     let sink = Sink::start(&received).await;
     let out = dir.join(format!("out-{name}"));
     let mailer = mailer(&store, Some(sink.url()), &out);
+    settle(&store).await;
     let started = Instant::now();
     let sent = redress::jobs::sender::send_due(&mailer, &clock, None).await;
     let seconds = started.elapsed().as_secs_f64();
