@@ -88,6 +88,9 @@ pub struct MailArgs {
     /// How long a node holds a letter it is sending before another may take it, in seconds.
     #[arg(long, env = "REDRESS_MAIL_LEASE_SECS", default_value_t = 300)]
     pub mail_lease_secs: u64,
+    /// How many letters are rendered and sent at once (default: 4 per core, at most 32).
+    #[arg(long, env = "REDRESS_MAIL_WORKERS")]
+    pub mail_workers: Option<usize>,
 }
 
 impl MailArgs {
@@ -101,6 +104,10 @@ impl MailArgs {
             retry_base: Duration::from_millis(self.mail_retry_ms.max(10)),
             retry_max: Duration::from_secs(self.mail_retry_max_secs.max(1)),
             lease: Duration::from_secs(self.mail_lease_secs.max(1)),
+            workers: self
+                .mail_workers
+                .unwrap_or_else(crate::mail::send::default_workers)
+                .clamp(1, 256),
             ..crate::mail::send::MailConfig::default()
         }
     }

@@ -66,6 +66,13 @@ pub fn create_dir_all(dir: &Path) -> io::Result<()> {
 /// synced, renamed into place, and the folder synced. Readers never see half a file, and once
 /// this returns the file is there after a power cut.
 pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
+    write_synced(path, bytes)?;
+    sync_dir(parent_of(path))
+}
+
+/// [`write_whole`] without the folder's sync: the file's bytes are on the disk, its name is
+/// once the caller syncs the folder ([`sync_dir`]), which one sync does for many files.
+pub fn write_synced(path: &Path, bytes: &[u8]) -> io::Result<()> {
     let dir = parent_of(path);
     create_dir_all(dir)?;
     let name = path
@@ -87,8 +94,7 @@ pub fn write_whole(path: &Path, bytes: &[u8]) -> io::Result<()> {
     if written.is_err() {
         let _ = std::fs::remove_file(&temporary);
     }
-    written?;
-    sync_dir(dir)
+    written
 }
 
 /// Moves a synced file into place durably: renames it (unless `target` already exists, when

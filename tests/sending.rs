@@ -562,8 +562,10 @@ async fn kill_9_while_sending_loses_no_letter_and_sends_none_twice(db: Db) {
     let smtp_port = free_port();
     let _sink = Sink::start(smtp_port, &received, Some((HOLD_AT, &held))).await;
     let client = reqwest::Client::new();
-    // A short lease, so the restarted node takes over the dead one's letters within the test.
-    let args = ["--mail-lease-secs", "2"];
+    // A short lease, so the restarted node takes over the dead one's letters within the test;
+    // one letter at a time, so that every letter before the one held is recorded sent (the
+    // same with several at once: `bulk_jobs.rs`).
+    let args = ["--mail-lease-secs", "2", "--mail-workers", "1"];
     let mut first = serve("first", &database, dir.path(), smtp_port, &args);
     first.wait_ready(&client).await;
     let token = handler_token(&database);

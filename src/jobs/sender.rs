@@ -1,19 +1,25 @@
 //! The outbox sender: sends every letter and email that is due, beside the deadline scheduler
 //! and stopped by the same signal. Rows are claimed with a lease (see `mail::send` for why
-//! each letter goes once, and the one window in which SMTP may deliver it twice); a failure is
-//! retried with exponential backoff; one bad row never stops the others. The print queue's
+//! each letter goes once, and the one window in which SMTP may deliver it twice) and sent
+//! several at a time (`MailConfig::workers`), those that went recorded as sent together; a
+//! failure is retried with exponential backoff; one bad row never stops the others. The print queue's
 //! `manifest.json` is rewritten whenever the queue changes (here or on another node).
 
+use std::collections::VecDeque;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
 use jiff::{SignedDuration, Timestamp};
 use tokio::sync::watch;
 use tracing::Instrument;
 
 use crate::clock::Clock;
 use crate::mail::print::ManifestEntry;
-use crate::mail::send::Mailer;
-use crate::store::OutboxItem;
+use crate::mail::send::{Delivered, Mailer, SendError};
+use crate::store::{OutboxItem, SentLetter, StoreError};
 
 fn later(now: Timestamp, wait: std::time::Duration) -> Timestamp {
     let wait = SignedDuration::try_from(wait).unwrap_or(SignedDuration::MAX);
@@ -24,8 +30,24 @@ fn stopping(stop: Option<&watch::Receiver<bool>>) -> bool {
     stop.is_some_and(|s| *s.borrow())
 }
 
-/// Sends everything due now, batch by batch, until nothing is due (or `stop` turns true).
-/// Returns how many letters went.
+/// What one piece of the sender's work came to.
+enum Done {
+    /// Letters claimed (none if nothing is due).
+    Claimed(Result<Vec<OutboxItem>, StoreError>),
+    /// A letter tried: delivered (to be recorded as sent), or not (what became of it is
+    /// recorded already).
+    Tried(Box<OutboxItem>, Option<Delivered>),
+    /// A group of delivered letters recorded as sent: how many.
+    Recorded(usize),
+}
+
+type Work<'a> = Pin<Box<dyn Future<Output = Done> + Send + 'a>>;
+
+/// Sends everything due now (or until `stop` turns true), `workers` letters at a time:
+/// claimed a batch at a time (the next batch claimed while the last is sent), each rendered
+/// and sent on its own, and those that went recorded as sent together, one transaction for
+/// all that went meanwhile. A letter holds its worker until it is recorded, so with one
+/// worker each letter is recorded before the next is sent. Returns how many letters went.
 pub async fn send_due(
     mailer: &Mailer,
     clock: &dyn Clock,
@@ -33,106 +55,212 @@ pub async fn send_due(
 ) -> usize {
     let store = mailer.store();
     let config = mailer.config();
+    let workers = config.workers.max(1);
+    let mut work: FuturesUnordered<Work<'_>> = FuturesUnordered::new();
+    // Claimed and not yet started, each with when its lease was taken.
+    let mut waiting: VecDeque<(OutboxItem, Timestamp)> = VecDeque::new();
+    // Delivered and not yet recorded.
+    let mut delivered: Vec<(OutboxItem, Delivered)> = Vec::new();
+    // Letters holding a worker: being sent, or delivered and waiting to be recorded.
+    let mut busy = 0;
+    let (mut claiming, mut recording) = (false, false);
+    // Whether more may be due: until a claim comes back short (or fails).
+    let mut more = true;
     let mut sent = 0;
     loop {
         if stopping(stop) {
-            return sent;
-        }
-        match store.outbox_due(clock.now()).await {
-            Ok(true) => {}
-            Ok(false) => return sent,
-            Err(error) => {
-                tracing::error!(%error, "cannot read the outbox; will retry");
-                return sent;
+            more = false;
+        } else {
+            while busy < workers {
+                let Some((item, leased_at)) = waiting.pop_front() else {
+                    break;
+                };
+                busy += 1;
+                work.push(Box::pin(attempt(mailer, clock, item, leased_at)));
             }
         }
-        let claimed = match store
+        if more && !claiming && waiting.len() < workers {
+            claiming = true;
+            work.push(Box::pin(claim(mailer, clock)));
+        }
+        if !recording && !delivered.is_empty() {
+            recording = true;
+            work.push(Box::pin(record(
+                mailer,
+                clock,
+                std::mem::take(&mut delivered),
+            )));
+        }
+        let Some(done) = work.next().await else {
+            break;
+        };
+        match done {
+            Done::Claimed(Ok(items)) => {
+                claiming = false;
+                more = items.len() as i64 >= config.batch;
+                let now = clock.now();
+                waiting.extend(items.into_iter().map(|item| (item, now)));
+            }
+            Done::Claimed(Err(error)) => {
+                claiming = false;
+                more = false;
+                tracing::error!(%error, "cannot claim letters to send; will retry");
+            }
+            Done::Tried(item, Some(went)) => {
+                sent += 1;
+                delivered.push((*item, went));
+            }
+            Done::Tried(_, None) => busy -= 1,
+            Done::Recorded(n) => {
+                recording = false;
+                busy -= n;
+            }
+        }
+    }
+    // Stopping: what was claimed and not tried is due again at once, for the next start.
+    let untried: Vec<(i64, i64)> = waiting.iter().map(|(i, _)| (i.id, i.attempts)).collect();
+    if !untried.is_empty()
+        && let Err(error) = store.release_letters(&untried, clock.now()).await
+    {
+        tracing::error!(%error, "cannot give back letters not tried");
+    }
+    sent
+}
+
+/// Claims the next batch of due letters (none, without taking the SQLite write lock, when
+/// nothing is due).
+async fn claim(mailer: &Mailer, clock: &dyn Clock) -> Done {
+    let store = mailer.store();
+    let config = mailer.config();
+    match store.outbox_due(clock.now()).await {
+        Ok(true) => {}
+        Ok(false) => return Done::Claimed(Ok(Vec::new())),
+        Err(error) => {
+            tracing::error!(%error, "cannot read the outbox; will retry");
+            return Done::Claimed(Ok(Vec::new()));
+        }
+    }
+    Done::Claimed(
+        store
             .claim_letters(clock.now(), config.batch, config.lease, mailer.node())
+            .await,
+    )
+}
+
+/// Tries one claimed letter. A letter whose lease has run for more than a tenth of its length
+/// has it renewed first, so a letter late in a slow batch is not taken by another node
+/// meanwhile; one whose lease was lost is not sent. A failure is recorded here, with the next
+/// attempt; a letter that went is recorded by [`record`].
+async fn attempt(
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    item: OutboxItem,
+    leased_at: Timestamp,
+) -> Done {
+    let span = letter_span(&item);
+    async move {
+        let went = send_one(mailer, clock, &item, leased_at).await;
+        Done::Tried(Box::new(item), went)
+    }
+    .instrument(span)
+    .await
+}
+
+async fn send_one(
+    mailer: &Mailer,
+    clock: &dyn Clock,
+    item: &OutboxItem,
+    leased_at: Timestamp,
+) -> Option<Delivered> {
+    let store = mailer.store();
+    let lease = mailer.config().lease;
+    if clock.now() > later(leased_at, lease / 10) {
+        match store
+            .renew_lease(item.id, item.attempts, clock.now(), lease)
             .await
         {
-            Ok(claimed) => claimed,
+            Ok(true) => {}
+            Ok(false) => {
+                tracing::warn!(
+                    "the lease on this letter ran out and another node took it; not sent here"
+                );
+                return None;
+            }
             Err(error) => {
-                tracing::error!(%error, "cannot claim letters to send; will retry");
-                return sent;
-            }
-        };
-        let full = claimed.len() as i64 >= config.batch;
-        let mut rest = claimed.into_iter();
-        for item in rest.by_ref() {
-            let span = tracing::info_span!("letter", id = item.id, kind = %item.kind, channel = %item.channel, attempt = item.attempts);
-            if send_one(mailer, clock, &item).instrument(span).await {
-                sent += 1;
-            }
-            if stopping(stop) {
-                break;
+                tracing::error!(%error, "cannot renew the lease on a letter; not sent now");
+                return None;
             }
         }
-        // Stopping: what was claimed and not tried is due again at once, for the next start.
-        let untried: Vec<(i64, i64)> = rest.map(|i| (i.id, i.attempts)).collect();
-        if !untried.is_empty() {
-            if let Err(error) = store.release_letters(&untried, clock.now()).await {
-                tracing::error!(%error, "cannot give back letters not tried");
-            }
-            return sent;
+    }
+    match mailer.deliver_unsynced(item).await {
+        Ok(delivered) => {
+            metrics::counter!("redress_letters_sent_total", "channel" => item.channel.clone())
+                .increment(1);
+            Some(delivered)
         }
-        if !full {
-            return sent;
+        Err(error) => {
+            failed(mailer, clock, item, &error).await;
+            None
         }
     }
 }
 
-/// Sends one claimed letter and records what became of it; true if it went.
-async fn send_one(mailer: &Mailer, clock: &dyn Clock, item: &OutboxItem) -> bool {
-    let store = mailer.store();
-    match store
-        .renew_lease(item.id, item.attempts, clock.now(), mailer.config().lease)
+/// Records a failed attempt and when to try again.
+async fn failed(mailer: &Mailer, clock: &dyn Clock, item: &OutboxItem, error: &SendError) {
+    let next = later(clock.now(), mailer.config().backoff(item.attempts));
+    tracing::warn!(error = %error.for_log(), next_attempt_at = %next, "letter not sent; will retry");
+    metrics::counter!("redress_letters_failed_total").increment(1);
+    if let Err(error) = mailer
+        .store()
+        .letter_failed(item.id, item.attempts, next, &error.to_string())
         .await
     {
-        Ok(true) => {}
-        Ok(false) => {
-            tracing::warn!(
-                "the lease on this letter ran out and another node took it; not sent here"
-            );
-            return false;
+        tracing::error!(%error, "cannot record a failed attempt");
+    }
+}
+
+/// Records delivered letters as sent, together: the folders of the files they wrote synced
+/// once, then one transaction.
+async fn record(mailer: &Mailer, clock: &dyn Clock, group: Vec<(OutboxItem, Delivered)>) -> Done {
+    let n = group.len();
+    let items: Vec<&OutboxItem> = group.iter().map(|(item, _)| item).collect();
+    if let Err(error) = mailer.sync_written(&items).await {
+        // The files may not survive a power cut: tried again, they are written again.
+        for (item, _) in &group {
+            failed(mailer, clock, item, &error)
+                .instrument(letter_span(item))
+                .await;
         }
+        return Done::Recorded(n);
+    }
+    let letters: Vec<SentLetter<'_>> = group
+        .iter()
+        .map(|(item, went)| SentLetter {
+            id: item.id,
+            large_print: went.large_print,
+            print_file: went.print_file.as_deref(),
+        })
+        .collect();
+    match mailer.store().letters_sent(&letters, clock.now()).await {
+        Ok(_) => {
+            for (item, _) in &group {
+                letter_span(item).in_scope(|| tracing::info!("letter sent"));
+            }
+        }
+        // Sent but not recorded: the lease runs out and it is sent again (the window
+        // `mail::send` describes).
         Err(error) => {
-            tracing::error!(%error, "cannot renew the lease on a letter; not sent now");
-            return false;
+            for (item, _) in &group {
+                letter_span(item)
+                    .in_scope(|| tracing::error!(%error, "letter sent but not recorded as sent"));
+            }
         }
     }
-    match mailer.deliver(item).await {
-        Ok(delivered) => {
-            metrics::counter!("redress_letters_sent_total", "channel" => item.channel.clone())
-                .increment(1);
-            match store
-                .letter_sent(
-                    item.id,
-                    clock.now(),
-                    delivered.large_print,
-                    delivered.print_file.as_deref(),
-                )
-                .await
-            {
-                Ok(_) => tracing::info!("letter sent"),
-                // Sent but not recorded: the lease runs out and it is sent again (the window
-                // `mail::send` describes).
-                Err(error) => tracing::error!(%error, "letter sent but not recorded as sent"),
-            }
-            true
-        }
-        Err(error) => {
-            let next = later(clock.now(), mailer.config().backoff(item.attempts));
-            tracing::warn!(error = %error.for_log(), next_attempt_at = %next, "letter not sent; will retry");
-            metrics::counter!("redress_letters_failed_total").increment(1);
-            if let Err(error) = store
-                .letter_failed(item.id, item.attempts, next, &error.to_string())
-                .await
-            {
-                tracing::error!(%error, "cannot record a failed attempt");
-            }
-            false
-        }
-    }
+    Done::Recorded(n)
+}
+
+fn letter_span(item: &OutboxItem) -> tracing::Span {
+    tracing::info_span!("letter", id = item.id, kind = %item.kind, channel = %item.channel, attempt = item.attempts)
 }
 
 /// Rewrites the print queue's manifest if the queue changed since `last` (returns the new

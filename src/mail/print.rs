@@ -79,6 +79,23 @@ pub async fn write_whole(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
         .map_err(std::io::Error::other)?
 }
 
+/// Like [`write_whole`], without the folder's sync (`durable::write_synced`): the sender syncs
+/// the folder once for every letter it records together.
+pub async fn write_synced(path: &Path, bytes: Vec<u8>) -> std::io::Result<()> {
+    let path = path.to_owned();
+    tokio::task::spawn_blocking(move || crate::durable::write_synced(&path, &bytes))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
+/// Syncs a folder (`durable::sync_dir`), off the async threads.
+pub async fn sync_dir(dir: &Path) -> std::io::Result<()> {
+    let dir = dir.to_owned();
+    tokio::task::spawn_blocking(move || crate::durable::sync_dir(&dir))
+        .await
+        .map_err(std::io::Error::other)?
+}
+
 /// The print queue folder.
 #[derive(Debug, Clone)]
 pub struct PrintQueue {
@@ -96,8 +113,16 @@ impl PrintQueue {
 
     /// Puts a letter's PDF in the folder; returns its file name.
     pub async fn put(&self, item: &OutboxItem, pdf: &[u8]) -> std::io::Result<String> {
+        let name = self.put_synced(item, pdf.to_vec()).await?;
+        sync_dir(&self.dir).await?;
+        Ok(name)
+    }
+
+    /// Puts a letter's PDF in the folder with the folder not yet synced (see [`write_synced`]);
+    /// returns its file name.
+    pub async fn put_synced(&self, item: &OutboxItem, pdf: Vec<u8>) -> std::io::Result<String> {
         let name = file_name(item.id, &item.reference, &item.kind);
-        write_whole(&self.dir.join(&name), pdf).await?;
+        write_synced(&self.dir.join(&name), pdf).await?;
         Ok(name)
     }
 

@@ -24,19 +24,20 @@
 //! up: a letter Ofcom requires (an ADR letter) must go out, so a letter that keeps failing stays
 //! due, visible in the letters API with its error.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
 use askama::Template;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment, Mailbox, MultiPart};
+use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 use redress_core::letters::{LetterKind, Recipient};
 
 use super::letters::{self, Letter, LetterHtml, paragraphs};
 use super::pdf;
-use super::print::{PrintQueue, write_whole};
+use super::print::{PrintQueue, sync_dir, write_synced};
 use crate::store::{OutboxItem, Store};
 
 /// How `redress serve` sends letters.
@@ -62,6 +63,8 @@ pub struct MailConfig {
     pub lease: Duration,
     /// Letters claimed in one transaction.
     pub batch: i64,
+    /// Letters rendered and sent at once (and SMTP connections kept open for them).
+    pub workers: usize,
     /// Whether the sender looks for letters as soon as it starts (as `serve` does), or only
     /// after its first interval (tests that send letters themselves, at moments they choose).
     pub send_at_start: bool,
@@ -79,9 +82,20 @@ impl Default for MailConfig {
             retry_max: Duration::from_secs(3600),
             lease: Duration::from_secs(300),
             batch: 20,
+            workers: default_workers(),
             send_at_start: true,
         }
     }
+}
+
+/// Letters sent at once unless `--mail-workers` says otherwise: a few per core, since a
+/// letter spends most of its time waiting (on the mail server, the disk, the database) and the
+/// rest rendering its PDF.
+pub fn default_workers() -> usize {
+    std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .saturating_mul(4)
+        .clamp(1, 32)
 }
 
 impl MailConfig {
@@ -169,6 +183,12 @@ impl Mailer {
                 AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
                     .map_err(|e| anyhow::anyhow!("--smtp-url is not usable: {e}"))?
                     .timeout(Some(Duration::from_secs(30)))
+                    // A connection kept open for each letter in flight, reused letter after
+                    // letter.
+                    .pool_config(
+                        PoolConfig::new()
+                            .max_size(u32::try_from(config.workers.max(1)).unwrap_or(u32::MAX)),
+                    )
                     .build(),
             ),
             None => Transport::Files(config.mail_dir.clone()),
@@ -211,8 +231,18 @@ impl Mailer {
         format!("<letter-{id}.{reference}@{}>", self.host)
     }
 
-    /// Sends one claimed row.
+    /// Sends one claimed row; a file it writes (the PDF of a post letter, an `.eml` of the
+    /// file transport) is on the disk, name and all, when this returns.
     pub async fn deliver(&self, item: &OutboxItem) -> Result<Delivered, SendError> {
+        let delivered = self.deliver_unsynced(item).await?;
+        self.sync_written(&[item]).await?;
+        Ok(delivered)
+    }
+
+    /// Sends one claimed row, leaving the folder of a file it writes unsynced: the file's bytes
+    /// are on the disk, its name is once [`Mailer::sync_written`] has run for it. The sender
+    /// syncs each folder once for all the letters it records together.
+    pub async fn deliver_unsynced(&self, item: &OutboxItem) -> Result<Delivered, SendError> {
         if item.kind == "sign_in_link" {
             return self.sign_in_link(item).await;
         }
@@ -231,7 +261,7 @@ impl Mailer {
         let large_print = letter.large_print;
         let pdf = render_pdf(letter.clone(), large_print).await?;
         if item.channel == "post" {
-            let file = self.print.put(item, &pdf).await?;
+            let file = self.print.put_synced(item, pdf).await?;
             return Ok(Delivered {
                 large_print,
                 print_file: Some(file),
@@ -249,6 +279,28 @@ impl Mailer {
             large_print,
             print_file: None,
         })
+    }
+
+    /// The folder a delivered row's file is in, if sending it wrote one.
+    fn folder_of(&self, item: &OutboxItem) -> Option<&Path> {
+        if item.kind != "sign_in_link" && item.channel == "post" {
+            return Some(self.print.dir());
+        }
+        match &self.transport {
+            Transport::Files(dir) => Some(dir),
+            Transport::Smtp(_) => None,
+        }
+    }
+
+    /// Makes the files that delivering `items` wrote durable by name: each folder synced once.
+    pub async fn sync_written(&self, items: &[&OutboxItem]) -> Result<(), SendError> {
+        let mut folders: Vec<&Path> = items.iter().filter_map(|i| self.folder_of(i)).collect();
+        folders.sort();
+        folders.dedup();
+        for folder in folders {
+            sync_dir(folder).await?;
+        }
+        Ok(())
     }
 
     fn letter_message(
@@ -328,7 +380,7 @@ impl Mailer {
             }
             Transport::Files(dir) => {
                 let name = format!("letter-{:08}-{}.eml", item.id, item.reference);
-                write_whole(&dir.join(name), &message.formatted()).await?;
+                write_synced(&dir.join(name), message.formatted()).await?;
             }
         }
         Ok(())

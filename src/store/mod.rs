@@ -16,6 +16,7 @@ mod audit;
 mod bulk;
 mod chain;
 mod dashboard;
+mod firing;
 mod inbound;
 mod intake;
 mod ledger;
@@ -44,7 +45,7 @@ pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
 pub use intake::MAX_BATCH;
 pub use ledger::{Anchor, Block, Entry as LedgerEntry, MAX_BLOCK_ENTRIES, block_hash};
 pub use letters::LetterRow;
-pub use outbox::{LetterListing, OutboxItem, Printed};
+pub use outbox::{LetterListing, OutboxItem, Printed, SentLetter};
 pub use people::{
     AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES,
     SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,

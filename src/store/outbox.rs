@@ -97,6 +97,15 @@ pub enum Printed {
     NotQueued,
 }
 
+/// A letter that went, to record as sent ([`Store::letters_sent`]).
+#[derive(Debug, Clone, Copy)]
+pub struct SentLetter<'a> {
+    pub id: i64,
+    pub large_print: bool,
+    /// For post: the PDF's name in the print queue.
+    pub print_file: Option<&'a str>,
+}
+
 /// A letter as the staff API lists it.
 #[derive(Debug, Clone, Serialize)]
 pub struct LetterListing {
@@ -183,27 +192,40 @@ impl Store {
             .iter()
             .map(|r| r.try_get("id"))
             .collect::<Result<_, _>>()?;
-        let lease_end = micros(after(now, lease));
-        let mut items = Vec::with_capacity(ids.len());
-        for id in ids {
-            sqlx::query(
-                "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = $1, claimed_by = $2 WHERE id = $3",
-            )
-            .bind(lease_end)
-            .bind(node)
-            .bind(id)
-            .execute(&mut *w.tx)
-            .await?;
-            let row = sqlx::query(sqlx::AssertSqlSafe(format!(
-                "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id WHERE o.id = $1"
-            )))
-            .bind(id)
-            .fetch_one(&mut *w.tx)
-            .await?;
-            items.push(item(&row)?);
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
+        // One statement for the whole claim, one to read the letters back.
+        let lease_end = micros(after(now, lease));
+        let marks = placeholders(self.backend, 3, ids.len());
+        let mut claim = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "UPDATE outbox SET attempts = attempts + 1, next_attempt_at = {}, claimed_by = {} \
+             WHERE id IN ({marks})",
+            placeholder(self.backend, 1),
+            placeholder(self.backend, 2),
+        )))
+        .bind(lease_end)
+        .bind(node);
+        for id in &ids {
+            claim = claim.bind(*id);
+        }
+        claim.execute(&mut *w.tx).await?;
+        let marks = placeholders(self.backend, 1, ids.len());
+        let mut read = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id WHERE o.id IN ({marks})"
+        )));
+        for id in &ids {
+            read = read.bind(*id);
+        }
+        let mut by_id: std::collections::HashMap<i64, OutboxItem> = read
+            .fetch_all(&mut *w.tx)
+            .await?
+            .iter()
+            .map(|row| item(row).map(|i| (i.id, i)))
+            .collect::<Result<_, _>>()?;
         w.tx.commit().await?;
-        Ok(items)
+        // In the order claimed: oldest due first.
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// Renews this sender's lease on a letter just before sending it, so a letter late in a
@@ -239,21 +261,33 @@ impl Store {
         print_file: Option<&str>,
     ) -> Result<bool, StoreError> {
         let done = self
-            .write_one(
-                // A sign-in link is a secret that works once: once it is in the customer's
-                // mailbox no copy stays here (the link itself is stored only as a hash).
-                sqlx::query(
-                    "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3, \
-                     payload = CASE WHEN kind = 'sign_in_link' THEN '{\"letter\":\"sign_in_link\",\"removed\":\"sent\"}' ELSE payload END \
-                     WHERE id = $4 AND sent_at IS NULL",
-                )
-                .bind(micros(now))
-                .bind(i64::from(large_print))
-                .bind(print_file.map(str::to_owned))
-                .bind(id),
-            )
+            .write_one(mark_sent(id, now, large_print, print_file))
             .await?;
         Ok(done == 1)
+    }
+
+    /// Records letters as sent, many in one transaction (one commit, and on SQLite one sync
+    /// of the log, for all of them): each as [`Store::letter_sent`] records one. Returns, for
+    /// each, whether this call recorded it.
+    pub async fn letters_sent(
+        &self,
+        letters: &[SentLetter<'_>],
+        now: Timestamp,
+    ) -> Result<Vec<bool>, StoreError> {
+        if letters.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut w = self.begin_write().await?;
+        let mut recorded = Vec::with_capacity(letters.len());
+        for letter in letters {
+            let done = mark_sent(letter.id, now, letter.large_print, letter.print_file)
+                .execute(&mut *w.tx)
+                .await?
+                .rows_affected();
+            recorded.push(done == 1);
+        }
+        w.tx.commit().await?;
+        Ok(recorded)
     }
 
     /// Records a failed attempt and when to try again, unless another node has claimed the
@@ -462,4 +496,41 @@ impl Store {
         w.tx.commit().await?;
         Ok(Printed::Marked(Box::new(marked)))
     }
+}
+
+/// The statement that records one letter as sent, unless it was recorded before.
+fn mark_sent(
+    id: i64,
+    now: Timestamp,
+    large_print: bool,
+    print_file: Option<&str>,
+) -> sqlx::query::Query<'static, sqlx::any::Any, sqlx::any::AnyArguments> {
+    // A sign-in link is a secret that works once: once it is in the customer's mailbox no
+    // copy stays here (the link itself is stored only as a hash).
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, last_error = NULL, large_print = $2, print_file = $3, \
+         payload = CASE WHEN kind = 'sign_in_link' THEN '{\"letter\":\"sign_in_link\",\"removed\":\"sent\"}' ELSE payload END \
+         WHERE id = $4 AND sent_at IS NULL",
+    )
+    .bind(micros(now))
+    .bind(i64::from(large_print))
+    .bind(print_file.map(str::to_owned))
+    .bind(id)
+}
+
+/// The `n`th bound value's placeholder: `$n` on PostgreSQL, `?` on SQLite (whose numbered
+/// placeholders cost a search each; see `rows::values_sql`).
+fn placeholder(backend: Backend, n: usize) -> String {
+    match backend {
+        Backend::Postgres => format!("${n}"),
+        Backend::Sqlite => "?".to_owned(),
+    }
+}
+
+/// `count` placeholders, comma separated, numbered from `first`.
+fn placeholders(backend: Backend, first: usize, count: usize) -> String {
+    (first..first + count)
+        .map(|n| placeholder(backend, n))
+        .collect::<Vec<_>>()
+        .join(", ")
 }

@@ -398,8 +398,9 @@ fn values_sql(backend: Backend, head: &str, columns: usize, rows: usize, tail: &
     sql
 }
 
-/// Inserts `rows` with as few statements as the bind limit allows. Statements are not kept
-/// prepared: their text changes with the number of rows.
+/// Writes `rows` (`{head} VALUES (...), ... {tail}`: an insert, or an update or delete that
+/// reads the values as a table) with as few statements as the bind limit allows. Statements
+/// are not kept prepared: their text changes with the number of rows.
 #[allow(clippy::too_many_arguments)]
 pub(crate) async fn insert_many<T>(
     tx: &mut Transaction<'static, Any>,
@@ -557,6 +558,104 @@ pub(crate) async fn insert_outbox(
                 .bind(o.created_at)
                 .bind(o.created_at)
         },
+    )
+    .await
+}
+
+/// Sets the projection columns of complaints already recorded: (complaint id, its
+/// projection, the instant of the change), many complaints to a statement.
+pub(crate) async fn update_projections(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, Projection, i64)],
+) -> Result<(), StoreError> {
+    // `(VALUES ...)` names its columns column1, column2, ... on both backends.
+    insert_many(
+        tx,
+        backend,
+        "UPDATE complaints SET stage = v.column2, status = v.column3, department = v.column4, \
+         next_due_at = v.column5, last_hash = v.column6, queue_at = v.column7, overdue = v.column8, \
+         adr_eligible = v.column9, version = v.column10, state = v.column11, search_text = v.column12, \
+         updated_at = v.column13, customer_email = v.column14 FROM (",
+        14,
+        ") AS v WHERE complaints.id = v.column1",
+        rows,
+        |(_, p, _)| p.state.len() + p.search_text.len() + p.department.len() + 300,
+        |q, (id, p, at)| {
+            q.bind(*id)
+                .bind(p.stage)
+                .bind(p.status)
+                .bind(p.department.clone())
+                .bind(p.next_due_at)
+                .bind(p.last_hash.clone())
+                .bind(p.queue_at)
+                .bind(p.overdue)
+                .bind(p.adr_eligible)
+                .bind(p.version)
+                .bind(p.state.clone())
+                .bind(p.search_text.clone())
+                .bind(*at)
+                .bind(p.customer_email.clone())
+        },
+    )
+    .await
+}
+
+/// The unfired deadline rows of the given complaints: (complaint id, kind, request).
+pub(crate) async fn unfired_deadlines(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    ids: &[i64],
+) -> Result<Vec<(i64, String, i64)>, StoreError> {
+    use sqlx::Row;
+    let mut out = Vec::new();
+    for chunk in statements(backend, 1, ids, |_| 20) {
+        let mut sql = String::from(
+            "SELECT complaint_id, kind, request FROM deadlines WHERE fired_at IS NULL AND complaint_id IN (",
+        );
+        for n in 1..=chunk.len() {
+            if n > 1 {
+                sql.push_str(", ");
+            }
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&n.to_string());
+                }
+            }
+        }
+        sql.push(')');
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(false);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut **tx).await? {
+            out.push((
+                row.try_get("complaint_id")?,
+                row.try_get("kind")?,
+                row.try_get("request")?,
+            ));
+        }
+    }
+    Ok(out)
+}
+
+/// Deletes unfired deadline rows: (complaint id, kind, request). A row that fired stays.
+pub(crate) async fn delete_unfired(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    rows: &[(i64, String, i64)],
+) -> Result<(), StoreError> {
+    insert_many(
+        tx,
+        backend,
+        "DELETE FROM deadlines WHERE fired_at IS NULL AND (complaint_id, kind, request) IN (",
+        3,
+        ")",
+        rows,
+        |(_, kind, _)| kind.len() + 40,
+        |q, (id, kind, request)| q.bind(*id).bind(kind.clone()).bind(*request),
     )
     .await
 }

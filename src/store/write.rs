@@ -1,10 +1,11 @@
-//! Changing complaints: run a command (with the files it brings), fire due deadlines, and
-//! keep the answer of a write made once per key. Each is one transaction. The store takes
-//! and returns domain values; how an answer is shown (HTTP status, body, `Location`) is the
-//! caller's business. Creating complaints is in `intake.rs`.
+//! Changing complaints: run a command (with the files it brings) and keep the answer of a
+//! write made once per key. Each is one transaction. The store takes and returns domain
+//! values; how an answer is shown (HTTP status, body, `Location`) is the caller's business.
+//! Creating complaints is in `intake.rs`; the scheduler's firing of due deadlines in
+//! `firing.rs`.
 
 use jiff::Timestamp;
-use redress_core::{Command, Complaint, Event, Procedure, Reference, Refusal, execute, fire_due};
+use redress_core::{Command, Complaint, Event, Procedure, Reference, Refusal, execute};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::any::Any;
@@ -275,68 +276,6 @@ impl Store {
         let complaint = serde_json::from_str(&state)
             .map_err(|e| StoreError::Corrupt(format!("complaint {id}: {e}")))?;
         Ok(Some((id, complaint)))
-    }
-
-    /// Fires every deadline due at `now`, at most `batch` complaints per transaction. Returns
-    /// how many complaints had deadlines fired. A complaint that cannot be read is logged and
-    /// skipped; it never stops the others.
-    pub async fn fire_due_deadlines(
-        &self,
-        now: Timestamp,
-        batch: i64,
-    ) -> Result<usize, StoreError> {
-        let mut w = self.begin_write().await?;
-        // Whole complaints are claimed, so a command and the scheduler never both hold half of
-        // one. Other nodes skip what this one holds and take the next due complaints.
-        let sql = match self.backend {
-            Backend::Postgres => {
-                "SELECT id, state FROM complaints WHERE next_due_at <= $1 \
-                 ORDER BY next_due_at LIMIT $2 FOR UPDATE SKIP LOCKED"
-            }
-            Backend::Sqlite => {
-                "SELECT id, state FROM complaints WHERE next_due_at <= $1 ORDER BY next_due_at LIMIT $2"
-            }
-        };
-        let rows = sqlx::query(sql)
-            .bind(micros(now))
-            .bind(batch)
-            .fetch_all(&mut *w.tx)
-            .await?;
-        let mut fired = 0;
-        for row in rows {
-            let id: i64 = row.try_get("id")?;
-            let state: String = row.try_get("state")?;
-            let complaint: Complaint = match serde_json::from_str(&state) {
-                Ok(c) => c,
-                Err(error) => {
-                    // Quarantine it from the scheduler so it cannot block the complaints behind
-                    // it; `redress audit verify` reports it.
-                    tracing::error!(complaint_id = id, %error, "cannot read complaint state; its deadlines are set aside");
-                    sqlx::query("UPDATE complaints SET next_due_at = NULL WHERE id = $1")
-                        .bind(id)
-                        .execute(&mut *w.tx)
-                        .await?;
-                    continue;
-                }
-            };
-            let (_, events) = fire_due(complaint.clone(), now, &self.procedure);
-            append(
-                &mut w.tx,
-                self.backend,
-                id,
-                complaint,
-                &events,
-                now,
-                &self.procedure,
-            )
-            .await?;
-            if !events.is_empty() {
-                fired += 1;
-                metrics::counter!("redress_deadlines_fired_total").increment(events.len() as u64);
-            }
-        }
-        w.tx.commit().await?;
-        Ok(fired)
     }
 }
 
