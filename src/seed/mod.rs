@@ -222,7 +222,11 @@ pub async fn seed(
                         return;
                     }
                     let range = k * BATCH..((k + 1) * BATCH).min(n);
-                    let result = plan.batch(range);
+                    // A story that panics fails the run in words instead of stalling it.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        plan.batch(range)
+                    }))
+                    .unwrap_or_else(|_| Err(format!("batch {k}: a story failed")));
                     let failed = result.is_err();
                     if sender.blocking_send((k, result)).is_err() || failed {
                         return;
