@@ -119,7 +119,7 @@ pub fn prepare(
     let empty = || StoreError::Corrupt("a history must have at least one event".into());
     let mut changes = history.changes.iter().filter(|c| !c.events.is_empty());
     let first = changes.next().ok_or_else(empty)?;
-    let last = changes.last().unwrap_or(first);
+    let last = changes.next_back().unwrap_or(first);
     let mut state: Option<Complaint> = None;
     let (mut prev_hash, mut version) = (GENESIS_HASH.to_owned(), 0_i64);
     let mut events = Vec::new();
