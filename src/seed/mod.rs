@@ -222,7 +222,11 @@ pub async fn seed(
                         return;
                     }
                     let range = k * BATCH..((k + 1) * BATCH).min(n);
-                    let result = plan.batch(range);
+                    // A story that panics fails the run in words instead of stalling it.
+                    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        plan.batch(range)
+                    }))
+                    .unwrap_or_else(|_| Err(format!("batch {k}: a story failed")));
                     let failed = result.is_err();
                     if sender.blocking_send((k, result)).is_err() || failed {
                         return;
@@ -327,4 +331,83 @@ async fn finish(
         progress(size);
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn plan(complaints: u64, seed: u64) -> Plan {
+        let options = Options {
+            complaints,
+            seed,
+            years: 2,
+            now: "2026-03-02T09:00:00Z".parse().expect("an instant"),
+        };
+        Plan::new(Procedure::default_procedure(), options, &BTreeMap::new()).expect("a plan")
+    }
+
+    #[test]
+    fn the_procedure_refuses_nothing_and_most_complaints_end_at_stage_one() {
+        let plan = plan(4_000, 42);
+        let mut stages = [0_u32; 5];
+        let mut refused = Vec::new();
+        let mut open = 0;
+        for i in 0..4_000 {
+            let told = plan.tell(i, false).expect("a story");
+            refused.extend(told.refused);
+            stages[usize::from(told.complaint.stage.number()) - 1] += 1;
+            open += u32::from(!told.complaint.is_settled());
+        }
+        assert!(refused.is_empty(), "{refused:?}");
+        let share = |n: u32| f64::from(n) / 4_000.0;
+        assert!((0.75..0.90).contains(&share(stages[0])), "{stages:?}");
+        assert!((0.05..0.15).contains(&share(stages[1])), "{stages:?}");
+        assert!((0.02..0.08).contains(&share(stages[2])), "{stages:?}");
+        assert!((0.003..0.03).contains(&share(stages[3])), "{stages:?}");
+        assert!((0.003..0.03).contains(&share(stages[4])), "{stages:?}");
+        assert!(open > 0 && share(open) < 0.1, "{open} open");
+    }
+
+    #[test]
+    fn a_seed_tells_the_same_stories_and_another_seed_others() {
+        let events = |plan: &Plan, i| {
+            let told = plan.tell(i, false).expect("a story");
+            serde_json::to_string(
+                &told
+                    .history
+                    .changes
+                    .iter()
+                    .map(|c| (c.at, &c.events))
+                    .collect::<Vec<_>>(),
+            )
+            .expect("JSON")
+        };
+        let (one, two, other) = (plan(100, 9), plan(100, 9), plan(100, 10));
+        for i in [0, 17, 99] {
+            assert_eq!(events(&one, i), events(&two, i));
+            assert_ne!(events(&one, i), events(&other, i));
+        }
+    }
+
+    #[test]
+    fn flags_that_cannot_work_are_refused_in_words() {
+        let now = "2026-03-02T09:00:00Z".parse().expect("an instant");
+        let procedure = Procedure::default_procedure();
+        let check = |complaints, years| {
+            check(
+                &Options {
+                    complaints,
+                    seed: 1,
+                    years,
+                    now,
+                },
+                &procedure,
+            )
+        };
+        assert!(check(10, 2).is_ok());
+        assert!(check(0, 2).is_err_and(|e| e.contains("--complaints")));
+        assert!(check(10, 0).is_err_and(|e| e.contains("--years")));
+        assert!(check(10, 8).is_err_and(|e| e.contains("2018-10-01")));
+    }
 }

@@ -108,11 +108,6 @@ impl Prepared {
             .filter(|l| l.row.channel == "post")
             .count()
     }
-
-    /// The hash of the last event: the whole chain in one value.
-    pub fn last_hash(&self) -> &str {
-        &self.projection.last_hash
-    }
 }
 
 /// Works out a history's rows, as the normal paths would have written them change by change.
@@ -121,9 +116,10 @@ pub fn prepare(
     procedure: &Procedure,
     delivery: Option<&Delivery>,
 ) -> Result<Prepared, StoreError> {
-    let empty = || StoreError::Corrupt("a history must have at least one change".into());
-    let first = history.changes.first().ok_or_else(empty)?;
-    let last = history.changes.last().ok_or_else(empty)?;
+    let empty = || StoreError::Corrupt("a history must have at least one event".into());
+    let mut changes = history.changes.iter().filter(|c| !c.events.is_empty());
+    let first = changes.next().ok_or_else(empty)?;
+    let last = changes.next_back().unwrap_or(first);
     let mut state: Option<Complaint> = None;
     let (mut prev_hash, mut version) = (GENESIS_HASH.to_owned(), 0_i64);
     let mut events = Vec::new();
