@@ -179,7 +179,7 @@ impl Application {
         // Stop claiming deadlines; wait for the tick in progress to commit or roll back.
         let _ = stop_tx.send(true);
         let _ = scheduler.await;
-        // The sender finishes the letter in hand and gives back the rest of its batch.
+        // The sender finishes the letters in hand and gives back the rest of its batch.
         let _ = sender.await;
         // The sealer seals what the requests and the scheduler recorded.
         let _ = sealer.await;

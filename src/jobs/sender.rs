@@ -2,8 +2,8 @@
 //! and stopped by the same signal. Rows are claimed with a lease (see `mail::send` for why
 //! each letter goes once, and the one window in which SMTP may deliver it twice) and sent
 //! several at a time (`MailConfig::workers`), those that went recorded as sent together; a
-//! failure is retried with exponential backoff; one bad row never stops the others. The print queue's
-//! `manifest.json` is rewritten whenever the queue changes (here or on another node).
+//! failure is retried with exponential backoff; one bad row never stops the others. The print
+//! queue's `manifest.json` is rewritten whenever the queue changes (here or on another node).
 
 use std::collections::VecDeque;
 use std::future::Future;

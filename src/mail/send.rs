@@ -5,19 +5,22 @@
 //! Exactly once, and the one window where it is not. A sender claims due rows in a transaction
 //! of its own (`FOR UPDATE SKIP LOCKED` on PostgreSQL, so two nodes never claim the same row;
 //! SQLite has a single writer): one more attempt and a lease (`next_attempt_at` moved ahead),
-//! committed before anything is sent. Then it sends, and records `sent_at`. A node that dies
-//! holding a lease loses nothing: when the lease runs out the row is due again and is sent by
-//! whichever node claims it next. The file transport and the print queue write each letter to
-//! a file named by its id, so doing that twice leaves one file, and sync it and its folder
-//! before `sent_at` is recorded, so a letter marked sent is on the disk even after a power cut. SMTP cannot be made exactly
-//! once from this side: if the process dies (or the database cannot be reached) after the
-//! server accepted the message and before `sent_at` is committed, the letter is sent again
-//! when its lease runs out. That window is the time between the server's "250 OK" and our
-//! commit, a few milliseconds. (The lease is renewed just before each letter of a batch is
-//! sent, and a sender that finds its lease taken does not send; a single send slower than the
-//! whole lease could still overlap another node's, so leases are minutes long.) Every message carries a
-//! stable `Message-ID: <letter-{id}.{reference}@{host}>`, the same on every attempt, so a
-//! receiving system (or a person) can recognise and discard a duplicate.
+//! committed before anything is sent. Then it sends, and records `sent_at`; several workers
+//! send at once (`workers`), each its own letters, and the letters that went meanwhile are
+//! recorded in one commit. A node that dies holding a lease loses nothing: when the lease runs
+//! out the row is due again and is sent by whichever node claims it next. The file transport
+//! and the print queue write each letter to a file named by its id, so doing that twice leaves
+//! one file, and sync it and its folder (once for all the letters of a commit) before `sent_at`
+//! is recorded, so a letter marked sent is on the disk even after a power cut. SMTP cannot be
+//! made exactly once from this side: if the process dies (or the database cannot be reached)
+//! after the server accepted the message and before `sent_at` is committed, the letter is sent
+//! again when its lease runs out. That window is the time between the server's "250 OK" and
+//! our commit: a few milliseconds, at most the commit already under way and then its own.
+//! (A letter whose lease has run for a tenth of its length is renewed just before it is sent,
+//! and a sender that finds its lease taken does not send; a single send slower than most of
+//! the lease could still overlap another node's, so leases are minutes long.) Every message
+//! carries a stable `Message-ID: <letter-{id}.{reference}@{host}>`, the same on every attempt,
+//! so a receiving system (or a person) can recognise and discard a duplicate.
 //!
 //! Failures are retried with exponential backoff (`retry_base`, doubling each attempt, at most
 //! `retry_max`), and the last error is kept on the row for staff to see. Nothing is ever given
