@@ -16,6 +16,7 @@ use serde::Serialize;
 use sqlx::Row;
 
 use super::chain::{EventLink, GENESIS_HASH};
+use super::counts::{self, Count};
 use super::ledger::{Anchor, Entry, block_hash};
 use super::{Backend, Store, StoreError};
 use crate::keys::PublicKey;
@@ -192,6 +193,7 @@ impl Store {
             check_sealed(&mut tx, &mut report, &reference, &events).await?;
         }
         check_vanished(&mut tx, &mut report).await?;
+        check_counts(&mut tx, &mut report).await?;
         check_blocks(&mut tx, &mut report, with).await?;
         tx.rollback().await?;
         Ok(report)
@@ -324,6 +326,33 @@ async fn check_vanished(tx: &mut Tx, report: &mut AuditReport) -> Result<(), Sto
             None,
             format!("{reference} is missing: block {block} sealed {version} of its events"),
         );
+    }
+    Ok(())
+}
+
+/// The counts kept for the dashboard and /metrics are the complaints' own numbers.
+async fn check_counts(tx: &mut Tx, report: &mut AuditReport) -> Result<(), StoreError> {
+    let kept = counts::cells(&mut **tx, counts::COUNTS).await?;
+    let counted = counts::cells(&mut **tx, counts::COUNTED).await?;
+    let key = |c: &Count| (c.stage, c.status.clone(), c.overdue, c.adr_eligible);
+    let mut cells: Vec<_> = kept.iter().chain(&counted).map(key).collect();
+    cells.sort();
+    cells.dedup();
+    for cell in cells {
+        let find = |list: &[Count]| list.iter().find(|c| key(c) == cell).map_or(0, |c| c.n);
+        let (kept, counted) = (find(&kept), find(&counted));
+        if kept != counted {
+            let (stage, status, overdue, adr) = cell;
+            report.problems.push(AuditProblem {
+                reference: None,
+                sequence: None,
+                block: None,
+                problem: format!(
+                    "the counts kept for the dashboard say {kept} complaints at stage {stage} {status} \
+                     (overdue {overdue}, ADR-eligible {adr}); the complaints themselves number {counted}"
+                ),
+            });
+        }
     }
     Ok(())
 }

@@ -7,6 +7,7 @@ use jiff::civil::Date;
 use redress_core::Complaint;
 use sqlx::{AssertSqlSafe, Row};
 
+use super::counts::Count;
 use super::read::DeadlineRow;
 use super::{Store, StoreError, from_micros};
 
@@ -32,8 +33,7 @@ pub struct QueueEntry {
     pub deadlines: Vec<DeadlineRow>,
 }
 
-/// Statuses that count as open on the dashboard.
-const OPEN: &str = "status NOT IN ('resolved', 'closed')";
+/// Statuses that count as open on the dashboard (as `Count::is_open`).
 const OPEN_C: &str = "c.status NOT IN ('resolved', 'closed')";
 
 impl Store {
@@ -46,22 +46,19 @@ impl Store {
                 ..Default::default()
             })
             .collect();
-        let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT stage, COUNT(*) AS n, \
-             COUNT(CASE WHEN overdue = 1 THEN 1 END) AS overdue, \
-             COUNT(CASE WHEN adr_eligible = 1 THEN 1 END) AS adr \
-             FROM complaints WHERE {OPEN} GROUP BY stage"
-        )))
-        .fetch_all(&self.pool)
-        .await?;
-        for row in rows {
-            let stage: i64 = row.try_get("stage")?;
-            if let Some(f) = figures.iter_mut().find(|f| f.stage == stage) {
-                f.open = row.try_get("n")?;
-                f.overdue = row.try_get("overdue")?;
-                f.adr_eligible = row.try_get("adr")?;
+        for count in self.counts().await?.into_iter().filter(Count::is_open) {
+            if let Some(f) = figures.iter_mut().find(|f| f.stage == count.stage) {
+                f.open += count.n;
+                if count.overdue {
+                    f.overdue += count.n;
+                }
+                if count.adr_eligible {
+                    f.adr_eligible += count.n;
+                }
             }
         }
+        // The week's clocks are a range of one index (deadlines_running_by_day): as many rows
+        // as fall due this week, whatever the size of the table.
         // London dates are stored as ISO text (YYYY-MM-DD), which sorts as dates do.
         let last = redress_core::clock::add_days(today, 6);
         let rows = sqlx::query(AssertSqlSafe(format!(

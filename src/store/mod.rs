@@ -15,6 +15,7 @@
 mod audit;
 mod bulk;
 mod chain;
+mod counts;
 mod dashboard;
 mod firing;
 mod inbound;
@@ -25,6 +26,7 @@ mod outbox;
 mod people;
 mod read;
 mod rows;
+mod search;
 mod tokens;
 mod write;
 
@@ -40,6 +42,7 @@ use tokio::sync::Mutex;
 
 pub use audit::{AuditProblem, AuditReport, Signatures, VerifyWith};
 pub use bulk::{Change, Delivery, History, Prepared, prepare};
+pub use counts::Count;
 pub use dashboard::{QueueEntry, StageFigures};
 pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
 pub use intake::MAX_BATCH;

@@ -4,7 +4,9 @@ use redress_core::{Complaint, Event, Reference};
 use serde::{Deserialize, Serialize};
 use sqlx::{AssertSqlSafe, Row};
 
-use super::{Store, StoreError, from_micros, micros};
+use super::counts::Count;
+use super::search::Terms;
+use super::{Backend, Store, StoreError, from_micros, micros};
 
 /// One event as recorded, with when it was recorded and its place in the chain.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -134,78 +136,20 @@ impl Store {
     }
 
     /// A page of complaints matching the filter, soonest deadline first (then by reference).
+    /// Each filter has an index in queue order (migration 0007), so a page is a walk of at
+    /// most `limit` entries, and the next page starts where this one stopped (keyset).
     pub async fn list_complaints(
         &self,
         filter: &ComplaintFilter,
     ) -> Result<ComplaintPage, StoreError> {
-        let mut sql = String::from(
-            "SELECT reference, stage, status, department, customer_name, customer_account, category, channel, \
-             first_received_at, next_due_at, overdue, adr_eligible, COALESCE(queue_at, $1) AS sort_key \
-             FROM complaints WHERE 1 = 1",
-        );
-        // Placeholders are numbered in order of first use, as SQLite requires.
-        let mut n = 1;
-        let mut param = || {
-            n += 1;
-            format!("${n}")
-        };
-        if filter.stage.is_some() {
-            sql.push_str(&format!(" AND stage = {}", param()));
+        let (sql, binds) = list_sql(self.backend, filter);
+        let mut query = sqlx::query(AssertSqlSafe(sql));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(n) => query.bind(n),
+                Bind::Text(t) => query.bind(t),
+            };
         }
-        if filter.status.is_some() {
-            sql.push_str(&format!(" AND status = {}", param()));
-        }
-        if filter.department.is_some() {
-            sql.push_str(&format!(" AND department = {}", param()));
-        }
-        if filter.overdue.is_some() {
-            sql.push_str(&format!(" AND overdue = {}", param()));
-        }
-        if filter.q.is_some() {
-            sql.push_str(&format!(" AND search_text LIKE {}", param()));
-        }
-        if filter.customer_email.is_some() {
-            sql.push_str(&format!(" AND customer_email = {}", param()));
-        }
-        if filter.reference.is_some() {
-            sql.push_str(&format!(" AND reference = {}", param()));
-        }
-        if filter.after.is_some() {
-            let (key, reference) = (param(), param());
-            sql.push_str(&format!(
-                " AND (COALESCE(queue_at, $1) > {key} OR (COALESCE(queue_at, $1) = {key} AND reference > {reference}))"
-            ));
-        }
-        sql.push_str(&format!(" ORDER BY sort_key, reference LIMIT {}", param()));
-
-        let mut query = sqlx::query(AssertSqlSafe(sql)).bind(NO_DEADLINE);
-        if let Some(stage) = filter.stage {
-            query = query.bind(stage);
-        }
-        if let Some(status) = &filter.status {
-            query = query.bind(status.clone());
-        }
-        if let Some(department) = &filter.department {
-            query = query.bind(department.clone());
-        }
-        if let Some(overdue) = filter.overdue {
-            query = query.bind(i64::from(overdue));
-        }
-        if let Some(q) = &filter.q {
-            let escaped = q.to_lowercase().replace(['%', '_'], " ");
-            query = query.bind(format!("%{escaped}%"));
-        }
-        if let Some(email) = &filter.customer_email {
-            query = query.bind(email.clone());
-        }
-        if let Some(reference) = &filter.reference {
-            query = query.bind(reference.clone());
-        }
-        if let Some((key, reference)) = &filter.after {
-            query = query.bind(*key).bind(reference.clone());
-        }
-        // One more than asked, to know whether there is a next page.
-        query = query.bind(filter.limit + 1);
         let rows = query.fetch_all(&self.pool).await?;
         let mut items = Vec::with_capacity(rows.len());
         let mut keys = Vec::with_capacity(rows.len());
@@ -241,16 +185,61 @@ impl Store {
         Ok(ComplaintPage { items, next })
     }
 
+    /// How the database would run the list for this filter, one line per step of its plan:
+    /// for tests and for people asking why a queue is slow.
+    pub async fn list_plan(&self, filter: &ComplaintFilter) -> Result<Vec<String>, StoreError> {
+        let (sql, binds) = list_sql(self.backend, filter);
+        let explain = match self.backend {
+            Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
+            Backend::Postgres => format!("EXPLAIN {sql}"),
+        };
+        let mut conn = self.pool.acquire().await?;
+        if self.backend == Backend::Postgres {
+            // A small table is cheaper to scan, or to fetch whole and sort, than to walk in
+            // order; the question here is whether the indexes can serve the list at all.
+            sqlx::query("SET enable_seqscan = off")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("SET enable_sort = off")
+                .execute(&mut *conn)
+                .await?;
+        }
+        let mut query = sqlx::query(AssertSqlSafe(explain));
+        for bind in binds {
+            query = match bind {
+                Bind::Int(n) => query.bind(n),
+                Bind::Text(t) => query.bind(t),
+            };
+        }
+        let rows = query.fetch_all(&mut *conn).await;
+        if self.backend == Backend::Postgres {
+            sqlx::query("RESET enable_seqscan")
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query("RESET enable_sort").execute(&mut *conn).await?;
+        }
+        let column = match self.backend {
+            Backend::Sqlite => "detail",
+            Backend::Postgres => "QUERY PLAN",
+        };
+        rows?
+            .iter()
+            .map(|r| Ok(r.try_get::<String, _>(column)?))
+            .collect()
+    }
+
     /// Open complaints per stage (not resolved or closed), for metrics and dashboards.
     pub async fn open_per_stage(&self) -> Result<Vec<(i64, i64)>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT stage, COUNT(*) AS n FROM complaints WHERE status NOT IN ('resolved', 'closed') GROUP BY stage ORDER BY stage",
-        )
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get("stage")?, r.try_get("n")?)))
-            .collect()
+        let mut per_stage: Vec<(i64, i64)> = Vec::new();
+        for count in self.counts().await?.into_iter().filter(Count::is_open) {
+            match per_stage.iter_mut().find(|(s, _)| *s == count.stage) {
+                Some((_, n)) => *n += count.n,
+                None => per_stage.push((count.stage, count.n)),
+            }
+        }
+        per_stage.retain(|(_, n)| *n != 0);
+        per_stage.sort_unstable();
+        Ok(per_stage)
     }
 
     /// Deadlines past due and not yet fired (the scheduler is behind, or down).
@@ -263,4 +252,116 @@ impl Store {
         .await?;
         Ok(row.try_get("n")?)
     }
+}
+
+/// A value bound to a list's query.
+enum Bind {
+    Int(i64),
+    Text(String),
+}
+
+/// The queue key as the indexes of migration 0007 spell it: the soonest thing owed, with "no
+/// clock running" last. The literal is `NO_DEADLINE`.
+const QUEUE_KEY: &str = "COALESCE(queue_at, 9223372036854775807)";
+const _: () = assert!(NO_DEADLINE == 9_223_372_036_854_775_807);
+
+/// The list's SQL and what it binds, in order. Placeholders are numbered in order of use, as
+/// SQLite requires.
+fn list_sql(backend: Backend, filter: &ComplaintFilter) -> (String, Vec<Bind>) {
+    let mut sql = format!(
+        "SELECT reference, stage, status, department, customer_name, customer_account, category, channel, \
+         first_received_at, next_due_at, overdue, adr_eligible, {QUEUE_KEY} AS sort_key \
+         FROM complaints WHERE 1 = 1"
+    );
+    let mut binds = Vec::new();
+    let mut add = |sql: &mut String, clause: &str, bind: Bind| {
+        binds.push(bind);
+        sql.push_str(&clause.replace('?', &format!("${}", binds.len())));
+    };
+    if let Some(stage) = filter.stage {
+        add(&mut sql, " AND stage = ?", Bind::Int(stage));
+    }
+    if let Some(status) = &filter.status {
+        add(&mut sql, " AND status = ?", Bind::Text(status.clone()));
+    }
+    if let Some(department) = &filter.department {
+        add(
+            &mut sql,
+            " AND department = ?",
+            Bind::Text(department.clone()),
+        );
+    }
+    if let Some(overdue) = filter.overdue {
+        add(&mut sql, " AND overdue = ?", Bind::Int(i64::from(overdue)));
+    }
+    if let Some(q) = &filter.q {
+        if let Ok(reference) = Reference::parse(q.trim()) {
+            add(
+                &mut sql,
+                " AND reference = ?",
+                Bind::Text(reference.as_str().to_owned()),
+            );
+        } else if let Some(terms) = Terms::parse(q) {
+            match backend {
+                Backend::Sqlite => add(
+                    &mut sql,
+                    " AND id IN (SELECT rowid FROM complaints_search WHERE complaints_search MATCH ?)",
+                    Bind::Text(terms.fts5()),
+                ),
+                Backend::Postgres => add(
+                    &mut sql,
+                    " AND to_tsvector('simple', regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g')) \
+                     @@ to_tsquery('simple', ?)",
+                    Bind::Text(terms.tsquery()),
+                ),
+            }
+        } else {
+            // Nothing a word could be made of: nothing matches.
+            sql.push_str(" AND 1 = 0");
+        }
+    }
+    if let Some(email) = &filter.customer_email {
+        add(
+            &mut sql,
+            " AND customer_email = ?",
+            Bind::Text(email.clone()),
+        );
+    }
+    if let Some(reference) = &filter.reference {
+        add(
+            &mut sql,
+            " AND reference = ?",
+            Bind::Text(reference.clone()),
+        );
+    }
+    if let Some((key, reference)) = &filter.after {
+        match backend {
+            // SQLite seeks an index only on a range of one column: the key from where the
+            // last page stopped, then past that page's reference within the same key.
+            Backend::Sqlite => {
+                add(&mut sql, &format!(" AND {QUEUE_KEY} >= ?"), Bind::Int(*key));
+                add(&mut sql, &format!(" AND ({QUEUE_KEY} > ?"), Bind::Int(*key));
+                add(
+                    &mut sql,
+                    " OR reference > ?)",
+                    Bind::Text(reference.clone()),
+                );
+            }
+            Backend::Postgres => {
+                add(
+                    &mut sql,
+                    &format!(" AND ({QUEUE_KEY}, reference) > (?"),
+                    Bind::Int(*key),
+                );
+                add(&mut sql, ", ?)", Bind::Text(reference.clone()));
+            }
+        }
+    }
+    // One more than asked, to know whether there is a next page.
+    add(
+        &mut sql,
+        &format!(" ORDER BY {QUEUE_KEY}, reference LIMIT ?"),
+        Bind::Int(filter.limit.saturating_add(1)),
+    );
+    (sql, binds)
 }

@@ -330,15 +330,7 @@ impl Projection {
         // What is owed as of the complaint's last event: every deadline due by then has fired
         // (the core fires them before a command), so the flags and the clocks agree.
         let owed = redress_core::owed(c, procedure, c.last_event_at);
-        let search_text = format!(
-            "{} {} {} {} {}",
-            c.reference,
-            c.customer.account,
-            c.customer.name,
-            c.customer.postcode.as_ref().map_or("", |p| p.as_str()),
-            c.customer.email.as_deref().unwrap_or("")
-        )
-        .to_lowercase();
+        let search_text = super::search::document(c);
         Ok(Projection {
             stage: i64::from(c.stage.number()),
             status: c.status.as_str(),
