@@ -47,6 +47,8 @@ both_backends! {
     the_dashboard_counts_open_due_overdue_and_adr_eligible =>
         sqlite_the_dashboard_counts_open_due_overdue_and_adr_eligible,
         postgres_the_dashboard_counts_open_due_overdue_and_adr_eligible;
+    search_finds_any_complaint_at_any_stage =>
+        sqlite_search_finds_any_complaint_at_any_stage, postgres_search_finds_any_complaint_at_any_stage;
 }
 
 const CS: &str = "customer_services";
@@ -1017,6 +1019,75 @@ async fn the_queue_pages_and_filters(db: Db) {
     bad.expect(422);
     assert!(bad.body.contains("href=\"#stage\"") && bad.body.contains("href=\"#status\""));
     app.stop().await;
+}
+
+async fn search_finds_any_complaint_at_any_stage(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.sam@example.com", Role::Handler, Some(CS))
+        .await;
+    let mut body = complaint_body("KX-5501", "Grace Okafor");
+    body["customer"]["telephone"] = json!("07700 900461");
+    body["customer"]["postcode"] = json!("LS1 4AP");
+    body["customer"]["email"] = json!("grace@example.net");
+    body["summary"] = json!("Router replaced twice, still no dial tone on the landline");
+    let moved = create(&app, &body).await;
+    let other = create(&app, &complaint_body("KX-5502", "Henry Ward")).await;
+    to_stage_3(&app, &moved).await;
+
+    let mut cs = Browser::signed_in_staff(&app, "cs.sam@example.com").await;
+    // Their queue holds only Customer Services' complaints: the one at stage 3 is not there.
+    let queue = cs.get(&format!("/staff?q={moved}")).await;
+    queue.expect(200);
+    assert!(!queue.body.contains(&format!("/staff/complaints/{moved}")));
+    // The search finds it by every detail, however it is typed, and nothing else.
+    for q in [
+        moved.as_str(),
+        "kx-5501",
+        "okafor",
+        "Grace Oka",
+        "grace@example.net",
+        "+44 7700 900461",
+        "07700900461",
+        "ls14ap",
+        "LS1 4AP",
+        "dial tone",
+        "landline",
+    ] {
+        let found = cs.get(&format!("/staff/search?q={}", urlencoding(q))).await;
+        found.expect(200);
+        assert!(
+            found.body.contains(&format!("/staff/complaints/{moved}\"")),
+            "{q} finds {moved}"
+        );
+        assert!(
+            !found.body.contains(&format!("/staff/complaints/{other}\"")),
+            "{q} finds only {moved}"
+        );
+    }
+    let none = cs.get("/staff/search?q=nobody+like+this").await;
+    none.expect(200);
+    assert!(none.body.contains("There are no complaints to show"));
+    // Their case page opens, though acting on it is for stage 3's department.
+    let case = cs.get(&format!("/staff/complaints/{moved}")).await;
+    case.expect(200);
+    assert!(case.body.contains("Grace Okafor"));
+    // Searching says what went wrong with too long a search, and keeps what was typed.
+    let long = cs
+        .get(&format!("/staff/search?q={}", "x".repeat(101)))
+        .await;
+    long.expect(422);
+    assert!(long.body.contains("Search for at most 100 characters"));
+    app.stop().await;
+}
+
+/// Percent-encodes a query value.
+fn urlencoding(value: &str) -> String {
+    serde_urlencoded::to_string([("q", value)])
+        .expect("encodes")
+        .trim_start_matches("q=")
+        .to_owned()
 }
 
 async fn the_dashboard_counts_open_due_overdue_and_adr_eligible(db: Db) {

@@ -216,6 +216,12 @@ test('queue, and the queue with a filter error', async () => {
   await check(staff, 'staff-queue-filter-error', { response });
 });
 
+test('search of every complaint', async () => {
+  const response = await staff.goto(`${server.url}/staff/search?q=${encodeURIComponent(reference)}`);
+  await staff.getByRole('link', { name: reference }).waitFor();
+  await check(staff, 'staff-search', { status: 200, response });
+});
+
 test('case page with its forms open, a validation error and a refusal', async () => {
   let response = await staff.goto(`${server.url}/staff/complaints/${reference}`);
   await check(staff, 'staff-case', { status: 200, response });

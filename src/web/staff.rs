@@ -41,6 +41,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/sign-in", get(sign_in_page).post(sign_in))
         .route("/staff/sign-out", post(sign_out))
         .route("/staff", get(queue::queue))
+        .route("/staff/search", get(queue::search))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/complaints/{reference}", get(case::case_page))
         .route(

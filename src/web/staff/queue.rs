@@ -66,6 +66,8 @@ struct QueuePage {
     next_href: Option<String>,
     first_href: Option<String>,
     filtered: bool,
+    /// Where the filters form goes: the queue or the search.
+    action: &'static str,
 }
 
 impl QueuePage {
@@ -128,10 +130,46 @@ fn row_words(
     }
 }
 
+/// Which list a page shows: the person's own queue, or a search of every complaint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Scope {
+    Queue,
+    Search,
+}
+
+impl Scope {
+    fn path(self) -> &'static str {
+        match self {
+            Scope::Queue => "/staff",
+            Scope::Search => "/staff/search",
+        }
+    }
+}
+
+/// `GET /staff`: the department's queue, soonest deadline first.
 pub async fn queue(
     State(state): State<AppState>,
     staff: StaffSession,
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    list_page(state, staff, query, Scope::Queue).await
+}
+
+/// `GET /staff/search?q=`: every complaint at every stage, for anyone who reads complaints
+/// (acting on one stays limited to its stage's department).
+pub async fn search(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    list_page(state, staff, query, Scope::Search).await
+}
+
+async fn list_page(
+    state: AppState,
+    staff: StaffSession,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+    scope: Scope,
 ) -> Response {
     if let Some(refused) = refuse_non_reader(&staff.user) {
         return refused;
@@ -163,7 +201,12 @@ pub async fn queue(
             .department(d)
             .map_or_else(|| d.to_owned(), |dep| dep.name.clone())
     });
-    let (heading, scope_note) = if sees_all {
+    let (heading, scope_note) = if scope == Scope::Search {
+        (
+            "Search all complaints".to_owned(),
+            "Every complaint at every stage, whoever holds it. You can act on those at your department's stages.".to_owned(),
+        )
+    } else if sees_all {
         (
             "All complaints".to_owned(),
             "You see complaints at every stage.".to_owned(),
@@ -238,7 +281,7 @@ pub async fn queue(
         filter.after = Some((key, reference.as_str().to_owned()));
     }
 
-    let page = if sees_all || filter.department.is_some() {
+    let page = if scope == Scope::Search || sees_all || filter.department.is_some() {
         match state.store.list_complaints(&filter).await {
             Ok(page) => Some(page),
             Err(error) => return error_page(&error.into()),
@@ -308,9 +351,9 @@ pub async fn queue(
         pairs.extend(extra);
         let query = serde_urlencoded::to_string(&pairs).unwrap_or_default();
         if query.is_empty() {
-            "/staff".to_owned()
+            scope.path().to_owned()
         } else {
-            format!("/staff?{query}")
+            format!("{}?{query}", scope.path())
         }
     };
     let next_href = page
@@ -369,6 +412,7 @@ pub async fn queue(
         next_href,
         first_href,
         filtered: !kept.is_empty(),
+        action: scope.path(),
     };
     (status_code, render(&page)).into_response()
 }
