@@ -23,6 +23,7 @@ struct Scanned {
     department: String,
     overdue: bool,
     email: Option<String>,
+    handler: Option<String>,
     key: i64,
     search_text: String,
     complaint: Complaint,
@@ -30,7 +31,7 @@ struct Scanned {
 
 async fn scan(store: &Store) -> Vec<Scanned> {
     let rows = sqlx::query(
-        "SELECT reference, stage, status, department, overdue, customer_email, queue_at, search_text, state \
+        "SELECT reference, stage, status, department, overdue, customer_email, handler, queue_at, search_text, state \
          FROM complaints",
     )
     .fetch_all(store.pool())
@@ -45,6 +46,7 @@ async fn scan(store: &Store) -> Vec<Scanned> {
             department: r.get("department"),
             overdue: r.get::<i64, _>("overdue") != 0,
             email: r.get("customer_email"),
+            handler: r.get("handler"),
             key: r.get::<Option<i64>, _>("queue_at").unwrap_or(i64::MAX),
             search_text: r.get("search_text"),
             complaint: serde_json::from_str(&r.get::<String, _>("state")).expect("a complaint"),
@@ -235,6 +237,43 @@ fn cases(all: &[Scanned], procedure: &Procedure) -> Vec<Case> {
             ..Default::default()
         },
         Box::new(move |s| s.reference == r),
+        false,
+    ));
+
+    // One person's cases, and the open complaints nobody holds (everywhere, and in one team).
+    let held = all
+        .iter()
+        .find_map(|s| s.complaint.handler.clone())
+        .expect("someone holds a complaint");
+    let key = held.trim().to_lowercase();
+    cases.push((
+        "one person's cases".into(),
+        ComplaintFilter {
+            handler: Some(held.to_uppercase()),
+            ..Default::default()
+        },
+        Box::new(move |s| s.handler.as_deref() == Some(key.as_str())),
+        false,
+    ));
+    let open =
+        |s: &Scanned| s.handler.is_none() && !matches!(s.status.as_str(), "resolved" | "closed");
+    cases.push((
+        "unassigned".into(),
+        ComplaintFilter {
+            unassigned: true,
+            ..Default::default()
+        },
+        Box::new(open),
+        false,
+    ));
+    cases.push((
+        "unassigned in Customer Services".into(),
+        ComplaintFilter {
+            unassigned: true,
+            department: Some("customer_services".into()),
+            ..Default::default()
+        },
+        Box::new(move |s| open(s) && s.department == "customer_services"),
         false,
     ));
 

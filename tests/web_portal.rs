@@ -848,6 +848,14 @@ async fn the_customer_asks_for_a_managers_review_after_the_formal_response(db: D
             .contains("We will send our formal written response by 30 March 2026")
     );
     assert!(!page.body.contains("/review\""));
+    // At stage 3 the customer rings the Customer Resolution department, not Customer Services.
+    assert!(
+        page.body
+            .contains("You can also telephone us on 0161 465 6600"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("0161 465 6655"));
     staff_does(
         &app,
         &reference,

@@ -47,6 +47,9 @@ both_backends! {
     the_dashboard_counts_open_due_overdue_and_adr_eligible =>
         sqlite_the_dashboard_counts_open_due_overdue_and_adr_eligible,
         postgres_the_dashboard_counts_open_due_overdue_and_adr_eligible;
+    work_is_assigned_from_a_list_and_found_in_my_cases =>
+        sqlite_work_is_assigned_from_a_list_and_found_in_my_cases,
+        postgres_work_is_assigned_from_a_list_and_found_in_my_cases;
     search_finds_any_complaint_at_any_stage =>
         sqlite_search_finds_any_complaint_at_any_stage, postgres_search_finds_any_complaint_at_any_stage;
 }
@@ -582,6 +585,8 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
         "{}",
         refused.body
     );
+    app.staff_account("cs.kim@example.com", Role::Handler, Some(CS))
+        .await;
     boss.command(&about_hal, "assign", &[("handler", "cs.kim@example.com")])
         .await
         .expect(303);
@@ -1018,6 +1023,107 @@ async fn the_queue_pages_and_filters(db: Db) {
     let bad = cs.get("/staff?stage=9&status=lost").await;
     bad.expect(422);
     assert!(bad.body.contains("href=\"#stage\"") && bad.body.contains("href=\"#status\""));
+    app.stop().await;
+}
+
+async fn work_is_assigned_from_a_list_and_found_in_my_cases(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.lee@example.com", Role::Handler, Some(CS))
+        .await;
+    app.staff_account("cs.max@example.com", Role::TeamManager, Some(CS))
+        .await;
+    app.staff_account("esc.ned@example.com", Role::Handler, Some(ESC))
+        .await;
+    let a = create(&app, &complaint_body("KX-7001", "Ada Byron")).await;
+    let b = create(&app, &complaint_body("KX-7002", "Bea Chen")).await;
+    let c = create(&app, &complaint_body("KX-7003", "Cal Dunn")).await;
+    to_stage_3(&app, &c).await;
+
+    let mut max = Browser::signed_in_staff(&app, "cs.max@example.com").await;
+    // The person is chosen from the department's people; nobody else can be given it.
+    let case = max.case(&a).await;
+    case.expect(200);
+    assert!(
+        case.body.contains("<select id=\"assign-handler\""),
+        "{}",
+        case.body
+    );
+    assert!(
+        case.body
+            .contains("Staff cs.lee@example.com (cs.lee@example.com)")
+    );
+    assert!(!case.body.contains("esc.ned@example.com"));
+    for wrong in ["esc.ned@example.com", "cs.le@example.com", ""] {
+        let refused = max.command(&a, "assign", &[("handler", wrong)]).await;
+        refused.expect(422);
+        assert!(refused.body.contains("There is a problem"), "{wrong}");
+    }
+    assert!(event_count(&app, &a).await == 1, "nothing was recorded");
+    max.command(&a, "assign", &[("handler", "cs.lee@example.com")])
+        .await
+        .expect(303);
+    // Shown by name, with the address that identifies them.
+    let case = max.case(&a).await;
+    assert!(
+        case.body
+            .contains("Staff cs.lee@example.com (cs.lee@example.com)")
+    );
+    let queue = max.get("/staff").await;
+    assert!(queue.body.contains("Handler: Staff cs.lee@example.com"));
+
+    // Lee's own cases: the one given to them, nothing else.
+    let mut lee = Browser::signed_in_staff(&app, "cs.lee@example.com").await;
+    let mine = lee.get("/staff/my").await;
+    mine.expect(200);
+    assert!(mine.body.contains(&format!("/staff/complaints/{a}\"")));
+    assert!(!mine.body.contains(&format!("/staff/complaints/{b}\"")));
+    // Unassigned: Customer Services' open complaints nobody holds (not the one at stage 3).
+    let unassigned = lee.get("/staff/unassigned").await;
+    unassigned.expect(200);
+    assert!(
+        unassigned
+            .body
+            .contains(&format!("/staff/complaints/{b}\""))
+    );
+    assert!(
+        !unassigned
+            .body
+            .contains(&format!("/staff/complaints/{a}\""))
+    );
+    assert!(
+        !unassigned
+            .body
+            .contains(&format!("/staff/complaints/{c}\""))
+    );
+    // A handler may take a complaint on, but the list offers only themselves.
+    let case = lee.case(&b).await;
+    assert!(
+        !case
+            .body
+            .contains("cs.max@example.com (cs.max@example.com)")
+    );
+    lee.command(&b, "assign", &[("handler", "cs.lee@example.com")])
+        .await
+        .expect(303);
+    let mine = lee.get("/staff/my").await;
+    assert!(mine.body.contains(&format!("/staff/complaints/{b}\"")));
+
+    // The API refuses to give a complaint to someone Redress knows is in another team.
+    let token = app
+        .token(Role::TeamManager, Some(CS), Some("cs.max@example.com"))
+        .await;
+    let (status, problem) = app
+        .command(
+            &token,
+            &b,
+            "assign",
+            json!({"handler": "esc.ned@example.com"}),
+        )
+        .await;
+    assert_eq!(status, 422, "{problem}");
+    assert_eq!(problem["code"], "invalid_assignee", "{problem}");
     app.stop().await;
 }
 

@@ -18,6 +18,16 @@ CREATE INDEX complaints_department_overdue_queue ON complaints (department, over
 CREATE INDEX complaints_customer_email_queue ON complaints (customer_email, COALESCE(queue_at, 9223372036854775807), reference);
 DROP INDEX complaints_customer_email;
 
+-- Who holds each complaint (the staff identifier the core records, lower case), for "my
+-- cases" and the unassigned view, each in queue order.
+ALTER TABLE complaints ADD COLUMN handler TEXT;
+UPDATE complaints SET handler = NULLIF(lower(trim(json_extract(state, '$.handler'))), '');
+CREATE INDEX complaints_handler_queue ON complaints (handler, COALESCE(queue_at, 9223372036854775807), reference);
+CREATE INDEX complaints_unassigned_queue ON complaints (COALESCE(queue_at, 9223372036854775807), reference)
+    WHERE handler IS NULL AND status NOT IN ('resolved', 'closed');
+CREATE INDEX complaints_department_unassigned_queue ON complaints (department, COALESCE(queue_at, 9223372036854775807), reference)
+    WHERE handler IS NULL AND status NOT IN ('resolved', 'closed');
+
 -- Search: full text over what search_text holds (reference, account, name, postcode, email,
 -- telephone, the complaint's own words), kept by the triggers below in the same transaction
 -- as the row. External content: the words are stored once, in complaints.search_text.

@@ -143,6 +143,49 @@ impl Store {
         row.as_ref().map(user_from).transpose()
     }
 
+    /// The active members of a department, by name.
+    pub async fn department_staff(&self, department: &str) -> Result<Vec<User>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT id, email, name, role, department FROM users \
+             WHERE department = $1 AND disabled_at IS NULL ORDER BY name, email",
+        )
+        .bind(department.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(user_from).collect()
+    }
+
+    /// The active staff with these identifiers (email addresses, any case), by lower-case
+    /// address: how pages show people by name. At most 200 are looked up.
+    pub async fn staff_by_email(
+        &self,
+        emails: &[String],
+    ) -> Result<std::collections::HashMap<String, User>, StoreError> {
+        let mut wanted: Vec<String> = emails.iter().map(|e| e.trim().to_lowercase()).collect();
+        wanted.sort();
+        wanted.dedup();
+        wanted.truncate(200);
+        let mut out = std::collections::HashMap::new();
+        if wanted.is_empty() {
+            return Ok(out);
+        }
+        let list: Vec<String> = (1..=wanted.len()).map(|n| format!("${n}")).collect();
+        let sql = format!(
+            "SELECT id, email, name, role, department FROM users \
+             WHERE lower(email) IN ({}) AND disabled_at IS NULL",
+            list.join(", ")
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for email in &wanted {
+            query = query.bind(email.clone());
+        }
+        for row in query.fetch_all(&self.pool).await? {
+            let user = user_from(&row)?;
+            out.insert(user.email.trim().to_lowercase(), user);
+        }
+        Ok(out)
+    }
+
     /// Failed sign-ins for a throttle key (an account or an address) within the window, and
     /// when the last of them was.
     pub async fn failures(

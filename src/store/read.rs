@@ -67,6 +67,10 @@ pub struct ComplaintFilter {
     pub customer_email: Option<String>,
     /// Only the complaint with this exact reference.
     pub reference: Option<String>,
+    /// Only complaints held by this staff member (their identifier, any case).
+    pub handler: Option<String>,
+    /// Only open complaints nobody holds.
+    pub unassigned: bool,
     pub limit: i64,
     /// Resume after this (sort key, reference).
     pub after: Option<(i64, String)>,
@@ -333,6 +337,15 @@ fn list_sql(backend: Backend, filter: &ComplaintFilter) -> (String, Vec<Bind>) {
             " AND reference = ?",
             Bind::Text(reference.clone()),
         );
+    }
+    if let Some(handler) = &filter.handler {
+        // Nobody is held by an empty identifier.
+        let key = super::rows::handler_key(handler).unwrap_or_default();
+        add(&mut sql, " AND handler = ?", Bind::Text(key));
+    }
+    if filter.unassigned {
+        // Spelled as the partial indexes of migration 0007 spell it.
+        sql.push_str(" AND handler IS NULL AND status NOT IN ('resolved', 'closed')");
     }
     if let Some((key, reference)) = &filter.after {
         match backend {

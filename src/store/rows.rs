@@ -318,6 +318,8 @@ pub(crate) struct Projection {
     pub search_text: String,
     pub customer_email: Option<String>,
     pub queue_at: Option<i64>,
+    /// Who holds the complaint, lower case, as `handler_key` spells it.
+    pub handler: Option<String>,
 }
 
 impl Projection {
@@ -344,8 +346,15 @@ impl Projection {
             search_text,
             customer_email: c.customer.email.as_ref().map(|e| e.trim().to_lowercase()),
             queue_at: redress_core::owed::queue_at(&owed).map(micros),
+            handler: c.handler.as_deref().and_then(handler_key),
         })
     }
+}
+
+/// A staff identifier as the `handler` column keeps it: trimmed, lower case, never empty.
+pub(crate) fn handler_key(handler: &str) -> Option<String> {
+    let key = handler.trim().to_lowercase();
+    (!key.is_empty()).then_some(key)
 }
 
 /// One complaint's rows, each beside its id.
@@ -568,8 +577,8 @@ pub(crate) async fn update_projections(
         "UPDATE complaints SET stage = v.column2, status = v.column3, department = v.column4, \
          next_due_at = v.column5, last_hash = v.column6, queue_at = v.column7, overdue = v.column8, \
          adr_eligible = v.column9, version = v.column10, state = v.column11, search_text = v.column12, \
-         updated_at = v.column13, customer_email = v.column14 FROM (",
-        14,
+         updated_at = v.column13, customer_email = v.column14, handler = v.column15 FROM (",
+        15,
         ") AS v WHERE complaints.id = v.column1",
         rows,
         |(_, p, _)| p.state.len() + p.search_text.len() + p.department.len() + 300,
@@ -588,6 +597,7 @@ pub(crate) async fn update_projections(
                 .bind(p.search_text.clone())
                 .bind(*at)
                 .bind(p.customer_email.clone())
+                .bind(p.handler.clone())
         },
     )
     .await
@@ -668,7 +678,7 @@ pub(crate) async fn insert_complaints(
     rows: &[NewComplaintRow<'_>],
 ) -> Result<Vec<i64>, StoreError> {
     use sqlx::Row;
-    const COLUMNS: usize = 21;
+    const COLUMNS: usize = 22;
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
     let weigh =
         |row: &NewComplaintRow| row.projection.state.len() + row.projection.search_text.len() + 400;
@@ -677,7 +687,7 @@ pub(crate) async fn insert_complaints(
             backend,
             "INSERT INTO complaints (reference, stage, status, department, customer_account, customer_name, \
              customer_postcode, category, channel, first_received_at, next_due_at, last_hash, overdue, \
-             adr_eligible, version, state, search_text, created_at, updated_at, customer_email, queue_at)",
+             adr_eligible, version, state, search_text, created_at, updated_at, customer_email, queue_at, handler)",
             COLUMNS,
             chunk.len(),
             "RETURNING id, reference",
@@ -707,7 +717,8 @@ pub(crate) async fn insert_complaints(
                 .bind(row.created_at)
                 .bind(row.updated_at)
                 .bind(p.customer_email.clone())
-                .bind(p.queue_at);
+                .bind(p.queue_at)
+                .bind(p.handler.clone());
         }
         for returned in query.fetch_all(&mut **tx).await? {
             let id: i64 = returned.try_get("id")?;

@@ -221,9 +221,15 @@ fn session_csrf_ok(session: &CustomerSession, field: &str) -> bool {
 
 /// The first telephone number of the procedure (Customer Services), for "telephone us".
 fn help_telephone(state: &AppState) -> String {
+    stage_telephone(state, redress_core::Stage::CUSTOMER_SERVICES)
+}
+
+/// The number a customer rings about a complaint at `stage`: its department's, or the
+/// organisation's when the department has none.
+fn stage_telephone(state: &AppState, stage: redress_core::Stage) -> String {
     let procedure = state.store.procedure();
     procedure
-        .department(procedure.department_of(redress_core::Stage::CUSTOMER_SERVICES))
+        .department(procedure.department_of(stage))
         .and_then(|d| d.telephone.clone())
         .or_else(|| procedure.organisation.telephone.clone())
         .unwrap_or_default()

@@ -42,6 +42,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/sign-out", post(sign_out))
         .route("/staff", get(queue::queue))
         .route("/staff/search", get(queue::search))
+        .route("/staff/my", get(queue::mine))
+        .route("/staff/unassigned", get(queue::unassigned))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/complaints/{reference}", get(case::case_page))
         .route(

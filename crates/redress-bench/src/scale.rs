@@ -1,7 +1,7 @@
 //! `redress-bench scale`: how the reads people wait for grow with the number of complaints.
 //!
 //! ```sh
-//! cargo build --release --bin redress -p redress-bench
+//! cargo build --release -p redress --bin redress && cargo build --release -p redress-bench
 //! target/release/redress-bench scale [--sizes 10000,100000,1000000] [--database sqlite|postgres|both] \
 //!     [--readers 4] [--seconds 5] [--warmup 1] [--seed 1]
 //! ```

@@ -20,6 +20,7 @@ pub mod letters;
 pub mod model;
 pub mod owed;
 pub mod procedure;
+pub mod staffing;
 pub mod visibility;
 
 pub use actions::{ActionInfo, ActionKind};

@@ -156,6 +156,34 @@ fn offered(view: &ComplaintView, staff: &StaffSession, state: &AppState) -> Vec<
     names
 }
 
+/// Whom `user` may give the complaint to, as (identifier, "Name (address)"): the people of the
+/// department that holds its stage who may hold it (the core's `staffing::may_hold`); a handler
+/// only themselves.
+async fn assignees(
+    state: &AppState,
+    c: &redress_core::Complaint,
+    user: &crate::store::User,
+) -> Result<Vec<(String, String)>, StoreError> {
+    let procedure = state.store.procedure();
+    let staff = state
+        .store
+        .department_staff(procedure.department_of(c.stage))
+        .await?;
+    Ok(staff
+        .into_iter()
+        .filter(|u| {
+            redress_core::staffing::may_hold(u.role, u.department.as_deref(), c.stage, procedure)
+        })
+        .filter(|u| {
+            user.role != redress_core::Role::Handler || u.email.eq_ignore_ascii_case(&user.email)
+        })
+        .map(|u| {
+            let label = format!("{} ({})", u.name, u.email);
+            (u.email, label)
+        })
+        .collect())
+}
+
 async fn show(
     state: &AppState,
     staff: &StaffSession,
@@ -179,10 +207,20 @@ async fn show(
 
     let mut forms = Vec::new();
     let mut errors = Vec::new();
-    for name in offered(&view, staff, state) {
+    let offered = offered(&view, staff, state);
+    let people = if offered.contains(&"assign") {
+        match assignees(state, c, user).await {
+            Ok(people) => people,
+            Err(error) => return error_page(&error.into()),
+        }
+    } else {
+        Vec::new()
+    };
+    for name in offered {
         let Some(spec) = forms::spec(name, c, procedure, user.role, &user.email) else {
             continue;
         };
+        let spec = spec.with_assignees(people.clone());
         let form = match posted.form {
             Some((command, values)) if command == name => {
                 for e in &posted.errors {
@@ -321,6 +359,18 @@ async fn show(
             || procedure.department_of(c.stage).to_owned(),
             |d| d.name.clone(),
         );
+    // The handler by name, with the address that identifies them.
+    let handler = match &c.handler {
+        Some(h) => match state.store.staff_by_email(std::slice::from_ref(h)).await {
+            Ok(people) => Some(
+                people
+                    .get(&h.trim().to_lowercase())
+                    .map_or_else(|| h.clone(), |u| format!("{} ({})", u.name, u.email)),
+            ),
+            Err(error) => return error_page(&error.into()),
+        },
+        None => None,
+    };
     let mut chrome = chrome(state, staff);
     chrome.flash = posted.flash;
     let page = CasePage {
@@ -332,7 +382,7 @@ async fn show(
         stage: format!("Stage {}: {}", c.stage, procedure.stage(c.stage).name),
         status: status_words(c.status.as_str()),
         department,
-        handler: c.handler.clone(),
+        handler,
         accessibility: customer.accessibility_needs.clone(),
         vulnerabilities: customer.vulnerabilities.clone(),
         customer: customer_details,
@@ -434,6 +484,14 @@ pub async fn command(
     let procedure = state.store.procedure();
     let Some(spec) = forms::spec(&name, &view.complaint, procedure, user.role, &user.email) else {
         return not_found();
+    };
+    let spec = if spec.name == "assign" {
+        match assignees(&state, &view.complaint, user).await {
+            Ok(people) => spec.with_assignees(people),
+            Err(error) => return error_page(&error.into()),
+        }
+    } else {
+        spec
     };
     let offered = offered(&view, &staff, &state);
     let action = match spec.parse(&form) {

@@ -135,6 +135,10 @@ fn row_words(
 enum Scope {
     Queue,
     Search,
+    /// The complaints assigned to the person signed in.
+    Mine,
+    /// Open complaints of the person's department that nobody holds.
+    Unassigned,
 }
 
 impl Scope {
@@ -142,8 +146,28 @@ impl Scope {
         match self {
             Scope::Queue => "/staff",
             Scope::Search => "/staff/search",
+            Scope::Mine => "/staff/my",
+            Scope::Unassigned => "/staff/unassigned",
         }
     }
+}
+
+/// `GET /staff/my`: the complaints assigned to the person signed in.
+pub async fn mine(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    list_page(state, staff, query, Scope::Mine).await
+}
+
+/// `GET /staff/unassigned`: open complaints of the department that nobody holds.
+pub async fn unassigned(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    list_page(state, staff, query, Scope::Unassigned).await
 }
 
 /// `GET /staff`: the department's queue, soonest deadline first.
@@ -206,6 +230,19 @@ async fn list_page(
             "Search all complaints".to_owned(),
             "Every complaint at every stage, whoever holds it. You can act on those at your department's stages.".to_owned(),
         )
+    } else if scope == Scope::Mine {
+        filter.handler = Some(staff.user.email.clone());
+        (
+            "My cases".to_owned(),
+            "The complaints assigned to you, soonest deadline first; resolved ones last."
+                .to_owned(),
+        )
+    } else if scope == Scope::Unassigned && sees_all {
+        filter.unassigned = true;
+        (
+            "Unassigned complaints".to_owned(),
+            "Open complaints at every stage that nobody has been given yet.".to_owned(),
+        )
     } else if sees_all {
         (
             "All complaints".to_owned(),
@@ -225,7 +262,15 @@ async fn list_page(
                     [one] => format!("stage {one}"),
                     [rest @ .., last] => format!("stages {} and {last}", rest.join(", ")),
                 };
-                (format!("Queue: {name}"), format!("Complaints at {stages}, which {name} owns."))
+                if scope == Scope::Unassigned {
+                    filter.unassigned = true;
+                    (
+                        format!("Unassigned: {name}"),
+                        format!("Open complaints at {stages} that nobody in {name} has been given yet."),
+                    )
+                } else {
+                    (format!("Queue: {name}"), format!("Complaints at {stages}, which {name} owns."))
+                }
             }
             _ => (
                 "Your queue".to_owned(),
@@ -281,7 +326,10 @@ async fn list_page(
         filter.after = Some((key, reference.as_str().to_owned()));
     }
 
-    let page = if scope == Scope::Search || sees_all || filter.department.is_some() {
+    let page = if matches!(scope, Scope::Search | Scope::Mine)
+        || sees_all
+        || filter.department.is_some()
+    {
         match state.store.list_complaints(&filter).await {
             Ok(page) => Some(page),
             Err(error) => return error_page(&error.into()),
@@ -296,6 +344,20 @@ async fn list_page(
     let entries = match state.store.queue_entries(&references).await {
         Ok(entries) => entries,
         Err(error) => return error_page(&error.into()),
+    };
+    // Everyone by name: the handlers of this page looked up once.
+    let handlers: Vec<String> = entries
+        .values()
+        .filter_map(|e| e.complaint.handler.clone())
+        .collect();
+    let people = match state.store.staff_by_email(&handlers).await {
+        Ok(people) => people,
+        Err(error) => return error_page(&error.into()),
+    };
+    let name_of = |handler: &str| {
+        people
+            .get(&handler.trim().to_lowercase())
+            .map_or_else(|| handler.to_owned(), |u| u.name.clone())
     };
     let stage_name = |n: i64| {
         u8::try_from(n)
@@ -322,7 +384,7 @@ async fn list_page(
                 account: item.customer_account.clone(),
                 stage: format!("{}: {}", item.stage, stage_name(item.stage)),
                 status: status_words(&item.status),
-                handler: entry.and_then(|e| e.complaint.handler.clone()),
+                handler: entry.and_then(|e| e.complaint.handler.as_deref().map(name_of)),
                 time_left,
                 tag: if overdue && tag.is_none() {
                     Some(("overdue", "Overdue"))

@@ -161,6 +161,7 @@ async fn show(
     let procedure = state.store.procedure();
     let tz = procedure.time_zone();
     let c = &view.complaint;
+    let stage = c.stage;
     let reference = c.reference.to_string();
     let letters = match state.store.customer_letters(&reference).await {
         Ok(letters) => letters,
@@ -265,7 +266,8 @@ async fn show(
         refusal: extras.refusal,
         typed: extras.typed,
         max_file_mb: MAX_FILE_BYTES / (1024 * 1024),
-        telephone: super::help_telephone(state),
+        // The department that holds the complaint now answers its telephone.
+        telephone: super::stage_telephone(state, stage),
         reference,
     };
     render(&page)

@@ -135,6 +135,36 @@ pub struct CommandSpec {
     pub fields: Vec<FieldSpec>,
 }
 
+impl CommandSpec {
+    /// The assign form's person as a choice from `people` (identifier, name): only someone
+    /// who may hold the complaint can be chosen, so a mistyped address or a colleague from
+    /// another team is refused before the core is asked.
+    pub fn with_assignees(mut self, people: Vec<(String, String)>) -> CommandSpec {
+        if self.name != ActionKind::Assign.info().name {
+            return self;
+        }
+        for field in &mut self.fields {
+            if field.target == "handler" {
+                field.kind = Kind::Select;
+                field.required = true;
+                let mut options = vec![(String::new(), "Choose a person".to_owned())];
+                options.extend(people.iter().cloned());
+                field.options = options;
+                if !people.iter().any(|(v, _)| *v == field.default) {
+                    field.default = String::new();
+                }
+                field.hint = Some(if people.is_empty() {
+                    "Nobody in the department that holds this stage has a staff account yet."
+                        .to_owned()
+                } else {
+                    "The people of the department that holds this stage.".to_owned()
+                });
+            }
+        }
+        self
+    }
+}
+
 /// A field at fault, with the message to show beside it and in the summary.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct FieldError {
