@@ -146,7 +146,8 @@ impl Store {
         &self,
         filter: &ComplaintFilter,
     ) -> Result<ComplaintPage, StoreError> {
-        let (sql, binds) = list_sql(self.backend, filter);
+        let plan = self.search_plan(filter).await?;
+        let (sql, binds) = list_sql(self.backend, filter, plan);
         let mut query = sqlx::query(AssertSqlSafe(sql));
         for bind in binds {
             query = match bind {
@@ -192,7 +193,8 @@ impl Store {
     /// How the database would run the list for this filter, one line per step of its plan:
     /// for tests and for people asking why a queue is slow.
     pub async fn list_plan(&self, filter: &ComplaintFilter) -> Result<Vec<String>, StoreError> {
-        let (sql, binds) = list_sql(self.backend, filter);
+        let plan = self.search_plan(filter).await?;
+        let (sql, binds) = list_sql(self.backend, filter, plan);
         let explain = match self.backend {
             Backend::Sqlite => format!("EXPLAIN QUERY PLAN {sql}"),
             Backend::Postgres => format!("EXPLAIN {sql}"),
@@ -230,6 +232,37 @@ impl Store {
             .iter()
             .map(|r| Ok(r.try_get::<String, _>(column)?))
             .collect()
+    }
+
+    /// How SQLite should find a full-text search's page: by how many complaints match (counted
+    /// in the full-text index alone, and no further than it needs to decide).
+    async fn search_plan(
+        &self,
+        filter: &ComplaintFilter,
+    ) -> Result<Option<SearchPlan>, StoreError> {
+        let Some(terms) = filter
+            .q
+            .as_deref()
+            .filter(|q| Reference::parse(q.trim()).is_err())
+            .and_then(Terms::parse)
+        else {
+            return Ok(None);
+        };
+        if self.backend != Backend::Sqlite {
+            return Ok(Some(SearchPlan::Sort));
+        }
+        let matches: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM (SELECT rowid FROM complaints_search WHERE complaints_search MATCH $1 LIMIT $2)",
+        )
+        .bind(terms.fts5())
+        .bind(WALK_ABOVE + 1)
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(Some(if matches > WALK_ABOVE {
+            SearchPlan::Walk
+        } else {
+            SearchPlan::Sort
+        }))
     }
 
     /// Open complaints per stage (not resolved or closed), for metrics and dashboards.
@@ -271,12 +304,25 @@ const _: () = assert!(NO_DEADLINE == 9_223_372_036_854_775_807);
 
 /// The list's SQL and what it binds, in order. Placeholders are numbered in order of use, as
 /// SQLite requires.
-fn list_sql(backend: Backend, filter: &ComplaintFilter) -> (String, Vec<Bind>) {
-    let mut sql = format!(
-        "SELECT reference, stage, status, department, customer_name, customer_account, category, channel, \
-         first_received_at, next_due_at, overdue, adr_eligible, {QUEUE_KEY} AS sort_key \
-         FROM complaints WHERE 1 = 1"
-    );
+fn list_sql(
+    backend: Backend,
+    filter: &ComplaintFilter,
+    search: Option<SearchPlan>,
+) -> (String, Vec<Bind>) {
+    const COLUMNS: &str = "reference, stage, status, department, customer_name, customer_account, category, channel, \
+         first_received_at, next_due_at, overdue, adr_eligible";
+    // A search on SQLite picks its page from an index (which never reads the wide rows, whose
+    // late columns sit behind the complaint's state), then reads only that page's rows.
+    let two_step = backend == Backend::Sqlite && search.is_some();
+    let mut sql = if two_step {
+        let index = match search {
+            Some(SearchPlan::Walk) => walk_index(filter),
+            _ => "complaints_search_keys",
+        };
+        format!("SELECT id FROM complaints INDEXED BY {index} WHERE 1 = 1")
+    } else {
+        format!("SELECT {COLUMNS}, {QUEUE_KEY} AS sort_key FROM complaints WHERE 1 = 1")
+    };
     let mut binds = Vec::new();
     let mut add = |sql: &mut String, clause: &str, bind: Bind| {
         binds.push(bind);
@@ -376,5 +422,52 @@ fn list_sql(backend: Backend, filter: &ComplaintFilter) -> (String, Vec<Bind>) {
         &format!(" ORDER BY {QUEUE_KEY}, reference LIMIT ?"),
         Bind::Int(filter.limit.saturating_add(1)),
     );
+    if two_step {
+        sql = format!(
+            "SELECT {COLUMNS}, {QUEUE_KEY} AS sort_key FROM complaints WHERE id IN ({sql}) \
+             ORDER BY {QUEUE_KEY}, reference"
+        );
+    }
     (sql, binds)
+}
+
+/// How SQLite finds a search's page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SearchPlan {
+    /// Few complaints match: take each one's queue key from `complaints_search_keys`, sort.
+    Sort,
+    /// Many match: walk the queue in order, keeping those that match, until the page is full.
+    Walk,
+}
+
+/// Above this many matches, walking the queue finds a page sooner than sorting the matches.
+const WALK_ABOVE: i64 = 1_500;
+
+/// The queue-order index a walk takes for the filter's first equality.
+fn walk_index(filter: &ComplaintFilter) -> &'static str {
+    if filter.reference.is_some() {
+        "sqlite_autoindex_complaints_1"
+    } else if filter.customer_email.is_some() {
+        "complaints_customer_email_queue"
+    } else if filter.handler.is_some() {
+        "complaints_handler_queue"
+    } else if filter.unassigned && filter.department.is_some() {
+        "complaints_department_unassigned_queue"
+    } else if filter.unassigned {
+        "complaints_unassigned_queue"
+    } else if filter.stage.is_some() && filter.overdue.is_some() {
+        "complaints_stage_overdue_queue"
+    } else if filter.department.is_some() && filter.overdue.is_some() {
+        "complaints_department_overdue_queue"
+    } else if filter.stage.is_some() {
+        "complaints_stage_queue"
+    } else if filter.department.is_some() {
+        "complaints_department_queue"
+    } else if filter.status.is_some() {
+        "complaints_status_queue"
+    } else if filter.overdue.is_some() {
+        "complaints_overdue_queue"
+    } else {
+        "complaints_by_queue"
+    }
 }
