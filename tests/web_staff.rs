@@ -50,6 +50,8 @@ both_backends! {
     work_is_assigned_from_a_list_and_found_in_my_cases =>
         sqlite_work_is_assigned_from_a_list_and_found_in_my_cases,
         postgres_work_is_assigned_from_a_list_and_found_in_my_cases;
+    attached_files_open_safely_for_staff =>
+        sqlite_attached_files_open_safely_for_staff, postgres_attached_files_open_safely_for_staff;
     search_finds_any_complaint_at_any_stage =>
         sqlite_search_finds_any_complaint_at_any_stage, postgres_search_finds_any_complaint_at_any_stage;
 }
@@ -1124,6 +1126,102 @@ async fn work_is_assigned_from_a_list_and_found_in_my_cases(db: Db) {
         .await;
     assert_eq!(status, 422, "{problem}");
     assert_eq!(problem["code"], "invalid_assignee", "{problem}");
+    app.stop().await;
+}
+
+async fn attached_files_open_safely_for_staff(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.ola@example.com", Role::Handler, Some(CS))
+        .await;
+    let reference = create(&app, &complaint_body("KX-8001", "Ola Nordmann")).await;
+    let parsed = Reference::parse(&reference).expect("a reference");
+    // Two files the customer sent: a PDF, and a page that would run script if it were opened
+    // as one of ours.
+    let pdf = b"%PDF-1.4\n% a scan of a bill\n".to_vec();
+    let html = b"<script>alert(document.cookie)</script>".to_vec();
+    let mut attachments = Vec::new();
+    for (bytes, name, content_type) in [
+        (&pdf, "bill March.pdf", "application/pdf"),
+        (&html, "page\".html", "text/html"),
+    ] {
+        let sha256 = redress::files::keep(app.files_dir.clone(), bytes.clone())
+            .await
+            .expect("kept");
+        attachments.push(redress::store::NewAttachment {
+            sha256,
+            filename: name.to_owned(),
+            content_type: content_type.to_owned(),
+            size: bytes.len() as i64,
+            uploaded_by: "customer".to_owned(),
+        });
+    }
+    let command = redress_core::Command {
+        by: Actor::system(),
+        action: redress_core::Action::ReceiveEvidence {
+            request: None,
+            description: Some("Two files".into()),
+            channel: None,
+        },
+    };
+    let outcome = app
+        .store
+        .run_command_with_files(&parsed, command, app.clock.now(), &attachments)
+        .await
+        .expect("recorded");
+    assert!(outcome.refusal.is_none(), "{:?}", outcome.refusal);
+    let files = app.store.attachments(&reference).await.expect("listed");
+    assert_eq!(files.len(), 2);
+
+    let mut ola = Browser::signed_in_staff(&app, "cs.ola@example.com").await;
+    let case = ola.case(&reference).await;
+    let pdf_href = format!("/staff/complaints/{reference}/files/{}", files[0].id);
+    let html_href = format!("/staff/complaints/{reference}/files/{}", files[1].id);
+    assert!(case.body.contains(&pdf_href) && case.body.contains(&html_href));
+    // A PDF opens in the browser, as itself.
+    let opened = ola.get(&pdf_href).await;
+    opened.expect(200);
+    assert_eq!(opened.body.as_bytes(), pdf.as_slice());
+    assert_eq!(opened.headers["content-type"], "application/pdf");
+    assert!(
+        opened.headers["content-disposition"]
+            .to_str()
+            .unwrap()
+            .starts_with("inline;")
+    );
+    assert_eq!(opened.headers["x-content-type-options"], "nosniff");
+    // Anything else is a download, never a page of ours, and runs nothing.
+    let page = ola.get(&html_href).await;
+    page.expect(200);
+    assert_eq!(page.headers["content-type"], "application/octet-stream");
+    let disposition = page.headers["content-disposition"].to_str().unwrap();
+    assert!(
+        disposition.starts_with("attachment; filename=\"page_.html\""),
+        "{disposition}"
+    );
+    let csp = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(
+        csp.contains("sandbox") && csp.contains("default-src 'none'"),
+        "{csp}"
+    );
+    // No such file, a file of another complaint, and nobody signed in.
+    ola.get(&format!("/staff/complaints/{reference}/files/999999"))
+        .await
+        .expect(404);
+    let other = create(&app, &complaint_body("KX-8002", "Per Hansen")).await;
+    ola.get(&format!("/staff/complaints/{other}/files/{}", files[0].id))
+        .await
+        .expect(404);
+    let mut stranger = Browser::new(&app);
+    let refused = stranger.get(&pdf_href).await;
+    assert_ne!(refused.status, 200);
+    assert!(!refused.body.contains("a scan of a bill"));
+    // A file changed on the disk is not served as the one attached.
+    std::fs::write(app.files_dir.join(&files[0].sha256), b"%PDF-1.4 forged").expect("write");
+    let damaged = ola.get(&pdf_href).await;
+    damaged.expect(500);
+    assert!(!damaged.body.contains("forged"));
     app.stop().await;
 }
 

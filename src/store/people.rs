@@ -473,7 +473,7 @@ impl Store {
     /// The files attached to a complaint, oldest first.
     pub async fn attachments(&self, reference: &str) -> Result<Vec<AttachmentRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT a.sha256, a.filename, a.content_type, a.size_bytes, a.uploaded_at, a.uploaded_by \
+            "SELECT a.id, a.sha256, a.filename, a.content_type, a.size_bytes, a.uploaded_at, a.uploaded_by \
              FROM attachments a JOIN complaints c ON c.id = a.complaint_id WHERE c.reference = $1 ORDER BY a.id",
         )
         .bind(reference)
@@ -482,6 +482,7 @@ impl Store {
         rows.iter()
             .map(|r| {
                 Ok(AttachmentRow {
+                    id: r.try_get("id")?,
                     sha256: r.try_get("sha256")?,
                     filename: r.try_get("filename")?,
                     content_type: r.try_get("content_type")?,
@@ -497,6 +498,8 @@ impl Store {
 /// A recorded file.
 #[derive(Debug, Clone, Serialize)]
 pub struct AttachmentRow {
+    /// The file's number, for its address (`/staff/complaints/{reference}/files/{id}`).
+    pub id: i64,
     pub sha256: String,
     pub filename: String,
     pub content_type: String,

@@ -7,6 +7,7 @@
 
 mod case;
 mod dashboard;
+mod files;
 pub mod forms;
 mod queue;
 
@@ -50,6 +51,7 @@ pub fn router() -> Router<AppState> {
             "/staff/complaints/{reference}/commands/{command}",
             post(case::command),
         )
+        .route("/staff/complaints/{reference}/files/{id}", get(files::file))
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -24,6 +24,8 @@ pub struct Page {
     /// The `Set-Cookie` lines, whole (attributes included).
     pub set_cookies: Vec<String>,
     pub body: String,
+    /// Every header of the answer.
+    pub headers: reqwest::header::HeaderMap,
 }
 
 impl Page {
@@ -176,12 +178,14 @@ impl Browser {
                 self.cookies.insert(name.to_owned(), value.to_owned());
             }
         }
+        let headers = response.headers().clone();
         let body = response.text().await.expect("a body");
         Page {
             status,
             location,
             set_cookies,
             body,
+            headers,
         }
     }
 

@@ -50,6 +50,7 @@ pub struct TimelineItem {
 
 #[derive(Debug, Clone)]
 pub struct AttachmentView {
+    pub href: String,
     pub filename: String,
     pub size: String,
     pub when: String,
@@ -403,6 +404,7 @@ async fn show(
         attachments: attachments
             .into_iter()
             .map(|a| AttachmentView {
+                href: format!("/staff/complaints/{}/files/{}", c.reference, a.id),
                 filename: a.filename,
                 size: size_words(a.size),
                 when: words::instant(a.uploaded_at, tz),
