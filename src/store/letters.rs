@@ -10,6 +10,8 @@ use super::{Store, StoreError, from_micros};
 /// One letter or email about a complaint (a row of the outbox).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct LetterRow {
+    /// The letter's number, for its address.
+    pub id: i64,
     /// The letter kind, e.g. `acknowledgement`, `formal_response`, `deadlock_letter`.
     pub kind: String,
     /// `email` or `post`.
@@ -25,7 +27,7 @@ impl Store {
     /// the customer's timeline leaves out evidence asked of a third party).
     pub async fn customer_letters(&self, reference: &str) -> Result<Vec<LetterRow>, StoreError> {
         let rows = sqlx::query(
-            "SELECT o.kind, o.channel, o.created_at, o.sent_at FROM outbox o \
+            "SELECT o.id, o.kind, o.channel, o.created_at, o.sent_at FROM outbox o \
              JOIN complaints c ON c.id = o.complaint_id \
              WHERE c.reference = $1 AND o.kind <> 'sign_in_link' \
              AND o.payload NOT LIKE '%\"recipient\":\"third_party\"%' \
@@ -38,6 +40,7 @@ impl Store {
             .map(|r| {
                 let sent_at: Option<i64> = r.try_get("sent_at")?;
                 Ok(LetterRow {
+                    id: r.try_get("id")?,
                     kind: r.try_get("kind")?,
                     channel: r.try_get("channel")?,
                     created_at: from_micros(r.try_get("created_at")?)?,

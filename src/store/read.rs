@@ -148,7 +148,11 @@ impl Store {
     ) -> Result<ComplaintPage, StoreError> {
         let plan = self.search_plan(filter).await?;
         let (sql, binds) = list_sql(self.backend, filter, plan);
-        let mut query = sqlx::query(AssertSqlSafe(sql));
+        // A search is planned for its own words (PostgreSQL plans an unnamed statement with
+        // its values): a rare account number is looked up in the full-text index, a common
+        // surname is met by walking the queue. A plan kept for any words would do one or the
+        // other for all.
+        let mut query = sqlx::query(AssertSqlSafe(sql)).persistent(plan.is_none());
         for bind in binds {
             query = match bind {
                 Bind::Int(n) => query.bind(n),
@@ -360,8 +364,7 @@ fn list_sql(
                 ),
                 Backend::Postgres => add(
                     &mut sql,
-                    " AND to_tsvector('simple', regexp_replace(search_text, '[^[:alnum:]]+', ' ', 'g')) \
-                     @@ to_tsquery('simple', ?)",
+                    " AND search_words @@ to_tsquery('simple', ?)",
                     Bind::Text(terms.tsquery()),
                 ),
             }

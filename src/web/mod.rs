@@ -4,6 +4,7 @@
 
 pub mod code;
 mod error;
+pub mod letters;
 pub mod portal;
 pub mod session;
 pub mod staff;

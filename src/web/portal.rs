@@ -9,6 +9,7 @@
 
 mod complain;
 mod complaint;
+pub(crate) use complaint::letter_words;
 
 use askama::Template;
 use axum::Router;
@@ -55,6 +56,10 @@ pub fn router() -> Router<AppState> {
             post(complaint::escalate),
         )
         .route("/my/complaints/{reference}/review", post(complaint::review))
+        .route(
+            "/my/complaints/{reference}/letters/{file}",
+            get(complaint::letter),
+        )
         .route(
             "/my/complaints/{reference}/accept-compensation",
             post(complaint::accept_compensation),

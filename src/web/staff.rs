@@ -52,6 +52,10 @@ pub fn router() -> Router<AppState> {
             post(case::command),
         )
         .route("/staff/complaints/{reference}/files/{id}", get(files::file))
+        .route(
+            "/staff/complaints/{reference}/letters/{file}",
+            get(case::letter),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------

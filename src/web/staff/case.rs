@@ -49,6 +49,14 @@ pub struct TimelineItem {
 }
 
 #[derive(Debug, Clone)]
+pub struct LetterView {
+    pub href: String,
+    pub what: String,
+    pub to: &'static str,
+    pub how: &'static str,
+    pub sent: String,
+}
+
 pub struct AttachmentView {
     pub href: String,
     pub filename: String,
@@ -81,6 +89,7 @@ struct CasePage {
     nothing_to_do: String,
     timeline: Vec<TimelineItem>,
     attachments: Vec<AttachmentView>,
+    letters: Vec<LetterView>,
 }
 
 /// What went wrong with a command just posted, to show on the page.
@@ -185,6 +194,44 @@ async fn assignees(
         .collect())
 }
 
+/// `GET /staff/complaints/{reference}/letters/{id}` and `.../{id}.pdf`: a letter or email the
+/// complaint caused, to read or as its PDF.
+pub async fn letter(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Response {
+    use crate::web::letters::{self, Asked};
+    if let Some(refused) = refuse_non_reader(&staff.user) {
+        return refused;
+    }
+    let Ok(Path((reference, file))) = path else {
+        return letters::no_letter();
+    };
+    let Ok(reference) = Reference::parse(&reference) else {
+        return no_such_complaint();
+    };
+    let Some(asked) = Asked::parse(&file) else {
+        return letters::no_letter();
+    };
+    let (item, letter) = match letters::find(&state, reference.as_str(), &asked, false).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return letters::no_letter(),
+        Err(response) => return response,
+    };
+    match asked {
+        Asked::Pdf(_) => letters::pdf(&item, letter).await,
+        Asked::Page(_) => letters::page(
+            &state,
+            chrome(&state, &staff),
+            &item,
+            &letter,
+            "/staff",
+            true,
+        ),
+    }
+}
+
 async fn show(
     state: &AppState,
     staff: &StaffSession,
@@ -197,6 +244,10 @@ async fn show(
         Err(error) => return error_page(&error.into()),
     };
     let attachments = match state.store.attachments(reference.as_str()).await {
+        Ok(rows) => rows,
+        Err(error) => return error_page(&error.into()),
+    };
+    let letters = match state.store.complaint_letters(reference.as_str()).await {
         Ok(rows) => rows,
         Err(error) => return error_page(&error.into()),
     };
@@ -409,6 +460,30 @@ async fn show(
                 size: size_words(a.size),
                 when: words::instant(a.uploaded_at, tz),
                 by: a.uploaded_by,
+            })
+            .collect(),
+        letters: letters
+            .into_iter()
+            .map(|l| LetterView {
+                href: format!("/staff/complaints/{}/letters/{}", c.reference, l.id),
+                what: crate::web::portal::letter_words(&l.kind, procedure),
+                to: if l.recipient == "third_party" {
+                    "Third party"
+                } else {
+                    "Customer"
+                },
+                how: if l.channel == "email" {
+                    "Email"
+                } else {
+                    "Post"
+                },
+                sent: l.sent_at.map_or_else(
+                    || match &l.last_error {
+                        Some(_) => "Not yet: the last attempt failed".to_owned(),
+                        None => "Not yet".to_owned(),
+                    },
+                    |t| words::instant(t, tz),
+                ),
             })
             .collect(),
     };

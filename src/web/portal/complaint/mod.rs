@@ -43,6 +43,7 @@ pub(crate) struct TimelineItem {
 }
 
 pub(crate) struct LetterItem {
+    pub href: String,
     pub what: String,
     pub how: &'static str,
     pub written: String,
@@ -133,6 +134,40 @@ struct ComplaintPage {
     typed: Typed,
     max_file_mb: usize,
     telephone: String,
+}
+
+/// `GET /my/complaints/{reference}/letters/{id}` and `.../{id}.pdf`: a letter written to the
+/// customer about their complaint, to read or as its PDF.
+pub async fn letter(
+    State(state): State<AppState>,
+    session: CustomerSession,
+    Path((reference, file)): Path<(String, String)>,
+) -> Response {
+    use crate::web::letters::{self, Asked};
+    let view = match load(&state, &session, &reference).await {
+        Ok(view) => view,
+        Err(response) => return response,
+    };
+    let reference = view.complaint.reference.to_string();
+    let Some(asked) = Asked::parse(&file) else {
+        return letters::no_letter();
+    };
+    let (item, letter) = match letters::find(&state, &reference, &asked, true).await {
+        Ok(Some(found)) => found,
+        Ok(None) => return letters::no_letter(),
+        Err(response) => return response,
+    };
+    match asked {
+        Asked::Pdf(_) => letters::pdf(&item, letter).await,
+        Asked::Page(_) => letters::page(
+            &state,
+            customer_chrome(&state, &session),
+            &item,
+            &letter,
+            "/my",
+            false,
+        ),
+    }
 }
 
 /// The complaint, if the reference is well formed, exists and is the customer's; otherwise the
@@ -239,6 +274,7 @@ async fn show(
         letters: letters
             .iter()
             .map(|l| LetterItem {
+                href: format!("/my/complaints/{reference}/letters/{}", l.id),
                 what: letter_words(&l.kind, procedure),
                 how: if l.channel == "email" {
                     "Email"
@@ -312,6 +348,7 @@ mod wording;
 
 pub(super) use actions::{accept, accept_compensation, escalate, reject, review};
 pub(super) use evidence::evidence;
+pub(crate) use wording::letter_words;
 use wording::*;
 
 #[cfg(test)]

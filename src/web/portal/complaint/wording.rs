@@ -34,7 +34,7 @@ pub(super) fn customer_sentence(event: &Event, procedure: &Procedure) -> Option<
 }
 
 /// A letter's kind in words.
-pub(super) fn letter_words(kind: &str, procedure: &Procedure) -> String {
+pub(crate) fn letter_words(kind: &str, procedure: &Procedure) -> String {
     match kind {
         "acknowledgement" => "Acknowledgement of your complaint".to_owned(),
         "resolution_offer" => "Our offer to resolve your complaint".to_owned(),
