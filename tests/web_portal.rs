@@ -13,6 +13,9 @@ use support::browser::{Browser, Page, hidden};
 use support::{Db, TestApp, spawn_app};
 
 both_backends! {
+    letters_are_read_in_the_pages_by_staff_and_by_their_customer =>
+        sqlite_letters_are_read_in_the_pages_by_staff_and_by_their_customer,
+        postgres_letters_are_read_in_the_pages_by_staff_and_by_their_customer;
     portal_pages_speak_of_the_complaints_own_adr_period =>
         sqlite_portal_pages_speak_of_the_complaints_own_adr_period,
         postgres_portal_pages_speak_of_the_complaints_own_adr_period;
@@ -143,6 +146,121 @@ async fn staff_does(app: &TestApp, reference: &str, department: &str, action: Ac
         "staff command refused: {:?}",
         outcome.refusal
     );
+}
+
+async fn letters_are_read_in_the_pages_by_staff_and_by_their_customer(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let reference = complaint_of(&app, &ANN).await;
+    let other = complaint_of(&app, &BOB).await;
+    staff_does(
+        &app,
+        &reference,
+        "customer_services",
+        Action::Acknowledge { channel: None },
+    )
+    .await;
+    staff_does(
+        &app,
+        &reference,
+        "customer_services",
+        Action::RequestEvidence {
+            from: redress_core::event::EvidenceSource::ThirdParty,
+            due_days: 7,
+            description: Some("The engineer's report".into()),
+        },
+    )
+    .await;
+    staff_does(
+        &app,
+        &other,
+        "customer_services",
+        Action::Acknowledge { channel: None },
+    )
+    .await;
+    let letters = app
+        .store
+        .complaint_letters(&reference)
+        .await
+        .expect("letters");
+    let to_customer = letters
+        .iter()
+        .find(|l| l.kind == "acknowledgement")
+        .expect("an acknowledgement");
+    let to_third_party = letters
+        .iter()
+        .find(|l| l.recipient == "third_party")
+        .expect("a letter to the third party");
+    let bobs = app.store.complaint_letters(&other).await.expect("letters")[0].id;
+
+    // Staff: every letter listed on the case page, each readable, with its PDF.
+    app.staff_account(
+        "cs.una@example.com",
+        Role::Handler,
+        Some("customer_services"),
+    )
+    .await;
+    let mut staff = Browser::signed_in_staff(&app, "cs.una@example.com").await;
+    let case = staff.case(&reference).await;
+    let staff_href = format!("/staff/complaints/{reference}/letters/{}", to_customer.id);
+    let third_href = format!(
+        "/staff/complaints/{reference}/letters/{}",
+        to_third_party.id
+    );
+    assert!(case.body.contains(&staff_href) && case.body.contains(&third_href));
+    let page = staff.get(&staff_href).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("Ann Example") && page.body.contains(&reference));
+    assert!(page.body.contains(&format!("{staff_href}.pdf")));
+    let pdf = staff.get(&format!("{staff_href}.pdf")).await;
+    assert_eq!(pdf.status, 200);
+    assert_eq!(pdf.headers["content-type"], "application/pdf");
+    assert!(pdf.body.starts_with("%PDF"));
+    let third = staff.get(&third_href).await;
+    assert_eq!(third.status, 200);
+    assert!(third.body.contains("A third party asked for evidence"));
+    // A letter is found only under its own complaint.
+    let elsewhere = staff
+        .get(&format!(
+            "/staff/complaints/{other}/letters/{}",
+            to_customer.id
+        ))
+        .await;
+    assert_eq!(elsewhere.status, 404);
+
+    // The customer: their own letters, not the third party's, not another customer's.
+    let mut ann = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
+    let mine = ann.get(&format!("/my/complaints/{reference}")).await;
+    let href = format!("/my/complaints/{reference}/letters/{}", to_customer.id);
+    assert!(mine.body.contains(&href), "{}", mine.body);
+    let read = ann.get(&href).await;
+    assert_eq!(read.status, 200);
+    assert!(read.body.contains("Ann Example"));
+    assert!(!read.body.contains("third party"));
+    let pdf = ann.get(&format!("{href}.pdf")).await;
+    assert_eq!(pdf.status, 200);
+    assert!(pdf.body.starts_with("%PDF"));
+    for path in [
+        format!("/my/complaints/{reference}/letters/{}", to_third_party.id),
+        format!(
+            "/my/complaints/{reference}/letters/{}.pdf",
+            to_third_party.id
+        ),
+        format!("/my/complaints/{reference}/letters/{bobs}"),
+        format!("/my/complaints/{other}/letters/{bobs}"),
+        format!("/my/complaints/{reference}/letters/nonsense"),
+    ] {
+        let refused = ann.get(&path).await;
+        assert_eq!(refused.status, 404, "{path}");
+        assert!(!refused.body.contains("Bob Private"), "{path}");
+    }
+    // Nobody signed in reads nothing.
+    let mut stranger = Browser::new(&app);
+    let refused = stranger.get(&href).await;
+    assert_ne!(refused.status, 200);
+    assert!(!refused.body.contains("Ann Example"));
+    app.stop().await;
 }
 
 async fn complaint_count(app: &TestApp) -> usize {

@@ -10,7 +10,7 @@ use std::collections::BTreeSet;
 use redress::clock::Clock;
 use redress_core::{Actor, Reference, Role};
 use serde_json::{Value, json};
-use support::browser::{Browser, PASSWORD};
+use support::browser::{Browser, PASSWORD, hidden};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
@@ -52,6 +52,9 @@ both_backends! {
         postgres_work_is_assigned_from_a_list_and_found_in_my_cases;
     attached_files_open_safely_for_staff =>
         sqlite_attached_files_open_safely_for_staff, postgres_attached_files_open_safely_for_staff;
+    a_telephone_complaint_is_recorded_from_the_staff_pages =>
+        sqlite_a_telephone_complaint_is_recorded_from_the_staff_pages,
+        postgres_a_telephone_complaint_is_recorded_from_the_staff_pages;
     search_finds_any_complaint_at_any_stage =>
         sqlite_search_finds_any_complaint_at_any_stage, postgres_search_finds_any_complaint_at_any_stage;
 }
@@ -1222,6 +1225,148 @@ async fn attached_files_open_safely_for_staff(db: Db) {
     let damaged = ola.get(&pdf_href).await;
     damaged.expect(500);
     assert!(!damaged.body.contains("forged"));
+    app.stop().await;
+}
+
+async fn a_telephone_complaint_is_recorded_from_the_staff_pages(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.vic@example.com", Role::Handler, Some(CS))
+        .await;
+    let earlier = create(&app, &complaint_body("KX-9001", "Vera Lynn")).await;
+    let mut vic = Browser::signed_in_staff(&app, "cs.vic@example.com").await;
+
+    // Looking the account up first shows the customer's other complaint.
+    let form = vic.get("/staff/complaints/new?account=KX-9001").await;
+    form.expect(200);
+    assert!(
+        form.body
+            .contains(&format!("/staff/complaints/{earlier}\""))
+    );
+    let csrf = form.csrf_token();
+    let submission = hidden(&form.body, "submission");
+    let mut fields = vec![
+        ("csrf", csrf.clone()),
+        ("submission", submission.clone()),
+        ("channel", "telephone".to_owned()),
+        ("received_date", "2026-03-01".to_owned()),
+        ("received_time", "14:05".to_owned()),
+        ("name", String::new()),
+        ("account", "KX-9001".to_owned()),
+        ("telephone", "0161 496 0123".to_owned()),
+        ("postcode", "M22 4SY".to_owned()),
+        ("contact", "telephone".to_owned()),
+        (
+            "summary",
+            "Line dead since Friday; she relies on it for a care alarm".to_owned(),
+        ),
+        ("category", "faults_service_provision".to_owned()),
+        ("needs", "large_print".to_owned()),
+        ("vulnerabilities", "Relies on a telecare alarm".to_owned()),
+    ];
+    let as_refs = |fields: &[(&str, String)]| -> Vec<(String, String)> {
+        fields
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect()
+    };
+    let send = |fields: Vec<(String, String)>| {
+        let pairs: Vec<(&str, &str)> = fields
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        serde_urlencoded::to_string(pairs).expect("a form")
+    };
+    // Missing the name: the error is said, and everything typed is kept.
+    let refused = vic
+        .post_body("/staff/complaints", &send(as_refs(&fields)))
+        .await;
+    refused.expect(422);
+    assert!(
+        refused.body.contains("Enter the customer&#39;s full name"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("care alarm"));
+    // Received tomorrow: refused.
+    fields[5].1 = "Vera Lynn".to_owned();
+    fields[3].1 = "2026-03-03".to_owned();
+    let future = vic
+        .post_body("/staff/complaints", &send(as_refs(&fields)))
+        .await;
+    future.expect(422);
+    assert!(
+        future
+            .body
+            .contains("cannot have reached us later than now")
+    );
+    // Recorded, as received on the telephone yesterday afternoon (London time).
+    fields[3].1 = "2026-03-01".to_owned();
+    let done = vic
+        .post_body("/staff/complaints", &send(as_refs(&fields)))
+        .await;
+    done.expect(303);
+    let location = done.location.clone().expect("to the case page");
+    assert!(location.starts_with("/staff/complaints/") && location.ends_with("?done=recorded"));
+    let reference = location
+        .trim_start_matches("/staff/complaints/")
+        .trim_end_matches("?done=recorded")
+        .to_owned();
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&reference).expect("a reference"))
+        .await
+        .expect("recorded");
+    let c = &view.complaint;
+    assert_eq!(c.channel, redress_core::Channel::Telephone);
+    assert_eq!(c.first_received_at, ts("2026-03-01T14:05:00Z"));
+    assert_eq!(c.customer.name, "Vera Lynn");
+    assert_eq!(
+        c.customer.accessibility_needs,
+        vec!["Large print".to_owned()]
+    );
+    assert_eq!(
+        c.customer.vulnerabilities,
+        vec!["Relies on a telecare alarm".to_owned()]
+    );
+    let case = vic.get(&location).await;
+    case.expect(200);
+    assert!(case.body.contains("The complaint is recorded"));
+    // Sent again (a double click): the same complaint, not a second one.
+    let again = vic
+        .post_body("/staff/complaints", &send(as_refs(&fields)))
+        .await;
+    again.expect(303);
+    assert_eq!(again.location.as_deref(), Some(location.as_str()));
+    // Without the form's token: refused, nothing recorded.
+    let before = app
+        .store
+        .list_complaints(&redress::store::ComplaintFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len();
+    fields[0].1 = "forged".to_owned();
+    fields[1].1 = "0".repeat(64);
+    let forged = vic
+        .post_body("/staff/complaints", &send(as_refs(&fields)))
+        .await;
+    forged.expect(403);
+    let after = app
+        .store
+        .list_complaints(&redress::store::ComplaintFilter {
+            limit: 100,
+            ..Default::default()
+        })
+        .await
+        .unwrap()
+        .items
+        .len();
+    assert_eq!(before, after);
     app.stop().await;
 }
 

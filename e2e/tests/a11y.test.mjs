@@ -264,13 +264,39 @@ test('staff error pages: no such complaint, and a form whose token expired', asy
   await check(staff, 'staff-form-expired', { status: 403, response });
 });
 
+test('my cases, unassigned, and a letter read by staff and by the customer', async () => {
+  let response = await staff.goto(`${server.url}/staff/my`);
+  await check(staff, 'staff-my-cases', { status: 200, response });
+  response = await staff.goto(`${server.url}/staff/unassigned`);
+  await staff.getByRole('link', { name: reference }).waitFor();
+  await check(staff, 'staff-unassigned', { status: 200, response });
+
+  // Acknowledged: the acknowledgement is a letter both sides can read.
+  await staff.goto(`${server.url}/staff/complaints/${reference}`);
+  await postFromPage(staff, `/staff/complaints/${reference}/commands/acknowledge`, {});
+  await staff.goto(`${server.url}/staff/complaints/${reference}`);
+  const letter = staff.getByRole('region', { name: 'Letters and emails' }).getByRole('link').first();
+  const href = await letter.getAttribute('href');
+  response = await staff.goto(`${server.url}${href}`);
+  await check(staff, 'staff-letter', { status: 200, response });
+  const pdf = await staff.getByRole('link', { name: 'Open the letter as a PDF' }).getAttribute('href');
+  const answer = await staff.request.get(`${server.url}${pdf}`);
+  assert.equal(answer.headers()['content-type'], 'application/pdf');
+
+  response = await customer.goto(`${server.url}/my/complaints/${reference}`);
+  const mine = customer.getByRole('region', { name: 'Letters and emails we have sent you' }).getByRole('link').first();
+  const portalHref = await mine.getAttribute('href');
+  response = await customer.goto(`${server.url}${portalHref}`);
+  await check(customer, 'portal-letter', { status: 200, response });
+});
+
 // ----- Reflow (WCAG 1.4.10): at 320 CSS pixels wide, no page scrolls sideways -----
 
 test('pages reflow at 320 CSS pixels: wide tables scroll on their own, the page does not', async () => {
   const paths = {
     public: ['/', '/complain', '/my', '/complaints-code', '/no-such-page', '/staff/sign-in'],
     customer: ['/my/complaints', `/my/complaints/${reference}`],
-    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard'],
+    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/search'],
   };
   const anonymous = await newPage(browser);
   const pages = { public: anonymous, customer, staff };

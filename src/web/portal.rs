@@ -8,6 +8,7 @@
 //! without JavaScript and carries a CSRF token (before sign-in, a double-submit cookie).
 
 mod complain;
+pub(crate) use complain::{CONTACTS, Choice, NEEDS, VULNERABILITY_CHARS, Values, Voice, check_in};
 mod complaint;
 pub(crate) use complaint::letter_words;
 
@@ -77,12 +78,12 @@ pub fn router() -> Router<AppState> {
 pub(crate) struct FormData(Vec<(String, String)>);
 
 impl FormData {
-    fn parse(bytes: &[u8]) -> FormData {
+    pub(crate) fn parse(bytes: &[u8]) -> FormData {
         FormData(serde_urlencoded::from_bytes(bytes).unwrap_or_default())
     }
 
     /// The first value of a field, or "".
-    fn get(&self, name: &str) -> &str {
+    pub(crate) fn get(&self, name: &str) -> &str {
         self.0
             .iter()
             .find(|(k, _)| k == name)
@@ -90,7 +91,7 @@ impl FormData {
     }
 
     /// Every value of a field.
-    fn all(&self, name: &str) -> Vec<String> {
+    pub(crate) fn all(&self, name: &str) -> Vec<String> {
         self.0
             .iter()
             .filter(|(k, _)| k == name)
@@ -114,7 +115,7 @@ pub(crate) struct Errors {
 }
 
 impl Errors {
-    fn add(&mut self, field: &'static str, message: impl Into<String>) {
+    pub(crate) fn add(&mut self, field: &'static str, message: impl Into<String>) {
         if self.get(field).is_none() {
             self.items.push(FieldError {
                 field,

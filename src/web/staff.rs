@@ -10,6 +10,7 @@ mod dashboard;
 mod files;
 pub mod forms;
 mod queue;
+mod record;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -46,6 +47,8 @@ pub fn router() -> Router<AppState> {
         .route("/staff/my", get(queue::mine))
         .route("/staff/unassigned", get(queue::unassigned))
         .route("/staff/dashboard", get(dashboard::dashboard))
+        .route("/staff/complaints/new", get(record::form))
+        .route("/staff/complaints", post(record::record))
         .route("/staff/complaints/{reference}", get(case::case_page))
         .route(
             "/staff/complaints/{reference}/commands/{command}",

@@ -205,6 +205,16 @@ impl Browser {
         self.send(request).await
     }
 
+    /// Posts an application/x-www-form-urlencoded body as it is.
+    pub async fn post_body(&mut self, path: &str, body: &str) -> Page {
+        let request = self
+            .client
+            .post(format!("{}{path}", self.base))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(body.to_owned());
+        self.send(request).await
+    }
+
     /// Posts multipart/form-data: (field, file name, bytes).
     pub async fn post_multipart(
         &mut self,

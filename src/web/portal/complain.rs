@@ -19,7 +19,7 @@ use crate::web::{Chrome, render};
 use crate::words;
 
 /// How the customer would like us to contact them: form value, label, channel.
-const CONTACTS: [(&str, &str, Channel); 4] = [
+pub(crate) const CONTACTS: [(&str, &str, Channel); 4] = [
     ("email", "Email", Channel::Email),
     ("letter", "Letter", Channel::Letter),
     ("telephone", "Telephone", Channel::Telephone),
@@ -27,7 +27,7 @@ const CONTACTS: [(&str, &str, Channel); 4] = [
 ];
 
 /// Accessibility needs offered as checkboxes: form value and the words recorded.
-const NEEDS: [(&str, &str); 6] = [
+pub(crate) const NEEDS: [(&str, &str); 6] = [
     ("large_print", "Large print"),
     ("braille", "Braille"),
     ("audio", "Audio"),
@@ -37,7 +37,7 @@ const NEEDS: [(&str, &str); 6] = [
 ];
 
 /// The longest "anything that makes things harder" text we take.
-const VULNERABILITY_CHARS: usize = 1000;
+pub(crate) const VULNERABILITY_CHARS: usize = 1000;
 /// The most address lines we take.
 const ADDRESS_LINES: usize = 8;
 
@@ -68,7 +68,7 @@ pub(crate) struct Values {
 }
 
 impl Values {
-    fn from_form(form: &FormData) -> Values {
+    pub(crate) fn from_form(form: &FormData) -> Values {
         let line = |name: &str| form.get(name).trim().to_owned();
         Values {
             submission: line("submission"),
@@ -198,23 +198,76 @@ fn pieces(text: &str) -> Vec<String> {
     out
 }
 
+/// Whose words the form's messages are in: the customer's own form ("your name"), or a member
+/// of staff recording a complaint for them ("the customer's name").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Voice {
+    Customer,
+    Staff,
+}
+
+impl Voice {
+    fn your(self) -> &'static str {
+        match self {
+            Voice::Customer => "your",
+            Voice::Staff => "the customer's",
+        }
+    }
+
+    fn you(self) -> &'static str {
+        match self {
+            Voice::Customer => "you",
+            Voice::Staff => "them",
+        }
+    }
+
+    fn your_capital(self) -> &'static str {
+        match self {
+            Voice::Customer => "Your",
+            Voice::Staff => "The customer's",
+        }
+    }
+}
+
 /// Checks the form; returns the complaint to record, or the problems in the order of the form.
 fn check(values: &Values, procedure: &Procedure) -> Result<Receive, Errors> {
+    check_in(values, procedure, Voice::Customer)
+}
+
+/// The customer's details, needs and complaint from the form, checked, with messages in
+/// `voice`; the receipt is the customer's own on the web (a member of staff sets the channel,
+/// the time and who recorded it).
+pub(crate) fn check_in(
+    values: &Values,
+    procedure: &Procedure,
+    voice: Voice,
+) -> Result<Receive, Errors> {
+    let (your, you, your_capital) = (voice.your(), voice.you(), voice.your_capital());
     let mut errors = Errors::default();
     if values.name.is_empty() {
-        errors.add("name", "Enter your full name");
+        errors.add("name", format!("Enter {your} full name"));
     } else if too_long(&values.name, MAX_SHORT_CHARS) {
         errors.add(
             "name",
-            format!("Your name must be {MAX_SHORT_CHARS} characters or fewer"),
+            format!("{your_capital} name must be {MAX_SHORT_CHARS} characters or fewer"),
         );
     }
     if values.account.is_empty() {
-        errors.add("account", "Enter your account number. It is on your bill");
+        errors.add(
+            "account",
+            format!(
+                "Enter {your} account number. It is on {} bill",
+                if voice == Voice::Customer {
+                    "your"
+                } else {
+                    "their"
+                }
+            ),
+        );
     } else if too_long(&values.account, MAX_SHORT_CHARS) {
         errors.add(
             "account",
-            format!("Your account number must be {MAX_SHORT_CHARS} characters or fewer"),
+            format!("{your_capital} account number must be {MAX_SHORT_CHARS} characters or fewer"),
         );
     }
     let contact = CONTACTS
@@ -229,7 +282,7 @@ fn check(values: &Values, procedure: &Procedure) -> Result<Receive, Errors> {
     } else if values.email.is_empty() && contact == Some(Channel::Email) {
         errors.add(
             "email",
-            "Enter your email address, so that we can email you",
+            format!("Enter {your} email address, so that we can email {you}"),
         );
     }
     if !values.telephone.is_empty() && !looks_like_telephone(&values.telephone) {
@@ -242,11 +295,11 @@ fn check(values: &Values, procedure: &Procedure) -> Result<Receive, Errors> {
     {
         errors.add(
             "telephone",
-            "Enter a telephone number, so that we can call you",
+            format!("Enter a telephone number, so that we can call {you}"),
         );
     }
     let postcode = if values.postcode.is_empty() {
-        errors.add("postcode", "Enter your postcode");
+        errors.add("postcode", format!("Enter {your} postcode"));
         None
     } else {
         match Postcode::parse(&values.postcode) {
@@ -264,23 +317,38 @@ fn check(values: &Values, procedure: &Procedure) -> Result<Receive, Errors> {
         .filter(|l| !l.is_empty())
         .collect();
     if address.is_empty() && contact == Some(Channel::Letter) {
-        errors.add("address", "Enter your address, so that we can write to you");
+        errors.add(
+            "address",
+            format!("Enter {your} address, so that we can write to {you}"),
+        );
     } else if address.len() > ADDRESS_LINES {
         errors.add(
             "address",
-            format!("Your address must be {ADDRESS_LINES} lines or fewer"),
+            format!("{your_capital} address must be {ADDRESS_LINES} lines or fewer"),
         );
     } else if address.iter().any(|l| too_long(l, MAX_SHORT_CHARS)) {
         errors.add(
             "address",
-            format!("Each line of your address must be {MAX_SHORT_CHARS} characters or fewer"),
+            format!("Each line of {your} address must be {MAX_SHORT_CHARS} characters or fewer"),
         );
     }
     if contact.is_none() {
-        errors.add("contact", "Choose how you would like us to contact you");
+        errors.add(
+            "contact",
+            match voice {
+                Voice::Customer => "Choose how you would like us to contact you",
+                Voice::Staff => "Choose how the customer would like us to contact them",
+            },
+        );
     }
     if values.summary.is_empty() {
-        errors.add("summary", "Tell us what went wrong");
+        errors.add(
+            "summary",
+            match voice {
+                Voice::Customer => "Tell us what went wrong",
+                Voice::Staff => "Say what went wrong, in the customer's words",
+            },
+        );
     } else if too_long(&values.summary, MAX_TEXT_CHARS) {
         errors.add(
             "summary",
@@ -291,7 +359,7 @@ fn check(values: &Values, procedure: &Procedure) -> Result<Receive, Errors> {
     if category.is_none() {
         errors.add(
             "category",
-            "Choose what your complaint is about. If you are not sure, choose ‘Other’",
+            format!("Choose what {your} complaint is about. If you are not sure, choose ‘Other’"),
         );
     }
     if too_long(&values.needs_other, MAX_SHORT_CHARS) {

@@ -510,7 +510,10 @@ pub async fn case_page(
     let flash = query
         .ok()
         .and_then(|Query(q)| q.get("done").cloned())
-        .and_then(|done| forms::done_sentence(&done, state.store.procedure()));
+        .and_then(|done| match done.as_str() {
+            "recorded" => Some("The complaint is recorded. Its clocks have started.".to_owned()),
+            _ => forms::done_sentence(&done, state.store.procedure()),
+        });
     show(
         &state,
         &staff,
