@@ -264,6 +264,16 @@ test('staff error pages: no such complaint, and a form whose token expired', asy
   await check(staff, 'staff-form-expired', { status: 403, response });
 });
 
+test('recording a complaint, and the form with its errors', async () => {
+  let response = await staff.goto(`${server.url}/staff/complaints/new?account=${encodeURIComponent(ANN.account)}`);
+  await staff.getByRole('link', { name: reference }).waitFor();
+  await check(staff, 'staff-record', { status: 200, response });
+  [response] = await Promise.all([staff.waitForNavigation(), staff.getByRole('button', { name: 'Record the complaint' }).click()]);
+  const summary = staff.getByRole('alert').filter({ has: staff.getByRole('heading', { name: 'There is a problem' }) });
+  await summary.waitFor();
+  await check(staff, 'staff-record-errors', { status: 422, response });
+});
+
 test('my cases, unassigned, and a letter read by staff and by the customer', async () => {
   let response = await staff.goto(`${server.url}/staff/my`);
   await check(staff, 'staff-my-cases', { status: 200, response });
@@ -296,7 +306,7 @@ test('pages reflow at 320 CSS pixels: wide tables scroll on their own, the page 
   const paths = {
     public: ['/', '/complain', '/my', '/complaints-code', '/no-such-page', '/staff/sign-in'],
     customer: ['/my/complaints', `/my/complaints/${reference}`],
-    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/search'],
+    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/search', '/staff/complaints/new'],
   };
   const anonymous = await newPage(browser);
   const pages = { public: anonymous, customer, staff };

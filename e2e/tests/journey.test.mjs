@@ -320,3 +320,47 @@ step('9. the customer asks for the Customer Resolution Manager’s review: stage
   await snap(crm, 'crm-case');
   await crm.context().close();
 });
+
+step('10. a handler records a complaint made by telephone; the customer reads its letter in the portal', async () => {
+  const caller = { name: 'Ray Tanaka', account: 'KX-5150', postcode: 'LS1 4AP', telephone: '0113 496 0721' };
+  const cs = await staffPage(browser, server.url, 'cs@kinex.test');
+  await cs.getByRole('link', { name: 'Record a complaint' }).click();
+  await cs.getByRole('heading', { level: 1, name: 'Record a complaint' }).waitFor();
+  await snap(cs, 'cs-record-form');
+  await cs.getByRole('group', { name: 'How did the complaint reach us?' }).getByLabel('Telephone').check();
+  await cs.getByLabel('Full name').fill(caller.name);
+  await cs.getByLabel('Account number', { exact: true }).fill(caller.account);
+  await cs.getByLabel('Telephone number (optional unless we are to call them)').fill(caller.telephone);
+  await cs.getByLabel('Postcode').fill(caller.postcode);
+  await cs.getByLabel('Address (optional unless we are to write to them)').fill('4 Park Row\nLeeds');
+  await cs.getByRole('group', { name: 'How would the customer like us to contact them?' }).getByLabel('Letter').check();
+  await cs.getByLabel('What went wrong').fill('No dial tone since the storm on Tuesday.');
+  await cs.getByRole('group', { name: 'What is it about?' }).getByRole('radio').first().check();
+  await cs.getByRole('button', { name: 'Record the complaint' }).click();
+  await cs.getByRole('status').filter({ hasText: 'The complaint is recorded.' }).waitFor();
+  const heading = await cs.getByRole('heading', { level: 1 }).innerText();
+  const phoned = heading.match(/CMP-\d{4}-\d{6}/)[0];
+  await snap(cs, 'cs-recorded');
+
+  const form = await commandForm(cs, 'Acknowledge the complaint');
+  await form.getByRole('button', { name: 'Record the acknowledgement' }).click();
+  await cs.getByRole('status').filter({ hasText: 'The acknowledgement was recorded.' }).waitFor();
+  const letters = cs.getByRole('region', { name: 'Letters and emails' });
+  assert.ok((await letters.innerText()).includes('Post'), 'the acknowledgement goes by post, as the customer asked');
+  await cs.context().close();
+
+  const ray = await newPage(browser);
+  await customerSignIn(ray, server.url, phoned, caller.postcode);
+  await ray.getByRole('link', { name: phoned }).click();
+  const mine = ray.getByRole('region', { name: 'Letters and emails we have sent you' });
+  await mine.getByRole('link').first().click();
+  const text = await mainText(ray);
+  assert.ok(text.includes(caller.name) && text.includes(phoned), text);
+  assert.ok(text.includes('By post'), text);
+  await snap(ray, 'customer-reads-letter');
+  const pdf = await ray.getByRole('link', { name: 'Open the letter as a PDF' }).getAttribute('href');
+  const answer = await ray.request.get(`${server.url}${pdf}`);
+  assert.equal(answer.status(), 200);
+  assert.equal(answer.headers()['content-type'], 'application/pdf');
+  await ray.context().close();
+});
