@@ -90,3 +90,7 @@ CREATE TRIGGER complaints_counted AFTER INSERT OR DELETE OR UPDATE OF stage, sta
 CREATE INDEX deadlines_running_by_day ON deadlines (due_by, complaint_id) WHERE fired_at IS NULL AND kind <> 'adr';
 -- The print queue's fingerprint: the last letter printed.
 CREATE INDEX outbox_post_printed ON outbox (printed_at) WHERE channel = 'post';
+
+-- The planner's statistics for the new column and indexes, so that searches are planned for
+-- their words from the first one on.
+ANALYZE complaints;

@@ -248,6 +248,7 @@ pub async fn seed(
     // The counts the dashboard reads are exact already; folding their changes now leaves a
     // seeded database as compact as one that has run for a while.
     store.fold_counts().await?;
+    store.analyze().await?;
     Ok(Summary {
         tally,
         first: Some(first),

@@ -49,6 +49,17 @@ impl Store {
         cells(&mut conn, COUNTED).await
     }
 
+    /// Gives PostgreSQL's planner the statistics of what was just loaded in bulk, as its
+    /// autovacuum would in a while: without them it cannot tell a rare search word (an account
+    /// number, found in the full-text index) from a common one (a surname, met by walking the
+    /// queue). SQLite plans its searches itself (`read.rs`) and needs nothing.
+    pub async fn analyze(&self) -> Result<(), StoreError> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("ANALYZE").execute(&self.pool).await?;
+        }
+        Ok(())
+    }
+
     /// Folds the changes recorded so far into the counts; returns how many it folded. Safe to
     /// run from several nodes at once: on PostgreSQL one folds while the others wait, and a
     /// change is moved and deleted by one statement, so none is counted twice or lost.
