@@ -181,7 +181,7 @@ fn cases(all: &[Scanned], procedure: &Procedure) -> Vec<Case> {
             false,
         ));
     }
-    for department in procedure.departments.keys().cloned() {
+    for department in procedure.departments.keys() {
         let d = department.clone();
         cases.push((
             format!("department {department}"),

@@ -332,8 +332,8 @@ async fn check_vanished(tx: &mut Tx, report: &mut AuditReport) -> Result<(), Sto
 
 /// The counts kept for the dashboard and /metrics are the complaints' own numbers.
 async fn check_counts(tx: &mut Tx, report: &mut AuditReport) -> Result<(), StoreError> {
-    let kept = counts::cells(&mut **tx, counts::COUNTS).await?;
-    let counted = counts::cells(&mut **tx, counts::COUNTED).await?;
+    let kept = counts::cells(tx, counts::COUNTS).await?;
+    let counted = counts::cells(tx, counts::COUNTED).await?;
     let key = |c: &Count| (c.stage, c.status.clone(), c.overdue, c.adr_eligible);
     let mut cells: Vec<_> = kept.iter().chain(&counted).map(key).collect();
     cells.sort();
