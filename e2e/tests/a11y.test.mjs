@@ -5,6 +5,9 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { startServer } from '../lib/server.mjs';
 import { writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { BIN } from '../lib/server.mjs';
 import { launch, newPage, axe, shot, SHOTS } from '../lib/browser.mjs';
 import { ANN, complain, fillComplaint, customerSignIn, staffPage, commandForm } from '../lib/site.mjs';
 
@@ -300,13 +303,37 @@ test('my cases, unassigned, and a letter read by staff and by the customer', asy
   await check(customer, 'portal-letter', { status: 200, response });
 });
 
+test('the email quarantine, a message in it with its errors, and the print queue', async () => {
+  // A message with no usable sender whose subject and text try to be HTML, delivered as an MTA would.
+  const raw = 'Subject: <script>alert(1)</script> about my bill\r\nMessage-ID: <e2e-hostile@x.example>\r\nContent-Type: text/html\r\n\r\n<p>Please <b>look</b></p><img src=x onerror="document.title=\'hacked\'">\r\n';
+  execFileSync(BIN, ['ingest-mail', '--database', server.database, '--files-dir', join(server.dir, 'files')], { input: raw, stdio: ['pipe', 'ignore', 'inherit'] });
+  let response = await staff.goto(`${server.url}/staff/quarantine`);
+  await check(staff, 'staff-quarantine', { status: 200, response });
+  const link = staff.locator('a.quarantined').first();
+  response = await Promise.all([staff.waitForNavigation(), link.click()]).then(([r]) => r);
+  assert.notEqual(await staff.title(), 'hacked');
+  assert.equal(await staff.locator('main img').count(), 0, 'nothing of the message is rendered');
+  await check(staff, 'staff-quarantine-message', { status: 200, response });
+  // By keyboard: the reference field is reached and the form sent with Enter.
+  await staff.getByLabel('Complaint reference').focus();
+  await staff.keyboard.type('CMP-2026-999999');
+  [response] = await Promise.all([staff.waitForNavigation(), staff.keyboard.press('Enter')]);
+  const summary = staff.getByRole('alert').filter({ has: staff.getByRole('heading', { name: 'There is a problem' }) });
+  await summary.waitFor();
+  assert.equal(await staff.getByLabel('Complaint reference').inputValue(), 'CMP-2026-999999', 'what was typed is kept');
+  await check(staff, 'staff-quarantine-message-error', { status: 422, response });
+
+  response = await staff.goto(`${server.url}/staff/print-queue`);
+  await check(staff, 'staff-print-queue', { status: 200, response });
+});
+
 // ----- Reflow (WCAG 1.4.10): at 320 CSS pixels wide, no page scrolls sideways -----
 
 test('pages reflow at 320 CSS pixels: wide tables scroll on their own, the page does not', async () => {
   const paths = {
     public: ['/', '/complain', '/my', '/complaints-code', '/no-such-page', '/staff/sign-in'],
     customer: ['/my/complaints', `/my/complaints/${reference}`],
-    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/search', '/staff/complaints/new'],
+    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/search', '/staff/complaints/new', '/staff/quarantine', '/staff/print-queue'],
   };
   const anonymous = await newPage(browser);
   const pages = { public: anonymous, customer, staff };

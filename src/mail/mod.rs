@@ -8,4 +8,5 @@ pub mod inbound;
 pub mod letters;
 pub mod pdf;
 pub mod print;
+pub mod quarantine;
 pub mod send;

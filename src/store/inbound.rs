@@ -44,6 +44,101 @@ pub struct QuarantineRow {
     pub message_id: Option<String>,
     pub sender: Option<String>,
     pub subject: Option<String>,
+    /// What staff did with it, once they have (migration 0008).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub resolved: Option<Resolved>,
+}
+
+/// What staff did with a quarantined message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Resolution {
+    /// Filed into an existing complaint as evidence.
+    Filed,
+    /// A complaint was started from it.
+    NewComplaint,
+    /// Set aside with a reason (spam, a message for someone else...).
+    Discarded,
+}
+
+impl Resolution {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Resolution::Filed => "filed",
+            Resolution::NewComplaint => "new_complaint",
+            Resolution::Discarded => "discarded",
+        }
+    }
+
+    fn parse(text: &str) -> Option<Resolution> {
+        match text {
+            "filed" => Some(Resolution::Filed),
+            "new_complaint" => Some(Resolution::NewComplaint),
+            "discarded" => Some(Resolution::Discarded),
+            _ => None,
+        }
+    }
+}
+
+/// Who dealt with a quarantined message, when, how and why.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Resolved {
+    pub resolution: Resolution,
+    pub at: Timestamp,
+    /// The staff member's email address.
+    pub by: String,
+    /// The complaint it was filed into or started.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<String>,
+    /// Why it was discarded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub note: Option<String>,
+}
+
+/// What resolving a quarantined message did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Resolving {
+    /// Recorded now.
+    Done,
+    /// Someone had dealt with it already: their decision stands.
+    Already(Resolved),
+    /// No quarantined message has that id.
+    NotFound,
+}
+
+const QUARANTINE_COLUMNS: &str = "id, received_at, source, reason, sha256, size_bytes, message_id, sender, subject, \
+     resolved_at, resolution, resolved_by, resolved_reference, resolution_note";
+
+fn quarantine_row(r: &sqlx::any::AnyRow) -> Result<QuarantineRow, StoreError> {
+    let resolved_at: Option<i64> = r.try_get("resolved_at")?;
+    let resolution: Option<String> = r.try_get("resolution")?;
+    let resolved = match (
+        resolved_at,
+        resolution.as_deref().and_then(Resolution::parse),
+    ) {
+        (Some(at), Some(resolution)) => Some(Resolved {
+            resolution,
+            at: from_micros(at)?,
+            by: r
+                .try_get::<Option<String>, _>("resolved_by")?
+                .unwrap_or_default(),
+            reference: r.try_get("resolved_reference")?,
+            note: r.try_get("resolution_note")?,
+        }),
+        _ => None,
+    };
+    Ok(QuarantineRow {
+        id: r.try_get("id")?,
+        received_at: from_micros(r.try_get("received_at")?)?,
+        source: r.try_get("source")?,
+        reason: r.try_get("reason")?,
+        sha256: r.try_get("sha256")?,
+        size: r.try_get("size_bytes")?,
+        message_id: r.try_get("message_id")?,
+        sender: r.try_get("sender")?,
+        subject: r.try_get("subject")?,
+        resolved,
+    })
 }
 
 impl Store {
@@ -183,29 +278,89 @@ impl Store {
         .transpose()
     }
 
-    /// Quarantined messages, newest first.
+    /// Quarantined messages, newest first, whether dealt with or not.
     pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
-        let rows = sqlx::query(
-            "SELECT id, received_at, source, reason, sha256, size_bytes, message_id, sender, subject \
-             FROM inbound_quarantine ORDER BY id DESC LIMIT $1",
-        )
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine ORDER BY id DESC LIMIT $1"
+        )))
         .bind(limit)
         .fetch_all(&self.pool)
         .await?;
-        rows.iter()
-            .map(|r| {
-                Ok(QuarantineRow {
-                    id: r.try_get("id")?,
-                    received_at: from_micros(r.try_get("received_at")?)?,
-                    source: r.try_get("source")?,
-                    reason: r.try_get("reason")?,
-                    sha256: r.try_get("sha256")?,
-                    size: r.try_get("size_bytes")?,
-                    message_id: r.try_get("message_id")?,
-                    sender: r.try_get("sender")?,
-                    subject: r.try_get("subject")?,
-                })
-            })
-            .collect()
+        rows.iter().map(quarantine_row).collect()
+    }
+
+    /// Quarantined messages nobody has dealt with yet, oldest first (the order they are worked).
+    pub async fn quarantine_waiting(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine WHERE resolved_at IS NULL \
+             ORDER BY id LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(quarantine_row).collect()
+    }
+
+    /// Quarantined messages dealt with, the latest decision first.
+    pub async fn quarantine_dealt(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine WHERE resolved_at IS NOT NULL \
+             ORDER BY resolved_at DESC, id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(quarantine_row).collect()
+    }
+
+    /// One quarantined message.
+    pub async fn quarantine_item(&self, id: i64) -> Result<Option<QuarantineRow>, StoreError> {
+        let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine WHERE id = $1"
+        )))
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.as_ref().map(quarantine_row).transpose()
+    }
+
+    /// Records what staff did with a quarantined message. The first decision stands: a second
+    /// (another person at the same moment, or the same form sent twice) changes nothing and is
+    /// told the first.
+    pub async fn resolve_quarantine(
+        &self,
+        id: i64,
+        resolution: Resolution,
+        by: &str,
+        reference: Option<&str>,
+        note: Option<&str>,
+        now: Timestamp,
+    ) -> Result<Resolving, StoreError> {
+        let mut w = self.begin_write().await?;
+        let changed = sqlx::query(
+            "UPDATE inbound_quarantine SET resolved_at = $1, resolution = $2, resolved_by = $3, \
+             resolved_reference = $4, resolution_note = $5 WHERE id = $6 AND resolved_at IS NULL",
+        )
+        .bind(micros(now))
+        .bind(resolution.as_str())
+        .bind(by)
+        .bind(reference.map(str::to_owned))
+        .bind(note.map(str::to_owned))
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?
+        .rows_affected();
+        if changed == 1 {
+            w.tx.commit().await?;
+            return Ok(Resolving::Done);
+        }
+        drop(w);
+        Ok(match self.quarantine_item(id).await? {
+            Some(QuarantineRow {
+                resolved: Some(first),
+                ..
+            }) => Resolving::Already(first),
+            _ => Resolving::NotFound,
+        })
     }
 }

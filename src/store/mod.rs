@@ -44,11 +44,11 @@ pub use audit::{AuditProblem, AuditReport, Signatures, VerifyWith};
 pub use bulk::{Change, Delivery, History, Prepared, prepare};
 pub use counts::Count;
 pub use dashboard::{QueueEntry, StageFigures};
-pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow};
+pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow, Resolution, Resolved, Resolving};
 pub use intake::MAX_BATCH;
 pub use ledger::{Anchor, Block, Entry as LedgerEntry, MAX_BLOCK_ENTRIES, block_hash};
 pub use letters::LetterRow;
-pub use outbox::{LetterListing, OutboxItem, Printed, SentLetter};
+pub use outbox::{LetterListing, OutboxItem, PrintLogEntry, Printed, Reprinted, SentLetter};
 pub use people::{
     AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES,
     SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,

@@ -97,6 +97,64 @@ pub enum Printed {
     NotQueued,
 }
 
+/// What sending a printed letter back to the print queue did.
+#[derive(Debug, Clone)]
+pub enum Reprinted {
+    /// Back in the print queue (and its manifest) now.
+    Requeued(Box<OutboxItem>),
+    /// No post letter has that id.
+    NotFound,
+    /// The letter is still waiting to be printed: nothing to do.
+    NotPrinted,
+}
+
+/// One line of a post letter's print history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct PrintLogEntry {
+    pub outbox_id: i64,
+    /// `printed` or `reprint`.
+    pub action: String,
+    pub at: Timestamp,
+    pub by: String,
+    pub reason: Option<String>,
+}
+
+/// A post letter read inside a write transaction.
+async fn post_letter_in(
+    w: &mut super::write::WriteTx<'_>,
+    id: i64,
+) -> Result<Option<OutboxItem>, StoreError> {
+    let row = sqlx::query(sqlx::AssertSqlSafe(format!(
+        "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+         WHERE o.id = $1 AND o.channel = 'post'"
+    )))
+    .bind(id)
+    .fetch_optional(&mut *w.tx)
+    .await?;
+    row.as_ref().map(item).transpose()
+}
+
+async fn log_print(
+    w: &mut super::write::WriteTx<'_>,
+    id: i64,
+    action: &str,
+    now: Timestamp,
+    by: &str,
+    reason: Option<&str>,
+) -> Result<(), StoreError> {
+    sqlx::query(
+        "INSERT INTO print_log (outbox_id, action, at, by_staff, reason) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(id)
+    .bind(action)
+    .bind(micros(now))
+    .bind(by)
+    .bind(reason.map(str::to_owned))
+    .execute(&mut *w.tx)
+    .await?;
+    Ok(())
+}
+
 /// A letter that went, to record as sent ([`Store::letters_sent`]).
 #[derive(Debug, Clone, Copy)]
 pub struct SentLetter<'a> {
@@ -462,18 +520,9 @@ impl Store {
         by: &str,
     ) -> Result<Printed, StoreError> {
         let mut w = self.begin_write().await?;
-        let select = format!(
-            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
-             WHERE o.id = $1 AND o.channel = 'post'"
-        );
-        let row = sqlx::query(sqlx::AssertSqlSafe(select.clone()))
-            .bind(id)
-            .fetch_optional(&mut *w.tx)
-            .await?;
-        let Some(row) = row else {
+        let Some(found) = post_letter_in(&mut w, id).await? else {
             return Ok(Printed::NotFound);
         };
-        let found = item(&row)?;
         if found.sent_at.is_none() {
             return Ok(Printed::NotQueued);
         }
@@ -488,13 +537,86 @@ impl Store {
         .bind(id)
         .execute(&mut *w.tx)
         .await?;
-        let row = sqlx::query(sqlx::AssertSqlSafe(select))
-            .bind(id)
-            .fetch_one(&mut *w.tx)
-            .await?;
-        let marked = item(&row)?;
+        log_print(&mut w, id, "printed", now, by, None).await?;
+        let marked = post_letter_in(&mut w, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
         w.tx.commit().await?;
         Ok(Printed::Marked(Box::new(marked)))
+    }
+
+    /// Post letters printed, the latest first.
+    pub async fn printed_recently(&self, limit: i64) -> Result<Vec<OutboxItem>, StoreError> {
+        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
+            "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+             WHERE o.channel = 'post' AND o.printed_at IS NOT NULL \
+             ORDER BY o.printed_at DESC, o.id DESC LIMIT $1"
+        )))
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(item).collect()
+    }
+
+    /// Every time these letters were marked printed or sent to be printed again, oldest first.
+    pub async fn print_history(&self, ids: &[i64]) -> Result<Vec<PrintLogEntry>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let marks = (1..=ids.len())
+            .map(|n| format!("${n}"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        let sql = format!(
+            "SELECT outbox_id, action, at, by_staff, reason FROM print_log \
+             WHERE outbox_id IN ({marks}) ORDER BY id"
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+        for id in ids {
+            query = query.bind(*id);
+        }
+        let rows = query.fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| {
+                Ok(PrintLogEntry {
+                    outbox_id: r.try_get("outbox_id")?,
+                    action: r.try_get("action")?,
+                    at: from_micros(r.try_get("at")?)?,
+                    by: r.try_get("by_staff")?,
+                    reason: r.try_get("reason")?,
+                })
+            })
+            .collect()
+    }
+
+    /// Sends a printed letter back to the print queue (lost in the post, a spoiled print),
+    /// recording who asked, when and why. The letter's PDF is still in the print folder.
+    pub async fn reprint(
+        &self,
+        id: i64,
+        now: Timestamp,
+        by: &str,
+        reason: &str,
+    ) -> Result<Reprinted, StoreError> {
+        let mut w = self.begin_write().await?;
+        let Some(found) = post_letter_in(&mut w, id).await? else {
+            return Ok(Reprinted::NotFound);
+        };
+        if found.printed_at.is_none() {
+            return Ok(Reprinted::NotPrinted);
+        }
+        sqlx::query(
+            "UPDATE outbox SET printed_at = NULL, printed_by = NULL WHERE id = $1 AND printed_at IS NOT NULL",
+        )
+        .bind(id)
+        .execute(&mut *w.tx)
+        .await?;
+        log_print(&mut w, id, "reprint", now, by, Some(reason)).await?;
+        let requeued = post_letter_in(&mut w, id)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        w.tx.commit().await?;
+        Ok(Reprinted::Requeued(Box::new(requeued)))
     }
 }
 

@@ -12,6 +12,9 @@ pub enum PageError {
     Forbidden(String),
     #[error("{0}")]
     BadRequest(String),
+    /// The thing asked for was done already, by someone else or before.
+    #[error("{0}")]
+    Conflict(String),
     #[error("this address does not accept that method")]
     MethodNotAllowed,
     #[error("something went wrong on our side")]
@@ -24,6 +27,7 @@ impl PageError {
             PageError::NotFound(_) => 404,
             PageError::Forbidden(_) => 403,
             PageError::BadRequest(_) => 400,
+            PageError::Conflict(_) => 409,
             PageError::MethodNotAllowed => 405,
             PageError::Internal(_) => 500,
         }
@@ -44,6 +48,7 @@ impl PageError {
             PageError::NotFound(_) => "Page not found",
             PageError::Forbidden(_) => "You cannot do that",
             PageError::BadRequest(_) => "Bad Request",
+            PageError::Conflict(_) => "Done already",
             PageError::MethodNotAllowed => "Method Not Allowed",
             PageError::Internal(_) => "Something went wrong",
         }

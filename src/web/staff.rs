@@ -9,6 +9,8 @@ mod case;
 mod dashboard;
 mod files;
 pub mod forms;
+mod print_queue;
+mod quarantine;
 mod queue;
 mod record;
 
@@ -59,6 +61,23 @@ pub fn router() -> Router<AppState> {
             "/staff/complaints/{reference}/letters/{file}",
             get(case::letter),
         )
+        .route("/staff/quarantine", get(quarantine::list))
+        .route("/staff/quarantine/{id}", get(quarantine::message))
+        .route(
+            "/staff/quarantine/{id}/message.eml",
+            get(quarantine::download),
+        )
+        .route("/staff/quarantine/{id}/file", post(quarantine::file))
+        .route("/staff/quarantine/{id}/discard", post(quarantine::discard))
+        .route("/staff/print-queue", get(print_queue::queue))
+        .route(
+            "/staff/print-queue/{id}/printed",
+            post(print_queue::printed),
+        )
+        .route(
+            "/staff/print-queue/{id}/reprint",
+            post(print_queue::reprint),
+        )
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -103,6 +122,39 @@ fn refuse_non_reader(user: &User) -> Option<Response> {
 fn csrf_ok(session: &StaffSession, form: &HashMap<String, String>) -> bool {
     form.get("csrf")
         .is_some_and(|token| session::same_secret(token, &session.csrf))
+}
+
+/// The fields of a form posted by someone who may send it: a reader of complaints whom the
+/// page's own rule (`refused`) does not turn away, with a form that can be read and carries the
+/// session's CSRF token; otherwise the page saying why not.
+fn acting_form(
+    staff: &StaffSession,
+    refused: Option<Response>,
+    form: Result<Form<HashMap<String, String>>, FormRejection>,
+) -> Result<HashMap<String, String>, Box<Response>> {
+    if let Some(refused) = refuse_non_reader(&staff.user).or(refused) {
+        return Err(Box::new(refused));
+    }
+    let Ok(Form(form)) = form else {
+        return Err(Box::new(bad_form()));
+    };
+    if !csrf_ok(staff, &form) {
+        return Err(Box::new(csrf_refused()));
+    }
+    Ok(form)
+}
+
+/// A reason given for the record: required, at most `max` characters, kept as plain text.
+/// `Err` is the message for the field.
+fn required_reason(text: &str, max: usize, missing: &str) -> Result<String, String> {
+    let text = text.trim();
+    if text.is_empty() {
+        Err(missing.to_owned())
+    } else if text.chars().count() > max {
+        Err(format!("The reason must be at most {max} characters"))
+    } else {
+        Ok(crate::mail::examine::clean_text(text, max))
+    }
 }
 
 fn csrf_refused() -> Response {

@@ -67,13 +67,19 @@ pub async fn file(
             "the file in the file store is not the file that was attached"
         )));
     }
-    let inline = INLINE.contains(&file.content_type.as_str());
+    serve(bytes, &file.content_type, &file.filename)
+}
+
+/// Sends a kept file: inline if it is an image or a PDF, else as a download; never run as a
+/// page of ours.
+pub fn serve(bytes: Vec<u8>, content_type: &str, filename: &str) -> Response {
+    let inline = INLINE.contains(&content_type);
     let content_type = if inline {
-        file.content_type.as_str()
+        content_type
     } else {
         "application/octet-stream"
     };
-    let csp = if file.content_type == "application/pdf" {
+    let csp = if content_type == "application/pdf" {
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; object-src 'self'; frame-ancestors 'none'"
     } else {
         "default-src 'none'; img-src 'self'; style-src 'unsafe-inline'; frame-ancestors 'none'; sandbox"
@@ -89,7 +95,7 @@ pub async fn file(
     set(
         headers,
         header::CONTENT_DISPOSITION,
-        disposition(inline, &file.filename),
+        disposition(inline, filename),
     );
     set(headers, header::CONTENT_SECURITY_POLICY, csp.to_owned());
     set(

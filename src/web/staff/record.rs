@@ -15,7 +15,10 @@ use std::collections::HashMap;
 
 use super::{actor, chrome, refuse_non_reader, status_words};
 use crate::state::AppState;
-use crate::store::{ComplaintFilter, Idempotency, Keyed, StoreError, random_token};
+use crate::store::{
+    ComplaintFilter, Idempotency, Keyed, QuarantineRow, Resolution, StoreError, random_token,
+};
+use crate::web::error::PageError;
 use crate::web::portal::{
     CONTACTS, Choice, Errors, FormData, NEEDS, VULNERABILITY_CHARS, Values, Voice, check_in,
 };
@@ -56,6 +59,8 @@ struct RecordPage {
     vulnerability_chars: usize,
     looked_up: Option<String>,
     others: Vec<Other>,
+    /// The quarantined email the complaint is started from, if any.
+    quarantine: Option<i64>,
 }
 
 /// What was typed besides the customer's details.
@@ -63,6 +68,8 @@ struct Receipt {
     channel: String,
     date: String,
     time: String,
+    /// The quarantined email this complaint is started from.
+    quarantine: Option<i64>,
 }
 
 async fn show(
@@ -134,6 +141,7 @@ async fn show(
         refusal,
         looked_up,
         others,
+        quarantine: receipt.quarantine,
     };
     render(&page)
 }
@@ -153,16 +161,48 @@ pub async fn form(
     let looked_up = query
         .get("account")
         .map(|a| a.trim().chars().take(100).collect::<String>());
-    let values = Values {
+    let mut values = Values {
         submission: random_token(),
         account: looked_up.clone().unwrap_or_default(),
         ..Values::default()
     };
-    let receipt = Receipt {
+    let mut receipt = Receipt {
         channel: "telephone".to_owned(),
         date: local.date().to_string(),
         time: format!("{:02}:{:02}", local.hour(), local.minute()),
+        quarantine: None,
     };
+    if let Some(id) = query.get("quarantine") {
+        let row = match waiting_quarantine(&state, id).await {
+            Ok(row) => row,
+            Err(response) => return response,
+        };
+        let arrived = tz.to_datetime(row.received_at);
+        receipt = Receipt {
+            channel: "email".to_owned(),
+            date: arrived.date().to_string(),
+            time: format!("{:02}:{:02}", arrived.hour(), arrived.minute()),
+            quarantine: Some(row.id),
+        };
+        let (name, email) = split_sender(row.sender.as_deref().unwrap_or(""));
+        values.name = name;
+        values.email = email;
+        values.contact = "email".to_owned();
+        let text = match crate::mail::quarantine::raw(&state.web.files_dir, &row).await {
+            Ok(raw) => crate::mail::quarantine::show(&raw).text,
+            Err(_) => String::new(),
+        };
+        let subject = row.subject.clone().unwrap_or_default();
+        let summary = match (subject.is_empty(), text.trim().is_empty()) {
+            (false, false) => format!("{subject}\n\n{}", text.trim()),
+            (false, true) => subject,
+            (true, _) => text.trim().to_owned(),
+        };
+        values.summary = summary
+            .chars()
+            .take(redress_core::model::MAX_TEXT_CHARS)
+            .collect();
+    }
     show(
         &state,
         &staff,
@@ -186,6 +226,7 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
         channel: form.get("channel").trim().to_owned(),
         date: form.get("received_date").trim().to_owned(),
         time: form.get("received_time").trim().to_owned(),
+        quarantine: form.get("quarantine").trim().parse::<i64>().ok(),
     };
     let submission_ok =
         values.submission.len() == 64 && values.submission.bytes().all(|b| b.is_ascii_hexdigit());
@@ -273,17 +314,33 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
         by: actor(&staff.user),
         ..receive
     };
+    // A complaint started from a quarantined email keeps the whole message, and is started
+    // once however often the form is sent.
+    let quarantined = match receipt.quarantine {
+        Some(id) => match waiting_quarantine(&state, &id.to_string()).await {
+            Ok(row) => Some(row),
+            Err(response) => return response,
+        },
+        None => None,
+    };
+    let from_quarantine = quarantined
+        .as_ref()
+        .map(|row| crate::mail::quarantine::start_from(row, &staff.user.email));
     // The same form sent twice records one complaint.
-    let key = submission_ok.then(|| Idempotency {
-        scope: format!("web:record:{}", staff.user.id),
-        key: values.submission.clone(),
-        request_hash: "staff-form".to_owned(),
-    });
+    let key = match &from_quarantine {
+        Some((key, _)) => Some(key.clone()),
+        None => submission_ok.then(|| Idempotency {
+            scope: format!("web:record:{}", staff.user.id),
+            key: values.submission.clone(),
+            request_hash: "staff-form".to_owned(),
+        }),
+    };
+    let attachments: Vec<_> = from_quarantine.iter().map(|(_, a)| a.clone()).collect();
     let result = match &key {
         Some(key) => {
             state
                 .store
-                .create_complaint_keyed(receive, now, key, Vec::new())
+                .create_complaint_keyed(receive, now, key, attachments)
                 .await
         }
         None => state
@@ -317,5 +374,54 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
         }
         Err(error) => return error_page(&error.into()),
     };
+    if let Some(row) = &quarantined {
+        let resolved = state
+            .store
+            .resolve_quarantine(
+                row.id,
+                Resolution::NewComplaint,
+                &staff.user.email,
+                Some(reference.as_str()),
+                None,
+                now,
+            )
+            .await;
+        if let Err(error) = resolved {
+            return error_page(&error.into());
+        }
+    }
     Redirect::to(&format!("/staff/complaints/{reference}?done=recorded")).into_response()
+}
+
+/// A quarantined message nobody has dealt with yet, or the page saying why not.
+async fn waiting_quarantine(state: &AppState, id: &str) -> Result<QuarantineRow, Response> {
+    let not_found = || {
+        error_page(&PageError::NotFound(
+            "there is no quarantined message with that number".into(),
+        ))
+    };
+    let Ok(id) = id.trim().parse::<i64>() else {
+        return Err(not_found());
+    };
+    match state.store.quarantine_item(id).await {
+        Ok(Some(row)) if row.resolved.is_none() => Ok(row),
+        Ok(Some(_)) => Err(error_page(&PageError::Conflict(
+            "this email was dealt with already; open it in the quarantine to see what was done"
+                .into(),
+        ))),
+        Ok(None) => Err(not_found()),
+        Err(error) => Err(error_page(&error.into())),
+    }
+}
+
+/// "Ann Example <ann@example.com>" as the name and the address.
+fn split_sender(sender: &str) -> (String, String) {
+    match (sender.rfind('<'), sender.rfind('>')) {
+        (Some(open), Some(close)) if open < close => (
+            sender[..open].trim().trim_matches('"').to_owned(),
+            sender[open + 1..close].trim().to_owned(),
+        ),
+        _ if sender.contains('@') => (String::new(), sender.trim().to_owned()),
+        _ => (String::new(), String::new()),
+    }
 }
