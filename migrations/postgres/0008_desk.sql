@@ -26,3 +26,4 @@ CREATE INDEX print_log_letter ON print_log (outbox_id, id);
 
 -- Letters printed, newest first, for the print queue page's "printed recently".
 CREATE INDEX outbox_printed ON outbox (printed_at, id) WHERE channel = 'post' AND printed_at IS NOT NULL;
+
