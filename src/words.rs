@@ -189,6 +189,24 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
                 Money(*amount_pence)
             )
         }
+        EventKind::CompensationWithdrawn {
+            offer,
+            amount_pence,
+            reason,
+            ..
+        } => {
+            if for_customer {
+                format!(
+                    "We withdrew our offer of {} in compensation",
+                    Money(*amount_pence)
+                )
+            } else {
+                format!(
+                    "{by} withdrew compensation offer {offer} of {}: {reason}",
+                    Money(*amount_pence)
+                )
+            }
+        }
         EventKind::FormalResponseIssued { .. } => "We sent our formal written response".to_owned(),
         EventKind::ResponseOverdue { .. } => "Our formal written response is overdue".to_owned(),
         EventKind::AcknowledgementOverdue { .. } => "Our acknowledgement is overdue".to_owned(),

@@ -1009,6 +1009,30 @@ async fn the_customer_asks_for_a_managers_review_after_the_formal_response(db: D
             .contains("If your complaint is not resolved by 27 April 2026")
     );
 
+    // Once the review's outcome is recorded, the page no longer says it is under way.
+    staff_does(
+        &app,
+        &reference,
+        "customer_resolution_manager",
+        Action::RecordReviewOutcome {
+            text: "We upheld the findings and add a goodwill credit".into(),
+        },
+    )
+    .await;
+    let page = browser.get(&path).await;
+    assert!(
+        !page.body.contains("is reviewing your complaint"),
+        "{}",
+        page.body
+    );
+    assert!(
+        page.body.contains(
+            "The Customer Resolution Manager has reviewed your complaint, and we have sent you the outcome of the review."
+        ),
+        "{}",
+        page.body
+    );
+
     // A deadlock letter opens the way to the ombudsman at once, for 12 months.
     staff_does(
         &app,

@@ -14,6 +14,12 @@ use support::browser::{Browser, PASSWORD, hidden};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
+    a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record =>
+        sqlite_a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record,
+        postgres_a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record;
+    the_history_is_newest_first_and_filtered =>
+        sqlite_the_history_is_newest_first_and_filtered,
+        postgres_the_history_is_newest_first_and_filtered;
     a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so =>
         sqlite_a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so,
         postgres_a_complaint_past_the_ombudsman_point_leads_the_queue_and_says_so;
@@ -1585,5 +1591,145 @@ async fn staff_pages_speak_of_the_complaints_own_adr_period(db: Db) {
     );
     assert!(pages[1].contains("6 weeks pass in 42 days"), "{}", pages[1]);
     assert!(pages[1].contains("6-week ombudsman point"), "{}", pages[1]);
+    app.stop().await;
+}
+
+async fn the_history_is_newest_first_and_filtered(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.hist@example.com", Role::Handler, Some(CS))
+        .await;
+    let reference = create(&app, &complaint_body("ACC-H", "Hana Stone")).await;
+    let mut staff = Browser::signed_in_staff(&app, "cs.hist@example.com").await;
+    staff
+        .command(&reference, "acknowledge", &[])
+        .await
+        .expect(303);
+    staff
+        .command(&reference, "add_note", &[("text", "Rang back at 4pm")])
+        .await
+        .expect(303);
+    let timeline = |body: &str| -> String {
+        let start = body.find("<ol class=\"timeline\"").expect("the history");
+        let end = start + body[start..].find("</ol>").expect("its end");
+        body[start..end].to_owned()
+    };
+    let page = staff.case(&reference).await;
+    let all = timeline(&page.body);
+    let note = all.find("Rang back at 4pm").expect("the note");
+    let acknowledged = all.find("acknowledged").expect("the acknowledgement");
+    let received = all.find("received").expect("the complaint");
+    assert!(
+        note < acknowledged && acknowledged < received,
+        "newest first: {all}"
+    );
+    assert!(
+        page.body
+            .contains("<option value=\"notes\">Notes and calls</option>")
+    );
+
+    let notes = staff
+        .get(&format!("/staff/complaints/{reference}?history=notes"))
+        .await;
+    notes.expect(200);
+    let shown = timeline(&notes.body);
+    assert!(shown.contains("Rang back at 4pm"), "{shown}");
+    assert!(!shown.contains("acknowledged"), "{shown}");
+    assert!(notes.body.contains("Only part of the history is shown"));
+    assert!(notes.body.contains("<option value=\"notes\" selected>"));
+
+    let staff_only = staff
+        .get(&format!("/staff/complaints/{reference}?history=staff"))
+        .await;
+    let shown = timeline(&staff_only.body);
+    assert!(
+        shown.contains("acknowledged") && shown.contains("Rang back"),
+        "{shown}"
+    );
+
+    let system = staff
+        .get(&format!("/staff/complaints/{reference}?history=system"))
+        .await;
+    assert!(
+        system.body.contains("Nothing of this kind has happened"),
+        "{}",
+        system.body
+    );
+    assert_eq!(timeline(&system.body).matches("<li>").count(), 0);
+
+    // An unknown choice shows everything.
+    let unknown = staff
+        .get(&format!("/staff/complaints/{reference}?history=<b>"))
+        .await;
+    unknown.expect(200);
+    assert_eq!(timeline(&unknown.body), all);
+    app.stop().await;
+}
+
+async fn a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.comp@example.com", Role::Handler, Some(CS))
+        .await;
+    let reference = create(&app, &complaint_body("ACC-W", "Wyn Jones")).await;
+    api_command(&app, CS, &reference, "establish_fault", json!({})).await;
+    let mut staff = Browser::signed_in_staff(&app, "cs.comp@example.com").await;
+    staff
+        .command(&reference, "offer_compensation", &[("amount", "25.00")])
+        .await
+        .expect(303);
+    let before = event_count(&app, &reference).await;
+    // The same amount again while the first is open: said, and nothing recorded.
+    let again = staff
+        .command(&reference, "offer_compensation", &[("amount", "25.00")])
+        .await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert!(
+        again.body.contains("offer 1 of £25.00 is already open"),
+        "{}",
+        again.body
+    );
+    assert_eq!(event_count(&app, &reference).await, before);
+    // Withdrawn with a reason (the form is offered), then the same amount may go again.
+    let page = staff.case(&reference).await;
+    assert!(
+        page.body.contains("Withdraw a compensation offer"),
+        "{}",
+        page.body
+    );
+    staff
+        .command(&reference, "withdraw_offer", &[("reason", "")])
+        .await
+        .expect(422);
+    staff
+        .command(
+            &reference,
+            "withdraw_offer",
+            &[("offer", "1"), ("reason", "Sent twice by mistake")],
+        )
+        .await
+        .expect(303);
+    let page = staff.case(&reference).await;
+    assert!(
+        page.body
+            .contains("withdrew compensation offer 1 of £25.00: Sent twice by mistake"),
+        "{}",
+        page.body
+    );
+    // The API records it as an event of its own.
+    let token = api_token(&app, CS).await;
+    let complaint = app.complaint_json(&token, &reference).await;
+    let last = complaint["events"]
+        .as_array()
+        .expect("events")
+        .last()
+        .cloned();
+    assert_eq!(last.expect("an event")["event"], "compensation_withdrawn");
+    staff
+        .command(&reference, "offer_compensation", &[("amount", "25.00")])
+        .await
+        .expect(303);
     app.stop().await;
 }

@@ -119,6 +119,14 @@ pub enum Action {
         #[serde(default)]
         offer: Option<u32>,
     },
+    /// Takes back a compensation offer the customer has not accepted (made in error, or
+    /// replaced by another), with the reason, for the record.
+    WithdrawOffer {
+        #[serde(default)]
+        offer: Option<u32>,
+        #[serde(alias = "text")]
+        reason: String,
+    },
     IssueFormalResponse {
         #[serde(default)]
         text: Option<String>,

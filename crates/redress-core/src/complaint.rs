@@ -55,6 +55,16 @@ pub struct CompensationOffer {
     pub offered_by: Option<String>,
     pub approved: bool,
     pub accepted: bool,
+    /// Taken back before the customer accepted it.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub withdrawn: bool,
+}
+
+impl CompensationOffer {
+    /// Still open: neither accepted nor withdrawn.
+    pub fn is_open(&self) -> bool {
+        !self.accepted && !self.withdrawn
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -320,6 +330,7 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
                 offered_by: event.by.staff.clone(),
                 approved: *approved,
                 accepted: false,
+                withdrawn: false,
             });
         }
         EventKind::CompensationApproved { offer, .. } => {
@@ -330,6 +341,11 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
         EventKind::CompensationAccepted { offer, .. } => {
             if let Some(o) = c.compensation.iter_mut().find(|o| o.id == *offer) {
                 o.accepted = true;
+            }
+        }
+        EventKind::CompensationWithdrawn { offer, .. } => {
+            if let Some(o) = c.compensation.iter_mut().find(|o| o.id == *offer) {
+                o.withdrawn = true;
             }
         }
         EventKind::FormalResponseIssued { .. } => c.formal_response_at = Some(at),

@@ -185,6 +185,13 @@ pub enum EventKind {
         offer: u32,
         amount_pence: i64,
     },
+    CompensationWithdrawn {
+        offer: u32,
+        amount_pence: i64,
+        reason: String,
+        /// The offer had been approved, so the customer had been told of it.
+        made_to_customer: bool,
+    },
     FormalResponseIssued {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         text: Option<String>,
@@ -276,6 +283,7 @@ impl EventKind {
             EventKind::CompensationOffered { .. } => "compensation_offered",
             EventKind::CompensationApproved { .. } => "compensation_approved",
             EventKind::CompensationAccepted { .. } => "compensation_accepted",
+            EventKind::CompensationWithdrawn { .. } => "compensation_withdrawn",
             EventKind::FormalResponseIssued { .. } => "formal_response_issued",
             EventKind::ResponseOverdue { .. } => "response_overdue",
             EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",

@@ -142,6 +142,9 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::Reopened { .. } => true,
         EventKind::EvidenceRequested { from, .. } => *from == EvidenceSource::Customer,
         EventKind::CompensationOffered { approved, .. } => *approved,
+        EventKind::CompensationWithdrawn {
+            made_to_customer, ..
+        } => *made_to_customer,
         EventKind::NoteAdded { .. }
         | EventKind::CallRecorded { .. }
         | EventKind::HandlerAssigned { .. }

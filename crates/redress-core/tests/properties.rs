@@ -180,8 +180,10 @@ fn action() -> impl Strategy<Value = Action> {
         1 => optional_text().prop_map(|reason| Action::FindNoFault { reason }),
         5 => (
             prop_oneof![
-                4 => prop_oneof![Just(500i64), Just(2_500), Just(10_000)],
-                3 => prop_oneof![Just(10_001i64), Just(45_000), Just(60_000), Just(300_000)],
+                // Within a handler's limit, and above it. Amounts vary, as the same amount
+                // offered twice while the first is open is refused as a slip.
+                4 => prop_oneof![Just(10_000i64), 1i64..10_000],
+                3 => prop_oneof![Just(10_001i64), 10_002i64..400_000],
                 1 => prop_oneof![Just(0i64), Just(1_000_001), -10i64..2_000_000],
             ],
             optional_text(),
@@ -189,6 +191,8 @@ fn action() -> impl Strategy<Value = Action> {
             .prop_map(|(amount_pence, reason)| Action::OfferCompensation { amount_pence, reason }),
         2 => proptest::option::of(0u32..4).prop_map(|offer| Action::ApproveCompensation { offer }),
         4 => proptest::option::of(0u32..4).prop_map(|offer| Action::AcceptCompensation { offer }),
+        1 => (proptest::option::of(0u32..4), text())
+            .prop_map(|(offer, reason)| Action::WithdrawOffer { offer, reason }),
         8 => optional_text().prop_map(|text| Action::IssueFormalResponse { text }),
         6 => optional_text().prop_map(|text| Action::RequestManagerReview { text }),
         3 => optional_text().prop_map(|text| Action::IssueDeadlockLetter { text }),

@@ -2526,3 +2526,100 @@ fn the_commands_available_follow_the_ladder_and_the_person() {
         ]
     );
 }
+
+fn withdraw(offer: Option<u32>, reason: &str) -> Action {
+    Action::WithdrawOffer {
+        offer,
+        reason: reason.into(),
+    }
+}
+
+#[test]
+fn the_same_compensation_offered_again_while_the_first_is_open_is_refused() {
+    let mut case = fault_established();
+    case.run(at(RECEIVED), handler(1), offer_compensation(2_500));
+    let refusal = case.refused(at(RECEIVED), handler(1), offer_compensation(2_500));
+    assert_refused(
+        &refusal,
+        RefusalCode::AlreadyDone,
+        "offer 1 of £25.00 is already open",
+    );
+    assert_eq!(case.c.compensation.len(), 1);
+    // Another amount is another offer.
+    case.run(at(RECEIVED), handler(1), offer_compensation(3_000));
+    assert_eq!(case.c.compensation.len(), 2);
+    // Once the first is withdrawn, the same amount may be offered again.
+    case.run(at(RECEIVED), handler(1), withdraw(Some(1), "Made twice"));
+    case.run(at(RECEIVED), handler(1), offer_compensation(2_500));
+    assert_eq!(case.c.compensation.len(), 3);
+}
+
+#[test]
+fn a_compensation_offer_is_withdrawn_with_a_reason_and_can_then_be_neither_approved_nor_accepted() {
+    let mut case = fault_established();
+    case.run(at(RECEIVED), handler(1), offer_compensation(20_000));
+    // A reason is required.
+    let refusal = case.refused(at(RECEIVED), handler(1), withdraw(None, "  "));
+    assert_refused(
+        &refusal,
+        RefusalCode::InvalidInput,
+        "the reason must not be empty",
+    );
+    let events = case.run(
+        at(RECEIVED),
+        handler(1),
+        withdraw(None, "The amount was wrong"),
+    );
+    assert_eq!(
+        events[0].kind,
+        EventKind::CompensationWithdrawn {
+            offer: 1,
+            amount_pence: 20_000,
+            reason: "The amount was wrong".into(),
+            made_to_customer: false,
+        }
+    );
+    assert!(case.c.compensation[0].withdrawn);
+    // Never made to the customer (it waited for approval): the customer is not shown it.
+    assert!(!redress_core::visibility::customer_sees(&events[0].kind));
+    let refusal = case.refused(
+        at(RECEIVED),
+        manager(1),
+        Action::ApproveCompensation { offer: Some(1) },
+    );
+    assert_refused(&refusal, RefusalCode::AlreadyDone, "withdrawn");
+    let refusal = case.refused(at(RECEIVED), handler(1), withdraw(Some(1), "again"));
+    assert_refused(&refusal, RefusalCode::AlreadyDone, "withdrawn already");
+
+    // An approved offer withdrawn is told to the customer, who can no longer accept it.
+    case.run(at(RECEIVED), handler(1), offer_compensation(5_000));
+    let events = case.run(
+        at(RECEIVED),
+        handler(1),
+        withdraw(Some(2), "Replaced by a credit"),
+    );
+    assert!(redress_core::visibility::customer_sees(&events[0].kind));
+    let refusal = case.refused(
+        at(RECEIVED),
+        customer(),
+        Action::AcceptCompensation { offer: Some(2) },
+    );
+    assert_refused(&refusal, RefusalCode::AlreadyDone, "withdrawn");
+}
+
+#[test]
+fn an_accepted_compensation_offer_cannot_be_withdrawn_and_nobody_else_may_withdraw() {
+    let mut case = fault_established();
+    case.run(at(RECEIVED), handler(1), offer_compensation(1_000));
+    // The customer may not withdraw our offer.
+    let refusal = case.refused(at(RECEIVED), customer(), withdraw(None, "No"));
+    assert_eq!(refusal.code, RefusalCode::NotPermitted);
+    case.run(
+        at(RECEIVED),
+        customer(),
+        Action::AcceptCompensation { offer: None },
+    );
+    let refusal = case.refused(at(RECEIVED), handler(1), withdraw(None, "Too late"));
+    assert_refused(&refusal, RefusalCode::AlreadyDone, "has accepted");
+    assert!(!case.c.compensation[0].withdrawn);
+}

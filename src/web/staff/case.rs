@@ -88,6 +88,9 @@ struct CasePage {
     forms: Vec<FormView>,
     nothing_to_do: String,
     timeline: Vec<TimelineItem>,
+    history: Vec<HistoryChoice>,
+    /// Whether the history shows only part of what happened.
+    history_filtered: bool,
     attachments: Vec<AttachmentView>,
     letters: Vec<LetterView>,
 }
@@ -100,6 +103,63 @@ struct Posted<'a> {
     form: Option<(&'a str, &'a HashMap<String, String>)>,
     errors: Vec<FieldError>,
     flash: Option<String>,
+    /// Which part of the history to show (`?history=`).
+    history: History,
+}
+
+/// The parts of a complaint's history a member of staff may look at alone.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum History {
+    #[default]
+    All,
+    /// What the customer did or sent.
+    Customer,
+    /// What staff did.
+    Staff,
+    /// What Redress did by itself: clocks that ran out, email filed.
+    System,
+    /// Notes and calls.
+    Notes,
+}
+
+impl History {
+    const ALL: [(History, &'static str, &'static str); 5] = [
+        (History::All, "all", "Everything"),
+        (History::Customer, "customer", "What the customer did"),
+        (History::Staff, "staff", "What staff did"),
+        (History::System, "system", "What Redress did by itself"),
+        (History::Notes, "notes", "Notes and calls"),
+    ];
+
+    fn parse(text: &str) -> Option<History> {
+        History::ALL
+            .iter()
+            .find(|(_, value, _)| *value == text)
+            .map(|(h, _, _)| *h)
+    }
+
+    fn shows(self, event: &redress_core::Event) -> bool {
+        match self {
+            History::All => true,
+            History::Customer => event.by.role == redress_core::Role::Customer,
+            History::System => event.by.role == redress_core::Role::System,
+            History::Staff => !matches!(
+                event.by.role,
+                redress_core::Role::Customer | redress_core::Role::System
+            ),
+            History::Notes => matches!(
+                event.kind,
+                EventKind::NoteAdded { .. } | EventKind::CallRecorded { .. }
+            ),
+        }
+    }
+}
+
+/// A choice of the history filter, for the page.
+pub struct HistoryChoice {
+    pub value: &'static str,
+    pub label: &'static str,
+    pub selected: bool,
 }
 
 fn paragraphs(text: &str) -> Vec<String> {
@@ -313,9 +373,12 @@ async fn show(
         )
     };
 
+    // Newest first: what happened last is what a handler picking the case up reads first.
     let timeline = view
         .events
         .iter()
+        .rev()
+        .filter(|row| posted.history.shows(&row.event))
         .filter_map(|row| {
             let sight = redress_core::sight(&viewer, c, &row.event, procedure);
             (sight != Sight::Hidden).then_some((row, sight))
@@ -452,6 +515,15 @@ async fn show(
         forms,
         nothing_to_do,
         timeline,
+        history: History::ALL
+            .iter()
+            .map(|(h, value, label)| HistoryChoice {
+                value,
+                label,
+                selected: *h == posted.history,
+            })
+            .collect(),
+        history_filtered: posted.history != History::All,
         attachments: attachments
             .into_iter()
             .map(|a| AttachmentView {
@@ -507,9 +579,14 @@ pub async fn case_page(
     let Ok(reference) = Reference::parse(&reference) else {
         return no_such_complaint();
     };
+    let query = query.ok().map(|Query(q)| q).unwrap_or_default();
+    let history = query
+        .get("history")
+        .and_then(|h| History::parse(h))
+        .unwrap_or_default();
     let flash = query
-        .ok()
-        .and_then(|Query(q)| q.get("done").cloned())
+        .get("done")
+        .cloned()
         .and_then(|done| match done.as_str() {
             "recorded" => Some("The complaint is recorded. Its clocks have started.".to_owned()),
             _ => forms::done_sentence(&done, state.store.procedure()),
@@ -521,6 +598,7 @@ pub async fn case_page(
         StatusCode::OK,
         Posted {
             flash,
+            history,
             ..Default::default()
         },
     )

@@ -127,7 +127,7 @@ const fn on_portal(info: ActionInfo) -> ActionInfo {
     }
 }
 
-pub(super) const TABLE: [ActionInfo; 27] = [
+pub(super) const TABLE: [ActionInfo; 28] = [
     entry(
         ActionKind::Acknowledge,
         "acknowledge",
@@ -464,6 +464,32 @@ pub(super) const TABLE: [ActionInfo; 27] = [
         )],
         Some(|| Action::AcceptCompensation { offer: None }),
     )),
+    entry(
+        ActionKind::WithdrawOffer,
+        "withdraw_offer",
+        "Withdraw a compensation offer",
+        "withdraw a compensation offer",
+        "Withdraw the offer",
+        "The compensation offer was withdrawn.",
+        &[
+            optional(
+                "offer",
+                FieldKind::Item(Item::CompensationOffer),
+                "the offer",
+                "Which offer",
+            ),
+            required(
+                "reason",
+                FieldKind::LongText,
+                "the reason",
+                "Why it is withdrawn",
+            ),
+        ],
+        Some(|| Action::WithdrawOffer {
+            offer: None,
+            reason: "Made in error".into(),
+        }),
+    ),
     entry(
         ActionKind::IssueFormalResponse,
         "issue_formal_response",

@@ -6,7 +6,7 @@ use crate::event::{Event, EventKind};
 use crate::model::{Money, Role};
 
 use super::context::Context;
-use super::refusal::{Refusal, RefusalCode, optional_text, refuse};
+use super::refusal::{Refusal, RefusalCode, invalid, optional_text, refuse};
 
 pub(super) fn offer_compensation(
     cx: &Context<'_>,
@@ -33,6 +33,22 @@ pub(super) fn offer_compensation(
         return refuse(
             RefusalCode::InvalidInput,
             "a complaint can have at most 50 compensation offers",
+        );
+    }
+    // The same amount offered again while the first still stands is most likely a slip (a
+    // form sent twice, two people at once): said so, and the first offer stays.
+    if let Some(same) = c
+        .compensation
+        .iter()
+        .find(|o| o.is_open() && o.amount_pence == amount_pence)
+    {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            format!(
+                "compensation offer {} of {} is already open; withdraw it first if this one replaces it",
+                same.id,
+                Money(amount_pence)
+            ),
         );
     }
     let reason = optional_text("the reason", reason)?;
@@ -62,6 +78,12 @@ pub(super) fn approve_compensation(
             "there is no compensation offer to approve",
         );
     };
+    if o.withdrawn {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            "this compensation offer was withdrawn",
+        );
+    }
     if o.approved {
         return refuse(
             RefusalCode::AlreadyDone,
@@ -113,6 +135,12 @@ pub(super) fn accept_compensation(
             "this compensation offer has already been accepted",
         );
     }
+    if o.withdrawn {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            "this compensation offer was withdrawn",
+        );
+    }
     if !o.approved {
         return refuse(
             RefusalCode::NotYet,
@@ -122,5 +150,37 @@ pub(super) fn accept_compensation(
     cx.one(EventKind::CompensationAccepted {
         offer: o.id,
         amount_pence: o.amount_pence,
+    })
+}
+
+pub(super) fn withdraw_offer(
+    cx: &Context<'_>,
+    offer: Option<u32>,
+    reason: String,
+) -> Result<Vec<Event>, Refusal> {
+    let Some(o) = cx.c.compensation_offer(offer) else {
+        return refuse(
+            RefusalCode::NotYet,
+            "there is no compensation offer to withdraw",
+        );
+    };
+    if o.accepted {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            "the customer has accepted this compensation offer, so it cannot be withdrawn",
+        );
+    }
+    if o.withdrawn {
+        return refuse(
+            RefusalCode::AlreadyDone,
+            "this compensation offer was withdrawn already",
+        );
+    }
+    let reason = crate::model::long_text("the reason", &reason).map_err(invalid)?;
+    cx.one(EventKind::CompensationWithdrawn {
+        offer: o.id,
+        amount_pence: o.amount_pence,
+        reason,
+        made_to_customer: o.approved,
     })
 }

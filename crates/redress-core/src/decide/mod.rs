@@ -98,6 +98,7 @@ pub fn decide(
         } => compensation::offer_compensation(&cx, amount_pence, reason),
         Action::ApproveCompensation { offer } => compensation::approve_compensation(&cx, offer),
         Action::AcceptCompensation { offer } => compensation::accept_compensation(&cx, offer),
+        Action::WithdrawOffer { offer, reason } => compensation::withdraw_offer(&cx, offer, reason),
         Action::IssueFormalResponse { text } => investigation::issue_formal_response(&cx, text),
         Action::RequestManagerReview { text } => review::request_manager_review(&cx, text),
         Action::RecordReviewOutcome { text } => review::record_review_outcome(&cx, text),

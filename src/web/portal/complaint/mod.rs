@@ -222,7 +222,7 @@ async fn show(
         .compensation
         .iter()
         .rev()
-        .find(|o| o.approved && !o.accepted)
+        .find(|o| o.approved && o.is_open())
         .filter(|_| may(ActionKind::AcceptCompensation))
         .map(|o| CompensationView {
             offer: o.id,

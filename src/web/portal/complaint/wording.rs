@@ -103,6 +103,9 @@ pub(super) fn happening(
                 "We have sent you our formal written response. If you are unhappy with the outcome, you can ask {} to review your complaint (see below).",
                 mid(&department_name(procedure, Stage::RESOLUTION_MANAGER))
             )),
+            4 if c.review_outcome_at.is_some() => out.push(format!(
+                "{handling} has reviewed your complaint, and we have sent you the outcome of the review."
+            )),
             4 => out.push(format!("{handling} is reviewing your complaint.")),
             _ => {}
         },

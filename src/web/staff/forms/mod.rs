@@ -309,16 +309,13 @@ fn item_options(command: ActionKind, item: Item, c: &Complaint) -> Vec<(String, 
             options
         }
         Item::CompensationOffer => {
-            // Approving lists the offers waiting for approval; accepting, the approved ones
-            // the customer has not yet accepted.
-            let approving = command == ActionKind::ApproveCompensation;
+            // Approving lists the offers waiting for approval; withdrawing, every open one;
+            // accepting, the approved ones the customer has not yet accepted.
             let mut options = vec![(String::new(), "The latest offer".to_owned())];
-            let listed = c.compensation.iter().filter(|o| {
-                if approving {
-                    !o.approved
-                } else {
-                    o.approved && !o.accepted
-                }
+            let listed = c.compensation.iter().filter(|o| match command {
+                ActionKind::ApproveCompensation => !o.approved && !o.withdrawn,
+                ActionKind::WithdrawOffer => o.is_open(),
+                _ => o.approved && o.is_open(),
             });
             for o in listed {
                 options.push((
