@@ -189,6 +189,27 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
                 Money(*amount_pence)
             )
         }
+        EventKind::CustomerUpdated { changed, .. } => {
+            let fields: Vec<&str> = changed
+                .iter()
+                .map(|f| match f.as_str() {
+                    "name" => "name",
+                    "email" => "email address",
+                    "telephone" => "telephone number",
+                    "address" => "postal address",
+                    "postcode" => "postcode",
+                    "preferred_channel" => "how to contact",
+                    "accessibility_needs" => "accessibility needs",
+                    "vulnerabilities" => "circumstances",
+                    _ => "details",
+                })
+                .collect();
+            if for_customer {
+                format!("We updated your details: {}", fields.join(", "))
+            } else {
+                format!("{by} updated the customer's details: {}", fields.join(", "))
+            }
+        }
         EventKind::CompensationWithdrawn {
             offer,
             amount_pence,

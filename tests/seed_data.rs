@@ -677,7 +677,7 @@ async fn the_bulk_write_makes_the_rows_the_normal_paths_make(db: Db) {
                     let outcome = store
                         .run_command(
                             reference.as_ref().expect("received first"),
-                            command.clone(),
+                            (**command).clone(),
                             *at,
                         )
                         .await

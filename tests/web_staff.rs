@@ -14,6 +14,9 @@ use support::browser::{Browser, PASSWORD, hidden};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
+    the_customers_details_are_updated_from_the_case_page =>
+        sqlite_the_customers_details_are_updated_from_the_case_page,
+        postgres_the_customers_details_are_updated_from_the_case_page;
     a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record =>
         sqlite_a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record,
         postgres_a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record;
@@ -1731,5 +1734,96 @@ async fn a_duplicate_offer_is_said_and_an_offer_is_withdrawn_on_the_record(db: D
         .command(&reference, "offer_compensation", &[("amount", "25.00")])
         .await
         .expect(303);
+    app.stop().await;
+}
+
+async fn the_customers_details_are_updated_from_the_case_page(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.upd@example.com", Role::Handler, Some(CS))
+        .await;
+    let reference = create(&app, &complaint_body("ACC-U", "Una Price")).await;
+    let mut staff = Browser::signed_in_staff(&app, "cs.upd@example.com").await;
+    let page = staff.case(&reference).await;
+    assert!(
+        page.body.contains("Update the customer&#39;s details")
+            || page.body.contains("Update the customer's details"),
+        "{}",
+        page.body
+    );
+    // Checked as at intake, and what was typed comes back.
+    let bad = staff
+        .command(
+            &reference,
+            "update_customer",
+            &[("email", "una@example.com,evil@x.com")],
+        )
+        .await;
+    assert_eq!(bad.status, 422, "{}", bad.body);
+    assert!(bad.body.contains("one address"), "{}", bad.body);
+    staff
+        .command(
+            &reference,
+            "update_customer",
+            &[
+                ("name", "Una Price-Jones"),
+                ("telephone", "0161 496 0123"),
+                ("accessibility_needs", "Large print\nBSL interpreter"),
+            ],
+        )
+        .await
+        .expect(303);
+    let token = api_token(&app, CS).await;
+    let complaint = app.complaint_json(&token, &reference).await;
+    assert_eq!(
+        complaint["customer"]["name"], "Una Price-Jones",
+        "{complaint}"
+    );
+    assert_eq!(complaint["customer"]["telephone"], "0161 496 0123");
+    assert_eq!(
+        complaint["customer"]["accessibility_needs"],
+        json!(["Large print", "BSL interpreter"])
+    );
+    let last = complaint["events"]
+        .as_array()
+        .expect("events")
+        .last()
+        .cloned()
+        .expect("an event");
+    assert_eq!(last["event"], "customer_updated", "{last}");
+    // The lists and the search follow: the new name is listed, the new number found.
+    let (_, found) = app
+        .get_json(Some(&token), "/api/v1/complaints?q=01614960123")
+        .await;
+    let items = found["items"].as_array().expect("items");
+    assert_eq!(items.len(), 1, "{found}");
+    assert_eq!(items[0]["customer_name"], "Una Price-Jones", "{found}");
+    let page = staff.case(&reference).await;
+    assert!(
+        page.body.contains(
+            "updated the customer&#39;s details: name, telephone number, accessibility needs"
+        ) || page.body.contains(
+            "updated the customer's details: name, telephone number, accessibility needs"
+        ),
+        "{}",
+        page.body
+    );
+    // Through the API too.
+    let (status, answer) = app
+        .command(
+            &token,
+            &reference,
+            "update_customer",
+            json!({"vulnerabilities": ["Recently bereaved"], "preferred_channel": "letter"}),
+        )
+        .await;
+    assert_eq!(status, 200, "{answer}");
+    let complaint = app.complaint_json(&token, &reference).await;
+    assert_eq!(complaint["customer"]["preferred_channel"], "letter");
+    assert_eq!(
+        complaint["customer"]["vulnerabilities"],
+        json!(["Recently bereaved"])
+    );
     app.stop().await;
 }

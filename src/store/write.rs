@@ -363,7 +363,7 @@ async fn update_projection(
     sqlx::query(
         "UPDATE complaints SET stage = $1, status = $2, department = $3, next_due_at = $4, last_hash = $5, queue_at = $14, \
          overdue = $6, adr_eligible = $7, version = $8, state = $9, search_text = $10, updated_at = $11, \
-         customer_email = $12, handler = $15 WHERE id = $13",
+         customer_email = $12, handler = $15, customer_name = $16, customer_postcode = $17 WHERE id = $13",
     )
     .bind(p.stage)
     .bind(p.status)
@@ -380,6 +380,9 @@ async fn update_projection(
     .bind(id)
     .bind(p.queue_at)
     .bind(p.handler)
+    // The customer's details may be updated (`update_customer`).
+    .bind(c.customer.name.clone())
+    .bind(c.customer.postcode.as_ref().map(|p| p.as_str().to_owned()))
     .execute(&mut **tx)
     .await?;
     Ok(())

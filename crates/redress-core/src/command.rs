@@ -119,6 +119,42 @@ pub enum Action {
         #[serde(default)]
         offer: Option<u32>,
     },
+    /// Changes the customer's details after intake: each field given replaces what is held
+    /// (an empty value clears an optional one); a field left out stays as it is. The account
+    /// number stays: it is who the customer is.
+    UpdateCustomer {
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        name: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        email: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        telephone: Option<String>,
+        /// Lines of the postal address: a list, or text with a line each.
+        #[serde(
+            default,
+            deserialize_with = "lines",
+            skip_serializing_if = "Option::is_none"
+        )]
+        address: Option<Vec<String>>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        postcode: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        preferred_channel: Option<Channel>,
+        /// A list, or text with one need a line.
+        #[serde(
+            default,
+            deserialize_with = "lines",
+            skip_serializing_if = "Option::is_none"
+        )]
+        accessibility_needs: Option<Vec<String>>,
+        /// A list, or text with one circumstance a line.
+        #[serde(
+            default,
+            deserialize_with = "lines",
+            skip_serializing_if = "Option::is_none"
+        )]
+        vulnerabilities: Option<Vec<String>>,
+    },
     /// Takes back a compensation offer the customer has not accepted (made in error, or
     /// replaced by another), with the reason, for the record.
     WithdrawOffer {
@@ -176,4 +212,27 @@ pub enum Asker {
     Customer,
     /// A member of staff handling the complaint.
     Staff,
+}
+
+/// A list of lines given as a JSON list of strings or as one text with a line each (as a form
+/// sends it).
+fn lines<'de, D>(deserializer: D) -> Result<Option<Vec<String>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Lines {
+        List(Vec<String>),
+        Text(String),
+    }
+    Ok(Some(match Lines::deserialize(deserializer)? {
+        Lines::List(list) => list,
+        Lines::Text(text) => text
+            .lines()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+            .map(str::to_owned)
+            .collect(),
+    }))
 }

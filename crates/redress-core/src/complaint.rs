@@ -343,6 +343,7 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
                 o.accepted = true;
             }
         }
+        EventKind::CustomerUpdated { customer, .. } => c.customer = customer.clone(),
         EventKind::CompensationWithdrawn { offer, .. } => {
             if let Some(o) = c.compensation.iter_mut().find(|o| o.id == *offer) {
                 o.withdrawn = true;

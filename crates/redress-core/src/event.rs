@@ -185,6 +185,11 @@ pub enum EventKind {
         offer: u32,
         amount_pence: i64,
     },
+    /// The customer's details as they now stand, and which fields changed.
+    CustomerUpdated {
+        customer: Customer,
+        changed: Vec<String>,
+    },
     CompensationWithdrawn {
         offer: u32,
         amount_pence: i64,
@@ -284,6 +289,7 @@ impl EventKind {
             EventKind::CompensationApproved { .. } => "compensation_approved",
             EventKind::CompensationAccepted { .. } => "compensation_accepted",
             EventKind::CompensationWithdrawn { .. } => "compensation_withdrawn",
+            EventKind::CustomerUpdated { .. } => "customer_updated",
             EventKind::FormalResponseIssued { .. } => "formal_response_issued",
             EventKind::ResponseOverdue { .. } => "response_overdue",
             EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",

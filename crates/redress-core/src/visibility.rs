@@ -139,7 +139,9 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::OmbudsmanDecided { .. }
         | EventKind::RemedyCompleted { .. }
         | EventKind::Closed { .. }
-        | EventKind::Reopened { .. } => true,
+        | EventKind::Reopened { .. }
+        // Their own details.
+        | EventKind::CustomerUpdated { .. } => true,
         EventKind::EvidenceRequested { from, .. } => *from == EvidenceSource::Customer,
         EventKind::CompensationOffered { approved, .. } => *approved,
         EventKind::CompensationWithdrawn {

@@ -2623,3 +2623,98 @@ fn an_accepted_compensation_offer_cannot_be_withdrawn_and_nobody_else_may_withdr
     assert_refused(&refusal, RefusalCode::AlreadyDone, "has accepted");
     assert!(!case.c.compensation[0].withdrawn);
 }
+
+#[test]
+fn the_customers_details_are_updated_field_by_field_and_checked_as_at_intake() {
+    let mut case = Case::open(RECEIVED);
+    let account = case.c.customer.account.clone();
+    let name = case.c.customer.name.clone();
+    let action: Action = serde_json::from_value(serde_json::json!({
+        "command": "update_customer",
+        "telephone": "0161 496 0000",
+        "postcode": "m22 4sy",
+        "preferred_channel": "letter",
+        "accessibility_needs": "Large print\nCall before 10am",
+        "vulnerabilities": ["Recently bereaved"],
+    }))
+    .expect("an update_customer command");
+    let events = case.run(at(RECEIVED), handler(1), action);
+    let EventKind::CustomerUpdated {
+        customer: updated,
+        changed,
+    } = &events[0].kind
+    else {
+        panic!("expected customer_updated, got {:?}", events[0].kind);
+    };
+    assert_eq!(
+        changed,
+        &[
+            "telephone",
+            "postcode",
+            "preferred_channel",
+            "accessibility_needs",
+            "vulnerabilities"
+        ]
+    );
+    assert_eq!(updated.account, account, "the account number stays");
+    assert_eq!(updated.name, name, "a field left out stays");
+    assert_eq!(case.c.customer.telephone.as_deref(), Some("0161 496 0000"));
+    assert_eq!(
+        case.c.customer.postcode.as_ref().map(|p| p.as_str()),
+        Some("M22 4SY")
+    );
+    assert_eq!(case.c.customer.preferred_channel, Some(Channel::Letter));
+    assert_eq!(
+        case.c.customer.accessibility_needs,
+        ["Large print", "Call before 10am"]
+    );
+    assert_eq!(case.c.customer.vulnerabilities, ["Recently bereaved"]);
+
+    // An empty value clears an optional detail.
+    let clear: Action = serde_json::from_value(serde_json::json!({
+        "command": "update_customer", "telephone": ""
+    }))
+    .expect("a command");
+    case.run(at(RECEIVED), handler(1), clear);
+    assert_eq!(case.c.customer.telephone, None);
+
+    // Checked as at intake; nothing changed is said; nothing is recorded either way.
+    let before = case.c.clone();
+    for (body, words) in [
+        (
+            serde_json::json!({"command": "update_customer", "email": "a@b.com,evil@x.com"}),
+            "one address",
+        ),
+        (
+            serde_json::json!({"command": "update_customer", "postcode": "nowhere"}),
+            "not a UK postcode",
+        ),
+        (
+            serde_json::json!({"command": "update_customer", "name": " "}),
+            "must not be empty",
+        ),
+        (
+            serde_json::json!({"command": "update_customer", "name": name}),
+            "nothing would change",
+        ),
+        (
+            serde_json::json!({"command": "update_customer"}),
+            "nothing would change",
+        ),
+    ] {
+        let action: Action = serde_json::from_value(body).expect("a command");
+        let refusal = case.refused(at(RECEIVED), handler(1), action);
+        assert_refused(&refusal, RefusalCode::InvalidInput, words);
+    }
+    assert_eq!(case.c, before);
+    // Another department at stage 1 may not; the customer may not either (through staff).
+    let other = Actor::staff(Role::Handler, "escalation_team", Some("e@kinex.example"));
+    let action: Action = serde_json::from_value(serde_json::json!({
+        "command": "update_customer", "telephone": "0161 496 0001"
+    }))
+    .expect("a command");
+    let refusal = case.refused(at(RECEIVED), other, action.clone());
+    assert_eq!(refusal.code, RefusalCode::NotPermitted);
+    let refusal = case.refused(at(RECEIVED), customer(), action);
+    assert_eq!(refusal.code, RefusalCode::NotPermitted);
+}

@@ -79,7 +79,7 @@ impl<'a> Setting<'a> {
 #[derive(Debug, Clone)]
 pub enum Asked {
     Receive(Box<Receive>),
-    Command(Command),
+    Command(Box<Command>),
     Fire,
 }
 
@@ -314,7 +314,8 @@ impl<'s> Story<'s, '_> {
         let c = self.c.take()?;
         let command = Command { by, action };
         if self.s.record {
-            self.script.push((at, Asked::Command(command.clone())));
+            self.script
+                .push((at, Asked::Command(Box::new(command.clone()))));
         }
         let outcome = execute(c, command, at, self.s.procedure);
         self.c = Some(outcome.complaint);

@@ -52,6 +52,7 @@ pub enum ActionKind {
     OfferCompensation,
     ApproveCompensation,
     AcceptCompensation,
+    UpdateCustomer,
     WithdrawOffer,
     IssueFormalResponse,
     RequestManagerReview,
@@ -221,8 +222,8 @@ pub fn in_procedure(words: &str, procedure: &Procedure) -> String {
 
 impl ActionKind {
     /// Every kind, in the order of the ladder.
-    pub const ALL: [ActionKind; 28] = {
-        let mut all = [ActionKind::Acknowledge; 28];
+    pub const ALL: [ActionKind; 29] = {
+        let mut all = [ActionKind::Acknowledge; 29];
         let mut i = 0;
         while i < TABLE.len() {
             all[i] = TABLE[i].kind;
@@ -267,8 +268,8 @@ impl FromStr for ActionKind {
 
 impl Action {
     /// Every command name, in the order of the ladder: `receive`, then the table's.
-    pub const NAMES: [&'static str; 29] = {
-        let mut names = [RECEIVE; 29];
+    pub const NAMES: [&'static str; 30] = {
+        let mut names = [RECEIVE; 30];
         let mut i = 0;
         while i < TABLE.len() {
             names[i + 1] = TABLE[i].name;
@@ -298,6 +299,7 @@ impl Action {
             Action::OfferCompensation { .. } => ActionKind::OfferCompensation,
             Action::ApproveCompensation { .. } => ActionKind::ApproveCompensation,
             Action::AcceptCompensation { .. } => ActionKind::AcceptCompensation,
+            Action::UpdateCustomer { .. } => ActionKind::UpdateCustomer,
             Action::WithdrawOffer { .. } => ActionKind::WithdrawOffer,
             Action::IssueFormalResponse { .. } => ActionKind::IssueFormalResponse,
             Action::RequestManagerReview { .. } => ActionKind::RequestManagerReview,

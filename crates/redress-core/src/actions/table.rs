@@ -31,6 +31,14 @@ const CHANNELS: &[(&str, &str)] = &[
     ("textphone", "Textphone or text relay"),
 ];
 
+/// How a customer may ask to be contacted (`Channel`, as the portal offers it).
+const CONTACT_CHANNELS: &[(&str, &str)] = &[
+    ("email", "Email"),
+    ("letter", "Letter"),
+    ("telephone", "Telephone"),
+    ("textphone", "Textphone or text relay"),
+];
+
 const fn optional(
     name: &'static str,
     kind: FieldKind,
@@ -127,7 +135,7 @@ const fn on_portal(info: ActionInfo) -> ActionInfo {
     }
 }
 
-pub(super) const TABLE: [ActionInfo; 28] = [
+pub(super) const TABLE: [ActionInfo; 29] = [
     entry(
         ActionKind::Acknowledge,
         "acknowledge",
@@ -464,6 +472,64 @@ pub(super) const TABLE: [ActionInfo; 28] = [
         )],
         Some(|| Action::AcceptCompensation { offer: None }),
     )),
+    entry(
+        ActionKind::UpdateCustomer,
+        "update_customer",
+        "Update the customer's details",
+        "update the customer's details",
+        "Update the details",
+        "The customer's details were updated.",
+        &[
+            optional("name", FieldKind::Text, "the name", "Name"),
+            optional(
+                "email",
+                FieldKind::Text,
+                "the email address",
+                "Email address",
+            ),
+            optional(
+                "telephone",
+                FieldKind::Text,
+                "the telephone number",
+                "Telephone",
+            ),
+            optional(
+                "address",
+                FieldKind::LongText,
+                "the postal address",
+                "Postal address, a line each",
+            ),
+            optional("postcode", FieldKind::Text, "the postcode", "Postcode"),
+            optional(
+                "preferred_channel",
+                FieldKind::Choice(CONTACT_CHANNELS),
+                "how to contact them",
+                "How they would like us to contact them",
+            ),
+            optional(
+                "accessibility_needs",
+                FieldKind::LongText,
+                "accessibility needs",
+                "Accessibility needs, one a line",
+            ),
+            optional(
+                "vulnerabilities",
+                FieldKind::LongText,
+                "circumstances",
+                "Circumstances that make them vulnerable, one a line",
+            ),
+        ],
+        Some(|| Action::UpdateCustomer {
+            name: None,
+            email: None,
+            telephone: Some("0161 000 0000".into()),
+            address: None,
+            postcode: None,
+            preferred_channel: None,
+            accessibility_needs: None,
+            vulnerabilities: None,
+        }),
+    ),
     entry(
         ActionKind::WithdrawOffer,
         "withdraw_offer",

@@ -78,6 +78,7 @@ fn the_command_names_are_the_published_ones() {
             "offer_compensation",
             "approve_compensation",
             "accept_compensation",
+            "update_customer",
             "withdraw_offer",
             "issue_formal_response",
             "request_manager_review",

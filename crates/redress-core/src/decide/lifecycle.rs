@@ -122,3 +122,87 @@ pub(super) fn reopen(cx: &Context<'_>, reason: Option<String>) -> Result<Vec<Eve
     let reason = optional_text("the reason", reason)?;
     cx.one(EventKind::Reopened { reason })
 }
+
+/// What an `update_customer` command asks to change.
+pub(super) struct CustomerChange {
+    pub name: Option<String>,
+    pub email: Option<String>,
+    pub telephone: Option<String>,
+    pub address: Option<Vec<String>>,
+    pub postcode: Option<String>,
+    pub preferred_channel: Option<model::Channel>,
+    pub accessibility_needs: Option<Vec<String>>,
+    pub vulnerabilities: Option<Vec<String>>,
+}
+
+pub(super) fn update_customer(
+    cx: &Context<'_>,
+    change: CustomerChange,
+) -> Result<Vec<Event>, Refusal> {
+    let before = &cx.c.customer;
+    let mut after = before.clone();
+    let blank_is_none = |v: String| Some(v).filter(|v| !v.trim().is_empty());
+    if let Some(name) = change.name {
+        after.name = name;
+    }
+    if let Some(email) = change.email {
+        after.email = blank_is_none(email);
+    }
+    if let Some(telephone) = change.telephone {
+        after.telephone = blank_is_none(telephone);
+    }
+    if let Some(address) = change.address {
+        after.address = address;
+    }
+    if let Some(postcode) = change.postcode {
+        after.postcode = match blank_is_none(postcode) {
+            Some(p) => Some(model::Postcode::parse(&p).map_err(invalid)?),
+            None => None,
+        };
+    }
+    if let Some(channel) = change.preferred_channel {
+        after.preferred_channel = Some(channel);
+    }
+    if let Some(needs) = change.accessibility_needs {
+        after.accessibility_needs = needs;
+    }
+    if let Some(vulnerabilities) = change.vulnerabilities {
+        after.vulnerabilities = vulnerabilities;
+    }
+    // The same checks as a new complaint's customer.
+    let after = after.validated().map_err(invalid)?;
+    let fields = [
+        ("name", after.name != before.name),
+        ("email", after.email != before.email),
+        ("telephone", after.telephone != before.telephone),
+        ("address", after.address != before.address),
+        ("postcode", after.postcode != before.postcode),
+        (
+            "preferred_channel",
+            after.preferred_channel != before.preferred_channel,
+        ),
+        (
+            "accessibility_needs",
+            after.accessibility_needs != before.accessibility_needs,
+        ),
+        (
+            "vulnerabilities",
+            after.vulnerabilities != before.vulnerabilities,
+        ),
+    ];
+    let changed: Vec<String> = fields
+        .iter()
+        .filter(|(_, differs)| *differs)
+        .map(|(name, _)| (*name).to_owned())
+        .collect();
+    if changed.is_empty() {
+        return refuse(
+            RefusalCode::InvalidInput,
+            "nothing would change: give at least one detail that differs from what is held",
+        );
+    }
+    cx.one(EventKind::CustomerUpdated {
+        customer: after,
+        changed,
+    })
+}

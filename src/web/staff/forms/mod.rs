@@ -406,6 +406,20 @@ fn intro(kind: ActionKind, c: &Complaint, procedure: &Procedure, role: Role) -> 
         ActionKind::OfferResolution => {
             "The customer can accept it, or ask to take the complaint further.".to_owned()
         }
+        ActionKind::UpdateCustomer => {
+            let held = &c.customer;
+            let or_none = |v: Option<&str>| v.unwrap_or("none").to_owned();
+            format!(
+                "Fill in only what changes; a field left empty keeps what is held. Held now: {}; email {}; telephone {}; postcode {}.",
+                held.name,
+                or_none(held.email.as_deref()),
+                or_none(held.telephone.as_deref()),
+                or_none(held.postcode.as_ref().map(|p| p.as_str())),
+            )
+        }
+        ActionKind::WithdrawOffer => {
+            "The offer can then be neither approved nor accepted. A customer told of it is told it was withdrawn.".to_owned()
+        }
         ActionKind::AcceptResolution => match c.current_offer() {
             Some(o) => format!(
                 "Record that the customer accepted the resolution offered: {}",
