@@ -1013,6 +1013,9 @@ fn check(file: &str) -> anyhow::Result<ExitCode> {
                 p.rules.len(),
                 if p.rules.len() == 1 { "" } else { "s" }
             );
+            for warning in p.warnings() {
+                println!("warning: {warning}");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(errors) => {

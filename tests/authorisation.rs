@@ -476,6 +476,17 @@ fn command_cases() -> Vec<CommandCase> {
         ),
         case("approve_compensation", json!({}), [409, 409, 409, 409, 409]),
         case("accept_compensation", json!({}), [409, 409, 409, 409, 409]),
+        // No compensation offered yet.
+        case(
+            "withdraw_offer",
+            json!({"reason": "Made in error"}),
+            [409, 409, 409, 409, 409],
+        ),
+        case(
+            "update_customer",
+            json!({"telephone": "0161 496 0999"}),
+            [200, 200, 200, 200, 200],
+        ),
         // Stage 4 and 5 complaints already have their formal response.
         case(
             "issue_formal_response",

@@ -278,6 +278,36 @@ fn procedure_check_default_exits_zero() {
 }
 
 #[test]
+fn procedure_check_warns_when_a_department_takes_email_without_an_address() {
+    // The seed says "emailing" without an address: a warning, not an error.
+    let output = redress(&["procedure", "check", "default"], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(
+        out.contains("warning: departments.customer_services (Customer Services) takes complaints by email but gives no address"),
+        "{out}"
+    );
+    // With an address given, no warning for that department.
+    let default =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("crates/redress-core/procedure/default.toml");
+    let toml = std::fs::read_to_string(default)
+        .expect("the default procedure")
+        .replacen(
+            "name = \"Customer Services\"\n",
+            "name = \"Customer Services\"\nemail = \"complaints@kinex.example\"\n",
+            1,
+        );
+    let dir = tempfile::tempdir().expect("a folder");
+    let path = dir.path().join("with-email.toml");
+    std::fs::write(&path, toml).expect("written");
+    let output = redress(&["procedure", "check", path.to_str().unwrap()], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(!out.contains("departments.customer_services "), "{out}");
+    assert!(out.contains("departments.escalation_team"), "{out}");
+}
+
+#[test]
 fn procedure_check_accepts_the_six_week_example() {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procedure-six-weeks.toml");
     let output = redress(&["procedure", "check", path.to_str().unwrap()], None);

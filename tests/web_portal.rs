@@ -13,6 +13,9 @@ use support::browser::{Browser, Page, hidden};
 use support::{Db, TestApp, spawn_app};
 
 both_backends! {
+    email_is_offered_only_where_the_procedure_gives_an_address =>
+        sqlite_email_is_offered_only_where_the_procedure_gives_an_address,
+        postgres_email_is_offered_only_where_the_procedure_gives_an_address;
     letters_are_read_in_the_pages_by_staff_and_by_their_customer =>
         sqlite_letters_are_read_in_the_pages_by_staff_and_by_their_customer,
         postgres_letters_are_read_in_the_pages_by_staff_and_by_their_customer;
@@ -1343,5 +1346,71 @@ async fn portal_pages_speak_of_the_complaints_own_adr_period(db: Db) {
         assert!(!page.contains("8 weeks"), "{page}");
         assert!(!page.contains("8-week"), "{page}");
     }
+    app.stop().await;
+}
+
+async fn email_is_offered_only_where_the_procedure_gives_an_address(db: Db) {
+    // As published, the code gives no email address: nothing says "email us".
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let code = browser.get("/complaints-code").await;
+    assert_eq!(code.status, 200);
+    assert!(
+        !code.body.to_lowercase().contains("email us"),
+        "{}",
+        code.body
+    );
+    assert!(!code.body.contains("<dt>Email</dt>"), "{}", code.body);
+    app.stop().await;
+
+    // With an address for Customer Services, the code and its letters give it.
+    // The first "Customer Services" is the department's (the stages come after).
+    let toml = redress_core::procedure::DEFAULT_PROCEDURE_TOML.replacen(
+        "name = \"Customer Services\"\n",
+        "name = \"Customer Services\"\nemail = \"complaints@kinex.example\"\n",
+        1,
+    );
+    let procedure = redress_core::Procedure::from_toml(&toml).expect("a valid procedure");
+    let Some(app) = support::spawn_app_with(db, procedure).await else {
+        return;
+    };
+    let mut browser = Browser::new(&app);
+    let code = browser.get("/complaints-code").await;
+    assert!(
+        code.body
+            .contains("<a href=\"mailto:complaints@kinex.example\">complaints@kinex.example</a>"),
+        "{}",
+        code.body
+    );
+    let reference = complaint_of(&app, &ANN).await;
+    staff_does(
+        &app,
+        &reference,
+        "customer_services",
+        Action::Acknowledge { channel: None },
+    )
+    .await;
+    let letters = app
+        .store
+        .complaint_letters(&reference)
+        .await
+        .expect("letters");
+    let id = letters
+        .iter()
+        .find(|l| l.kind == "acknowledgement")
+        .expect("an acknowledgement")
+        .id;
+    let mut customer = Browser::signed_in_customer(&app, &reference, ANN.postcode).await;
+    let letter = customer
+        .get(&format!("/my/complaints/{reference}/letters/{id}"))
+        .await;
+    assert_eq!(letter.status, 200, "{}", letter.body);
+    assert!(
+        letter.body.contains("by email at complaints@kinex.example"),
+        "{}",
+        letter.body
+    );
     app.stop().await;
 }

@@ -123,36 +123,24 @@ pub enum Action {
     /// (an empty value clears an optional one); a field left out stays as it is. The account
     /// number stays: it is who the customer is.
     UpdateCustomer {
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         name: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         email: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         telephone: Option<String>,
         /// Lines of the postal address: a list, or text with a line each.
-        #[serde(
-            default,
-            deserialize_with = "lines",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(default, deserialize_with = "lines", serialize_with = "as_lines")]
         address: Option<Vec<String>>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         postcode: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
+        #[serde(default)]
         preferred_channel: Option<Channel>,
         /// A list, or text with one need a line.
-        #[serde(
-            default,
-            deserialize_with = "lines",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(default, deserialize_with = "lines", serialize_with = "as_lines")]
         accessibility_needs: Option<Vec<String>>,
         /// A list, or text with one circumstance a line.
-        #[serde(
-            default,
-            deserialize_with = "lines",
-            skip_serializing_if = "Option::is_none"
-        )]
+        #[serde(default, deserialize_with = "lines", serialize_with = "as_lines")]
         vulnerabilities: Option<Vec<String>>,
     },
     /// Takes back a compensation offer the customer has not accepted (made in error, or
@@ -215,7 +203,7 @@ pub enum Asker {
 }
 
 /// A list of lines given as a JSON list of strings or as one text with a line each (as a form
-/// sends it).
+/// sends it); `null` is not given.
 fn lines<'de, D>(deserializer: D) -> Result<Option<Vec<String>>, D::Error>
 where
     D: serde::Deserializer<'de>,
@@ -226,13 +214,26 @@ where
         List(Vec<String>),
         Text(String),
     }
-    Ok(Some(match Lines::deserialize(deserializer)? {
-        Lines::List(list) => list,
-        Lines::Text(text) => text
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-            .map(str::to_owned)
-            .collect(),
-    }))
+    Ok(match Option::<Lines>::deserialize(deserializer)? {
+        None => None,
+        Some(Lines::List(list)) => Some(list),
+        Some(Lines::Text(text)) => Some(
+            text.lines()
+                .map(str::trim)
+                .filter(|l| !l.is_empty())
+                .map(str::to_owned)
+                .collect(),
+        ),
+    })
+}
+
+/// Lines written back as the form field they came from: one text, a line each.
+fn as_lines<S>(value: &Option<Vec<String>>, serializer: S) -> Result<S::Ok, S::Error>
+where
+    S: serde::Serializer,
+{
+    match value {
+        Some(lines) => serializer.serialize_some(&lines.join("\n")),
+        None => serializer.serialize_none(),
+    }
 }

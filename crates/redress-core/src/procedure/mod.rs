@@ -290,6 +290,21 @@ impl fmt::Display for ProcedureErrors {
 }
 
 impl Procedure {
+    /// What a valid procedure leaves customers without, in words for whoever checks it. These
+    /// do not make it invalid.
+    pub fn warnings(&self) -> Vec<String> {
+        self.departments
+            .iter()
+            .filter(|(_, d)| d.accepts_email && d.email.as_deref().is_none_or(|e| e.trim().is_empty()))
+            .map(|(key, d)| {
+                format!(
+                    "departments.{key} ({}) takes complaints by email but gives no address (`email`): the published code and letters cannot tell customers where to email, so they say nothing about email",
+                    d.name
+                )
+            })
+            .collect()
+    }
+
     /// The procedure compiled into the binary: kinex's published complaints code.
     pub fn default_procedure() -> Procedure {
         match Procedure::from_toml(DEFAULT_PROCEDURE_TOML) {
