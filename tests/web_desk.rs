@@ -225,15 +225,38 @@ async fn quarantined_email_is_read_safely_and_each_decision_is_recorded_once(db:
         "{}",
         case.body
     );
-    // Sent again (a double click, or a second person): recorded once; the first decision stands.
-    let again = staff
+    // Sent again (a double click): recorded once.
+    staff
         .post_form(
             &format!("/staff/quarantine/{first}/file"),
             &[("csrf", &csrf), ("reference", &reference)],
         )
+        .await
+        .expect(303);
+    // A colleague deciding otherwise is told the first decision, which stands.
+    app.staff_account(
+        "cs2@kinex.example",
+        Role::Handler,
+        Some("customer_services"),
+    )
+    .await;
+    let mut colleague = Browser::signed_in_staff(&app, "cs2@kinex.example").await;
+    let csrf2 = colleague
+        .get(&format!("/staff/quarantine/{first}"))
+        .await
+        .csrf_token();
+    let again = colleague
+        .post_form(
+            &format!("/staff/quarantine/{first}/file"),
+            &[("csrf", &csrf2), ("reference", &reference)],
+        )
         .await;
     again.expect(409);
     assert!(again.body.contains("dealt with already"), "{}", again.body);
+    assert!(
+        !again.body.contains("/discard\""),
+        "no forms once dealt with"
+    );
     let discard_after = staff
         .post_form(
             &format!("/staff/quarantine/{first}/discard"),
@@ -347,9 +370,24 @@ async fn a_complaint_started_from_quarantined_email_keeps_the_message(db: Db) {
         "{}",
         case.body
     );
-    // Sent again, nothing more is recorded; the message is no longer waiting.
+    // Sent again by the same person, it leads to the same complaint and records nothing more;
+    // the message is no longer waiting.
     let again = staff.post_form("/staff/complaints", &fields).await;
-    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(again.status, 303, "{}", again.body);
+    assert_eq!(again.location.as_deref(), Some(location.as_str()));
+    // Someone else can no longer start one from it.
+    app.staff_account(
+        "cs2@kinex.example",
+        Role::Handler,
+        Some("customer_services"),
+    )
+    .await;
+    let mut colleague = Browser::signed_in_staff(&app, "cs2@kinex.example").await;
+    let csrf2 = colleague.get("/staff/complaints/new").await.csrf_token();
+    let mut theirs: Vec<(&str, &str)> = fields.clone();
+    theirs[0] = ("csrf", csrf2.as_str());
+    let refused = colleague.post_form("/staff/complaints", &theirs).await;
+    assert_eq!(refused.status, 409, "{}", refused.body);
     let (_, list) = app
         .get_json(Some(&token), "/api/v1/complaints?limit=50")
         .await;

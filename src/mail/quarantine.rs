@@ -162,8 +162,10 @@ pub enum Filing {
 }
 
 /// Files a quarantined message into a complaint: the core's `receive_evidence` by `actor`,
-/// by email, with the whole message attached; then the decision is recorded. Sent twice, the
-/// evidence is recorded once.
+/// by email, with the whole message attached. The decision is claimed first, so that of two
+/// people deciding at once only one acts: the other is told what the first did. Sent again by
+/// the same person (a double click, or after a failure), it finishes what was begun and
+/// records the evidence once.
 pub async fn file_into(
     store: &Store,
     row: &QuarantineRow,
@@ -172,7 +174,12 @@ pub async fn file_into(
     by: &str,
     now: Timestamp,
 ) -> Result<Filing, StoreError> {
-    if let Some(first) = &row.resolved {
+    let ours = |first: &crate::store::Resolved| {
+        first.resolution == Resolution::Filed
+            && first.by.eq_ignore_ascii_case(by)
+            && first.reference.as_deref() == Some(reference.as_str())
+    };
+    if let Some(first) = row.resolved.as_ref().filter(|first| !ours(first)) {
         return Ok(Filing::Already(first.clone()));
     }
     let sender = row.sender.as_deref().unwrap_or("an unknown sender");
@@ -201,10 +208,32 @@ pub async fn file_into(
     {
         return Ok(Filing::Refused(refusal.reason));
     }
-    // The same person sending the same decision twice files once.
+    // The claim: the first decision stands.
+    match store
+        .resolve_quarantine(
+            row.id,
+            Resolution::Filed,
+            by,
+            Some(reference.as_str()),
+            None,
+            now,
+        )
+        .await?
+    {
+        Resolving::Done => {}
+        Resolving::Already(first) if ours(&first) => {}
+        Resolving::Already(first) => return Ok(Filing::Already(first)),
+        Resolving::NotFound => return Ok(Filing::NotFound),
+    }
+    // The same person filing the same message into the same complaint files it once.
     let key = Idempotency {
         scope: SCOPE.to_owned(),
-        key: format!("quarantine:{}:file:{}", row.id, by.to_lowercase()),
+        key: format!(
+            "quarantine:{}:file:{}:{}",
+            row.id,
+            by.to_lowercase(),
+            reference.as_str()
+        ),
         request_hash: reference.as_str().to_owned(),
     };
     let attachment = as_attachment(row, by);
@@ -217,33 +246,19 @@ pub async fn file_into(
             std::slice::from_ref(&attachment),
         )
         .await;
-    match result {
-        Ok(answer) => {
-            if let Some(refusal) = answer.into_inner().refusal {
-                return Ok(Filing::Refused(refusal.reason));
-            }
-        }
-        Err(StoreError::Refused(refusal)) => return Ok(Filing::Refused(refusal.reason)),
+    let refused = match result {
+        Ok(answer) => answer.into_inner().refusal.map(|r| r.reason),
+        Err(StoreError::Refused(refusal)) => Some(refusal.reason),
         Err(error) => return Err(error),
+    };
+    if let Some(reason) = refused {
+        // The complaint changed in between: the message waits again.
+        store
+            .release_quarantine(row.id, Resolution::Filed, by)
+            .await?;
+        return Ok(Filing::Refused(reason));
     }
-    Ok(
-        match store
-            .resolve_quarantine(
-                row.id,
-                Resolution::Filed,
-                by,
-                Some(reference.as_str()),
-                None,
-                now,
-            )
-            .await?
-        {
-            Resolving::Done => Filing::Filed,
-            Resolving::Already(first) if first.resolution == Resolution::Filed => Filing::Filed,
-            Resolving::Already(first) => Filing::Already(first),
-            Resolving::NotFound => Filing::NotFound,
-        },
-    )
+    Ok(Filing::Filed)
 }
 
 /// The key and attachment a complaint started from a quarantined message is created with.

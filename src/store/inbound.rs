@@ -363,4 +363,46 @@ impl Store {
             _ => Resolving::NotFound,
         })
     }
+
+    /// Gives back a decision taken by `by` that could not be carried out (the complaint
+    /// refused it), so that the message waits again.
+    pub async fn release_quarantine(
+        &self,
+        id: i64,
+        resolution: Resolution,
+        by: &str,
+    ) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query(
+                "UPDATE inbound_quarantine SET resolved_at = NULL, resolution = NULL, resolved_by = NULL, \
+                 resolved_reference = NULL, resolution_note = NULL \
+                 WHERE id = $1 AND resolution = $2 AND resolved_by = $3",
+            )
+            .bind(id)
+            .bind(resolution.as_str())
+            .bind(by.to_owned()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// Names the complaint started from a quarantined message, once it exists.
+    pub async fn name_started_complaint(
+        &self,
+        id: i64,
+        by: &str,
+        reference: &str,
+    ) -> Result<(), StoreError> {
+        self.write_one(
+            sqlx::query(
+                "UPDATE inbound_quarantine SET resolved_reference = $1 \
+                 WHERE id = $2 AND resolution = 'new_complaint' AND resolved_by = $3",
+            )
+            .bind(reference.to_owned())
+            .bind(id)
+            .bind(by.to_owned()),
+        )
+        .await?;
+        Ok(())
+    }
 }

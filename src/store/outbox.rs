@@ -529,15 +529,19 @@ impl Store {
         if found.printed_at.is_some() {
             return Ok(Printed::Marked(Box::new(found)));
         }
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE outbox SET printed_at = $1, printed_by = $2 WHERE id = $3 AND printed_at IS NULL",
         )
         .bind(micros(now))
         .bind(by)
         .bind(id)
         .execute(&mut *w.tx)
-        .await?;
-        log_print(&mut w, id, "printed", now, by, None).await?;
+        .await?
+        .rows_affected();
+        // Marked at the same moment by someone else: their mark stands, and is the one logged.
+        if changed == 1 {
+            log_print(&mut w, id, "printed", now, by, None).await?;
+        }
         let marked = post_letter_in(&mut w, id)
             .await?
             .ok_or(StoreError::NotFound)?;
@@ -605,12 +609,17 @@ impl Store {
         if found.printed_at.is_none() {
             return Ok(Reprinted::NotPrinted);
         }
-        sqlx::query(
+        let changed = sqlx::query(
             "UPDATE outbox SET printed_at = NULL, printed_by = NULL WHERE id = $1 AND printed_at IS NOT NULL",
         )
         .bind(id)
         .execute(&mut *w.tx)
-        .await?;
+        .await?
+        .rows_affected();
+        // Sent back at the same moment by someone else: theirs is the one logged.
+        if changed != 1 {
+            return Ok(Reprinted::NotPrinted);
+        }
         log_print(&mut w, id, "reprint", now, by, Some(reason)).await?;
         let requeued = post_letter_in(&mut w, id)
             .await?

@@ -22,6 +22,8 @@ use crate::web::session::StaffSession;
 use crate::web::{Chrome, error_page, render};
 use crate::words;
 
+/// How many waiting letters the page lists (the oldest first).
+const WAITING_LISTED: usize = 200;
 /// How many printed letters the page lists.
 const PRINTED_LISTED: i64 = 50;
 /// The longest reason for printing a letter again.
@@ -43,6 +45,8 @@ pub struct Row {
 struct QueuePage {
     chrome: Chrome,
     waiting: Vec<Row>,
+    /// How many letters are waiting in all (the page lists the oldest).
+    waiting_total: usize,
     printed: Vec<Row>,
     may_print: bool,
     error: Option<(i64, String)>,
@@ -73,13 +77,16 @@ async fn page(
     error: Option<(i64, String)>,
     reason_text: String,
 ) -> Response {
-    let (waiting, printed) = match (
+    let (mut waiting, printed) = match (
         state.store.print_queue().await,
         state.store.printed_recently(PRINTED_LISTED).await,
     ) {
         (Ok(w), Ok(p)) => (w, p),
         (Err(error), _) | (_, Err(error)) => return error_page(&error.into()),
     };
+    // The page lists the oldest waiting letters; the rest follow as these are printed.
+    let waiting_total = waiting.len();
+    waiting.truncate(WAITING_LISTED);
     let ids: Vec<i64> = waiting.iter().chain(printed.iter()).map(|i| i.id).collect();
     let history = match state.store.print_history(&ids).await {
         Ok(h) => h,
@@ -131,6 +138,7 @@ async fn page(
     let view = QueuePage {
         chrome: chrome(state, staff).with_flash(flash),
         waiting: waiting.iter().map(row).collect(),
+        waiting_total,
         printed: printed.iter().map(row).collect(),
         may_print: may_print(staff.user.role),
         error_id: error.as_ref().map_or(0, |e| e.0),

@@ -4,7 +4,8 @@
 //! (the whole message, as a download), and the three decisions: `POST .../file` (into a
 //! complaint, as evidence, the core deciding whether this person may), a complaint started from
 //! it (the record form, `GET /staff/complaints/new?quarantine={id}`), and `POST .../discard`
-//! (with a reason). Each decision is recorded with who took it and when; the first stands.
+//! (with a reason). Each decision is recorded with who took it and when, and claimed before it
+//! is carried out: the first stands, and a decision the complaint refuses is given back.
 //! Compliance staff read the quarantine; they do not act on it.
 
 use askama::Template;
@@ -368,6 +369,13 @@ pub async fn file(
         }
         Ok(Filing::Already(first)) => {
             let flash = dealt_with(&first, &state);
+            let row = state
+                .store
+                .quarantine_item(row.id)
+                .await
+                .ok()
+                .flatten()
+                .unwrap_or(row);
             show(
                 &state,
                 &staff,

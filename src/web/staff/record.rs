@@ -16,7 +16,8 @@ use std::collections::HashMap;
 use super::{actor, chrome, refuse_non_reader, status_words};
 use crate::state::AppState;
 use crate::store::{
-    ComplaintFilter, Idempotency, Keyed, QuarantineRow, Resolution, StoreError, random_token,
+    ComplaintFilter, Idempotency, Keyed, QuarantineRow, Resolution, Resolved, Resolving,
+    StoreError, random_token,
 };
 use crate::web::error::PageError;
 use crate::web::portal::{
@@ -173,7 +174,7 @@ pub async fn form(
         quarantine: None,
     };
     if let Some(id) = query.get("quarantine") {
-        let row = match waiting_quarantine(&state, id).await {
+        let row = match waiting_quarantine(&state, id, None).await {
             Ok(row) => row,
             Err(response) => return response,
         };
@@ -316,13 +317,29 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
     };
     // A complaint started from a quarantined email keeps the whole message, and is started
     // once however often the form is sent.
+    let by = staff.user.email.clone();
     let quarantined = match receipt.quarantine {
-        Some(id) => match waiting_quarantine(&state, &id.to_string()).await {
+        Some(id) => match waiting_quarantine(&state, &id.to_string(), Some(&by)).await {
             Ok(row) => Some(row),
             Err(response) => return response,
         },
         None => None,
     };
+    // The decision is claimed before the complaint is started, so that of two people deciding
+    // at once only one acts; the same person sending the form again finishes what was begun.
+    if let Some(row) = &quarantined {
+        match state
+            .store
+            .resolve_quarantine(row.id, Resolution::NewComplaint, &by, None, None, now)
+            .await
+        {
+            Ok(Resolving::Done) => {}
+            Ok(Resolving::Already(first)) if started_by(&first, &by) => {}
+            Ok(Resolving::Already(_)) => return dealt_with_already(),
+            Ok(Resolving::NotFound) => return quarantine_not_found(),
+            Err(error) => return error_page(&error.into()),
+        }
+    }
     let from_quarantine = quarantined
         .as_ref()
         .map(|row| crate::mail::quarantine::start_from(row, &staff.user.email));
@@ -356,6 +373,14 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
         }
         Ok(Keyed::Replayed(first)) => first.complaint.reference,
         Err(StoreError::Refused(refusal)) => {
+            if let Some(row) = &quarantined
+                && let Err(error) = state
+                    .store
+                    .release_quarantine(row.id, Resolution::NewComplaint, &by)
+                    .await
+            {
+                return error_page(&error.into());
+            }
             let refusal = format!(
                 "The complaint was not recorded: {}",
                 crate::web::portal::sentence(&refusal.reason)
@@ -374,42 +399,52 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
         }
         Err(error) => return error_page(&error.into()),
     };
-    if let Some(row) = &quarantined {
-        let resolved = state
+    if let Some(row) = &quarantined
+        && let Err(error) = state
             .store
-            .resolve_quarantine(
-                row.id,
-                Resolution::NewComplaint,
-                &staff.user.email,
-                Some(reference.as_str()),
-                None,
-                now,
-            )
-            .await;
-        if let Err(error) = resolved {
-            return error_page(&error.into());
-        }
+            .name_started_complaint(row.id, &by, reference.as_str())
+            .await
+    {
+        return error_page(&error.into());
     }
     Redirect::to(&format!("/staff/complaints/{reference}?done=recorded")).into_response()
 }
 
-/// A quarantined message nobody has dealt with yet, or the page saying why not.
-async fn waiting_quarantine(state: &AppState, id: &str) -> Result<QuarantineRow, Response> {
-    let not_found = || {
-        error_page(&PageError::NotFound(
-            "there is no quarantined message with that number".into(),
-        ))
-    };
+fn quarantine_not_found() -> Response {
+    error_page(&PageError::NotFound(
+        "there is no quarantined message with that number".into(),
+    ))
+}
+
+fn dealt_with_already() -> Response {
+    error_page(&PageError::Conflict(
+        "this email was dealt with already; open it in the quarantine to see what was done".into(),
+    ))
+}
+
+/// Whether `first` is a complaint started from the message by `by` (whose form, sent again,
+/// finishes it).
+fn started_by(first: &Resolved, by: &str) -> bool {
+    first.resolution == Resolution::NewComplaint && first.by.eq_ignore_ascii_case(by)
+}
+
+/// A quarantined message nobody has dealt with yet (or that `by` is starting a complaint
+/// from), or the page saying why not.
+async fn waiting_quarantine(
+    state: &AppState,
+    id: &str,
+    by: Option<&str>,
+) -> Result<QuarantineRow, Response> {
     let Ok(id) = id.trim().parse::<i64>() else {
-        return Err(not_found());
+        return Err(quarantine_not_found());
     };
     match state.store.quarantine_item(id).await {
-        Ok(Some(row)) if row.resolved.is_none() => Ok(row),
-        Ok(Some(_)) => Err(error_page(&PageError::Conflict(
-            "this email was dealt with already; open it in the quarantine to see what was done"
-                .into(),
-        ))),
-        Ok(None) => Err(not_found()),
+        Ok(Some(row)) => match &row.resolved {
+            None => Ok(row),
+            Some(first) if by.is_some_and(|by| started_by(first, by)) => Ok(row),
+            Some(_) => Err(dealt_with_already()),
+        },
+        Ok(None) => Err(quarantine_not_found()),
         Err(error) => Err(error_page(&error.into())),
     }
 }
