@@ -287,6 +287,14 @@ fn refuse_compliance(staff: &StaffSession) -> Option<Response> {
     })
 }
 
+/// The message as it stands now (someone else has just dealt with it), or as it was read.
+async fn as_it_stands(state: &AppState, row: QuarantineRow) -> QuarantineRow {
+    match state.store.quarantine_item(row.id).await {
+        Ok(Some(now)) => now,
+        _ => row,
+    }
+}
+
 fn dealt_with(first: &Resolved, state: &AppState) -> String {
     format!(
         "Nothing was changed: this message was dealt with already. {}.",
@@ -369,13 +377,7 @@ pub async fn file(
         }
         Ok(Filing::Already(first)) => {
             let flash = dealt_with(&first, &state);
-            let row = state
-                .store
-                .quarantine_item(row.id)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(row);
+            let row = as_it_stands(&state, row).await;
             show(
                 &state,
                 &staff,
@@ -446,13 +448,7 @@ pub async fn discard(
             Redirect::to(&format!("/staff/quarantine/{}?done=discarded", row.id)).into_response()
         }
         Ok(Resolving::Already(first)) => {
-            let row = state
-                .store
-                .quarantine_item(row.id)
-                .await
-                .ok()
-                .flatten()
-                .unwrap_or(row);
+            let row = as_it_stands(&state, row).await;
             let flash = dealt_with(&first, &state);
             show(
                 &state,
