@@ -280,32 +280,33 @@ impl Store {
 
     /// Quarantined messages, newest first, whether dealt with or not.
     pub async fn quarantined(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine ORDER BY id DESC LIMIT $1"
-        )))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(quarantine_row).collect()
+        self.quarantine_rows("1 = 1 ORDER BY id DESC", limit).await
     }
 
     /// Quarantined messages nobody has dealt with yet, oldest first (the order they are worked).
     pub async fn quarantine_waiting(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
-        let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine WHERE resolved_at IS NULL \
-             ORDER BY id LIMIT $1"
-        )))
-        .bind(limit)
-        .fetch_all(&self.pool)
-        .await?;
-        rows.iter().map(quarantine_row).collect()
+        self.quarantine_rows("resolved_at IS NULL ORDER BY id", limit)
+            .await
     }
 
     /// Quarantined messages dealt with, the latest decision first.
     pub async fn quarantine_dealt(&self, limit: i64) -> Result<Vec<QuarantineRow>, StoreError> {
+        self.quarantine_rows(
+            "resolved_at IS NOT NULL ORDER BY resolved_at DESC, id DESC",
+            limit,
+        )
+        .await
+    }
+
+    /// Quarantined messages chosen and ordered by `selection` (one of the fixed clauses above,
+    /// never input), at most `limit`.
+    async fn quarantine_rows(
+        &self,
+        selection: &'static str,
+        limit: i64,
+    ) -> Result<Vec<QuarantineRow>, StoreError> {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
-            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine WHERE resolved_at IS NOT NULL \
-             ORDER BY resolved_at DESC, id DESC LIMIT $1"
+            "SELECT {QUARANTINE_COLUMNS} FROM inbound_quarantine WHERE {selection} LIMIT $1"
         )))
         .bind(limit)
         .fetch_all(&self.pool)
