@@ -124,6 +124,33 @@ fn csrf_ok(session: &StaffSession, form: &HashMap<String, String>) -> bool {
         .is_some_and(|token| session::same_secret(token, &session.csrf))
 }
 
+/// Turns away, with `why`, a reader who does not handle complaints (compliance staff read the
+/// desk's pages but act on none): the core's [`Role::handles_complaints`].
+fn refuse_non_handler(staff: &StaffSession, why: &str) -> Option<Response> {
+    (!staff.user.role.handles_complaints())
+        .then(|| error_page(&PageError::Forbidden(why.to_owned())))
+}
+
+/// Staff shown by name: each address looked up once, an unknown one shown as it is.
+struct Names(HashMap<String, String>);
+
+impl Names {
+    /// The names of the active staff with these addresses.
+    async fn of(state: &AppState, emails: &[String]) -> Result<Names, crate::store::StoreError> {
+        let people = state.store.staff_by_email(emails).await?;
+        Ok(Names(
+            people.into_iter().map(|(k, u)| (k, u.name)).collect(),
+        ))
+    }
+
+    fn name(&self, email: &str) -> String {
+        self.0
+            .get(&email.trim().to_lowercase())
+            .cloned()
+            .unwrap_or_else(|| email.to_owned())
+    }
+}
+
 /// The fields of a form posted by someone who may send it: a reader of complaints whom the
 /// page's own rule (`refused`) does not turn away, with a form that can be read and carries the
 /// session's CSRF token; otherwise the page saying why not.

@@ -11,10 +11,9 @@ use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use redress_core::Role;
 use std::collections::HashMap;
 
-use super::{acting_form, chrome, refuse_non_reader, required_reason};
+use super::{Names, acting_form, chrome, refuse_non_handler, refuse_non_reader, required_reason};
 use crate::state::AppState;
 use crate::store::{OutboxItem, PrintLogEntry, Printed, Reprinted};
 use crate::web::error::PageError;
@@ -57,16 +56,11 @@ struct QueuePage {
     max_reason: usize,
 }
 
-fn may_print(role: Role) -> bool {
-    role != Role::Compliance
-}
-
 fn refuse_compliance(staff: &StaffSession) -> Option<Response> {
-    (!may_print(staff.user.role)).then(|| {
-        error_page(&PageError::Forbidden(
-            "compliance staff can read the print queue, but printing and posting letters is for staff who handle complaints".into(),
-        ))
-    })
+    refuse_non_handler(
+        staff,
+        "compliance staff can read the print queue, but printing and posting letters is for staff who handle complaints",
+    )
 }
 
 async fn page(
@@ -94,17 +88,12 @@ async fn page(
     };
     let mut emails: Vec<String> = history.iter().map(|h| h.by.clone()).collect();
     emails.extend(printed.iter().filter_map(|i| i.printed_by.clone()));
-    let names: HashMap<String, String> = match state.store.staff_by_email(&emails).await {
-        Ok(people) => people.into_iter().map(|(k, u)| (k, u.name)).collect(),
+    let names = match Names::of(state, &emails).await {
+        Ok(names) => names,
         Err(error) => return error_page(&error.into()),
     };
     let tz = state.store.procedure().time_zone();
-    let name = |email: &str| {
-        names
-            .get(&email.trim().to_lowercase())
-            .cloned()
-            .unwrap_or_else(|| email.to_owned())
-    };
+    let name = |email: &str| names.name(email);
     let line = |h: &PrintLogEntry| match h.action.as_str() {
         "reprint" => format!(
             "Sent back to be printed again by {}, {}: {}",
@@ -140,7 +129,7 @@ async fn page(
         waiting: waiting.iter().map(row).collect(),
         waiting_total,
         printed: printed.iter().map(row).collect(),
-        may_print: may_print(staff.user.role),
+        may_print: staff.user.role.handles_complaints(),
         error_id: error.as_ref().map_or(0, |e| e.0),
         error_message: error.as_ref().map(|e| e.1.clone()).unwrap_or_default(),
         error,

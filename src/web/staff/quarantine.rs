@@ -14,10 +14,12 @@ use axum::extract::rejection::{FormRejection, PathRejection};
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
-use redress_core::{Reference, Role};
+use redress_core::Reference;
 use std::collections::HashMap;
 
-use super::{acting_form, actor, chrome, refuse_non_reader, required_reason};
+use super::{
+    Names, acting_form, actor, chrome, refuse_non_handler, refuse_non_reader, required_reason,
+};
 use crate::mail::quarantine::{self as q, Filing};
 use crate::state::AppState;
 use crate::store::{QuarantineRow, Resolution, Resolved, Resolving};
@@ -66,29 +68,21 @@ struct MessagePage {
     max_reason: usize,
 }
 
-/// Whether this role may decide what becomes of a quarantined message (everyone who reads
-/// complaints but compliance, who only read).
-fn may_act(role: Role) -> bool {
-    role != Role::Compliance
-}
-
-async fn names(state: &AppState, rows: &[QuarantineRow]) -> HashMap<String, String> {
+/// Who decided what became of these messages, by name (by address if the names cannot be
+/// read: the page still shows every decision).
+async fn names(state: &AppState, rows: &[QuarantineRow]) -> Names {
     let emails: Vec<String> = rows
         .iter()
         .filter_map(|r| r.resolved.as_ref().map(|d| d.by.clone()))
         .collect();
-    match state.store.staff_by_email(&emails).await {
-        Ok(people) => people.into_iter().map(|(k, u)| (k, u.name)).collect(),
-        Err(_) => HashMap::new(),
-    }
+    Names::of(state, &emails)
+        .await
+        .unwrap_or_else(|_| Names(HashMap::new()))
 }
 
-fn decision(resolved: &Resolved, names: &HashMap<String, String>, state: &AppState) -> String {
+fn decision(resolved: &Resolved, names: &Names, state: &AppState) -> String {
     let tz = state.store.procedure().time_zone();
-    let who = names
-        .get(&resolved.by.trim().to_lowercase())
-        .cloned()
-        .unwrap_or_else(|| resolved.by.clone());
+    let who = names.name(&resolved.by);
     let when = words::instant(resolved.at, tz);
     match resolved.resolution {
         Resolution::Filed => format!(
@@ -106,7 +100,7 @@ fn decision(resolved: &Resolved, names: &HashMap<String, String>, state: &AppSta
     }
 }
 
-fn item(row: &QuarantineRow, names: &HashMap<String, String>, state: &AppState) -> Item {
+fn item(row: &QuarantineRow, names: &Names, state: &AppState) -> Item {
     let tz = state.store.procedure().time_zone();
     Item {
         id: row.id,
@@ -145,12 +139,12 @@ pub async fn list(State(state): State<AppState>, staff: StaffSession) -> Respons
         chrome: chrome(&state, &staff),
         waiting: waiting.iter().map(|r| item(r, &names, &state)).collect(),
         dealt: dealt.iter().map(|r| item(r, &names, &state)).collect(),
-        may_act: may_act(staff.user.role),
+        may_act: staff.user.role.handles_complaints(),
     };
     render(&page)
 }
 
-fn not_found() -> Response {
+pub(super) fn not_found() -> Response {
     error_page(&PageError::NotFound(
         "there is no quarantined message with that number".into(),
     ))
@@ -163,7 +157,13 @@ async fn find(
     let Ok(Path(id)) = path else {
         return Err(not_found());
     };
-    let Ok(id) = id.parse::<i64>() else {
+    by_number(state, &id).await
+}
+
+/// The quarantined message with this number (as a page's address or a form gives it), or the
+/// page saying there is none.
+pub(super) async fn by_number(state: &AppState, id: &str) -> Result<QuarantineRow, Response> {
+    let Ok(id) = id.trim().parse::<i64>() else {
         return Err(not_found());
     };
     match state.store.quarantine_item(id).await {
@@ -216,7 +216,7 @@ async fn show(
         .to_owned(),
         size: crate::mail::examine::human_size(usize::try_from(row.size).unwrap_or(usize::MAX)),
         shown,
-        may_act: may_act(staff.user.role),
+        may_act: staff.user.role.handles_complaints(),
         waiting: row.resolved.is_none(),
         reference: typed.reference,
         reason_text: typed.reason,
@@ -280,11 +280,10 @@ pub async fn download(
 }
 
 fn refuse_compliance(staff: &StaffSession) -> Option<Response> {
-    (!may_act(staff.user.role)).then(|| {
-        error_page(&PageError::Forbidden(
-            "compliance staff read the quarantine; filing and discarding messages is for staff who handle complaints".into(),
-        ))
-    })
+    refuse_non_handler(
+        staff,
+        "compliance staff read the quarantine; filing and discarding messages is for staff who handle complaints",
+    )
 }
 
 /// The message as it stands now (someone else has just dealt with it), or as it was read.
@@ -298,7 +297,7 @@ async fn as_it_stands(state: &AppState, row: QuarantineRow) -> QuarantineRow {
 fn dealt_with(first: &Resolved, state: &AppState) -> String {
     format!(
         "Nothing was changed: this message was dealt with already. {}.",
-        decision(first, &HashMap::new(), state)
+        decision(first, &Names(HashMap::new()), state)
     )
 }
 

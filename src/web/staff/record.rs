@@ -336,7 +336,7 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
             Ok(Resolving::Done) => {}
             Ok(Resolving::Already(first)) if started_by(&first, &by) => {}
             Ok(Resolving::Already(_)) => return dealt_with_already(),
-            Ok(Resolving::NotFound) => return quarantine_not_found(),
+            Ok(Resolving::NotFound) => return super::quarantine::not_found(),
             Err(error) => return error_page(&error.into()),
         }
     }
@@ -410,12 +410,6 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
     Redirect::to(&format!("/staff/complaints/{reference}?done=recorded")).into_response()
 }
 
-fn quarantine_not_found() -> Response {
-    error_page(&PageError::NotFound(
-        "there is no quarantined message with that number".into(),
-    ))
-}
-
 fn dealt_with_already() -> Response {
     error_page(&PageError::Conflict(
         "this email was dealt with already; open it in the quarantine to see what was done".into(),
@@ -435,17 +429,11 @@ async fn waiting_quarantine(
     id: &str,
     by: Option<&str>,
 ) -> Result<QuarantineRow, Response> {
-    let Ok(id) = id.trim().parse::<i64>() else {
-        return Err(quarantine_not_found());
-    };
-    match state.store.quarantine_item(id).await {
-        Ok(Some(row)) => match &row.resolved {
-            None => Ok(row),
-            Some(first) if by.is_some_and(|by| started_by(first, by)) => Ok(row),
-            Some(_) => Err(dealt_with_already()),
-        },
-        Ok(None) => Err(quarantine_not_found()),
-        Err(error) => Err(error_page(&error.into())),
+    let row = super::quarantine::by_number(state, id).await?;
+    match &row.resolved {
+        None => Ok(row),
+        Some(first) if by.is_some_and(|by| started_by(first, by)) => Ok(row),
+        Some(_) => Err(dealt_with_already()),
     }
 }
 
