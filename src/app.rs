@@ -99,7 +99,9 @@ impl Application {
             .check_signing_key(config.signing_key.as_deref())
             .await
             .context("cannot seal the ledger")?;
-        let mailer = crate::mail::send::Mailer::new(store.clone(), config.mail)
+        let mut mail = config.mail;
+        mail.public_url = config.web.public_url.clone();
+        let mailer = crate::mail::send::Mailer::new(store.clone(), mail)
             .context("cannot set up sending letters")?;
         let listener = TcpListener::bind(&config.listen)
             .await

@@ -599,7 +599,17 @@ fn stage3_customer_resolution_investigates_and_responds_within_28_days() {
     assert!(london_date(instant(&response["at"])) <= date(&transferred["response_due_by"]));
     // Responded in time and closed before 8 weeks (00:00 GMT 9 November): no clock fired.
     assert!(until("stage3-customer-resolution") > ts("2026-11-09T00:00:00Z"));
-    assert!(lines.iter().all(|l| !is_system(l)), "{lines:?}");
+    // The system's only step: acknowledging the emailed complaint as it arrived.
+    let acknowledged = one(&lines, c, "acknowledged");
+    assert!(is_system(acknowledged), "{acknowledged}");
+    assert_eq!(acknowledged["at"], "2026-09-14T08:20:00Z");
+    assert!(
+        lines
+            .iter()
+            .filter(|l| is_system(l))
+            .all(|l| l["event"] == "acknowledged"),
+        "{lines:?}"
+    );
 }
 
 #[test]

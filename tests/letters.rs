@@ -226,6 +226,14 @@ fn every_letter(p: &Procedure) -> Caused {
             },
         ),
         (
+            "2026-03-21T10:00:00Z",
+            staff("customer_resolution"),
+            Action::WithdrawOffer {
+                offer: None,
+                reason: "The speed credit was already applied to your March bill".into(),
+            },
+        ),
+        (
             "2026-03-25T10:00:00Z",
             staff("customer_resolution"),
             Action::IssueFormalResponse {
@@ -319,6 +327,11 @@ fn must_say(kind: LetterKind, recipient: Recipient) -> Vec<&'static str> {
             "12 months",
         ],
         (LetterKind::CompensationOffer, _) => vec!["£25.00"],
+        (LetterKind::CompensationWithdrawn, _) => vec![
+            "£25.00",
+            "withdrawn that offer",
+            "already applied to your March bill",
+        ],
         (LetterKind::RemedyConfirmation, _) => vec!["Ombudsman Services: Communications"],
     }
 }
@@ -560,7 +573,7 @@ async fn the_letters_api_lists_letters_and_serves_each_as_a_pdf(db: Db) {
         .await;
     let reference = app.create_complaint(&token,
         json!({
-            "channel": "email",
+            "channel": "telephone",
             "customer": {"account": "KX-2", "name": "Ann <Example>", "email": "ann@example.com", "postcode": "M1 1AA",
                          "accessibility_needs": ["large print"]},
             "summary": "Billed twice",

@@ -211,8 +211,9 @@ fn new_complaint(round: usize, w: usize, n: usize) -> Value {
     let account = format!("PL-{round}-{w:02}-{n:05}");
     let summary = format!("Broadband drops every evening (round {round}, client {w}, {n})");
     if n.is_multiple_of(2) {
+        // By telephone, with an email address: its letters go by email, and staff acknowledge it.
         json!({
-            "channel": "email",
+            "channel": "telephone",
             "customer": {"account": account, "name": format!("Customer {w} {n}"),
                          "email": format!("customer-{round}-{w}-{n}@example.com")},
             "summary": summary,

@@ -133,7 +133,7 @@ async fn the_file_transport_writes_each_email_as_an_eml_file(db: Db) {
         .create_complaint(
             &token,
             json!({
-                "channel": "email",
+                "channel": "telephone",
                 "customer": {"account": "KX-9", "name": "Ann Example", "email": "ann@example.com"},
                 "summary": "Billed twice",
             }),
@@ -776,7 +776,7 @@ async fn no_personal_data_reaches_the_log_when_letters_are_refused() {
         "evil@example.net",
     ];
     let body = json!({
-        "channel": "email",
+        "channel": "telephone",
         "customer": {"account": personal[2], "name": personal[0], "email": personal[1],
                      "postcode": personal[3], "telephone": personal[4],
                      "preferred_channel": "email"},

@@ -161,25 +161,11 @@ async fn letters_are_read_in_the_pages_by_staff_and_by_their_customer(db: Db) {
         &app,
         &reference,
         "customer_services",
-        Action::Acknowledge { channel: None },
-    )
-    .await;
-    staff_does(
-        &app,
-        &reference,
-        "customer_services",
         Action::RequestEvidence {
             from: redress_core::event::EvidenceSource::ThirdParty,
             due_days: 7,
             description: Some("The engineer's report".into()),
         },
-    )
-    .await;
-    staff_does(
-        &app,
-        &other,
-        "customer_services",
-        Action::Acknowledge { channel: None },
     )
     .await;
     let letters = app
@@ -669,8 +655,9 @@ async fn an_emailed_link_signs_the_customer_in_once(db: Db) {
     let path = &link[link.find("/my/link/").expect("the link path")..];
     let token = path.trim_start_matches("/my/link/").to_owned();
     // Once sent, the link is in the customer's mailbox and nowhere in the database: the
-    // outbox keeps no copy, and the links table only its hash.
-    assert_eq!(app.send_letters().await, 1);
+    // outbox keeps no copy, and the links table only its hash. (The complaint's own
+    // acknowledgement, sent as it arrived from the web, goes with it.)
+    assert_eq!(app.send_letters().await, 2);
     let rows = sqlx::query("SELECT payload, sent_at FROM outbox WHERE kind = 'sign_in_link'")
         .fetch_all(app.store.pool())
         .await
@@ -760,7 +747,8 @@ async fn a_customer_cannot_open_another_customers_complaint(db: Db) {
         .await
         .expect("bob's");
     assert_eq!(view.complaint.stage, Stage::CUSTOMER_SERVICES);
-    assert_eq!(view.events.len(), 2, "nothing was added to Bob's complaint");
+    // Received and acknowledged (at once, from the web): nothing more.
+    assert_eq!(view.events.len(), 3, "nothing was added to Bob's complaint");
     app.stop().await;
 }
 
@@ -1385,13 +1373,6 @@ async fn email_is_offered_only_where_the_procedure_gives_an_address(db: Db) {
         code.body
     );
     let reference = complaint_of(&app, &ANN).await;
-    staff_does(
-        &app,
-        &reference,
-        "customer_services",
-        Action::Acknowledge { channel: None },
-    )
-    .await;
     let letters = app
         .store
         .complaint_letters(&reference)

@@ -189,6 +189,14 @@ pub fn context(complaint: &Complaint, event: &Event, procedure: &Procedure) -> L
         EventKind::CompensationApproved { amount_pence, .. } => {
             ctx.amount = Some(Money(*amount_pence).to_string());
         }
+        EventKind::CompensationWithdrawn {
+            amount_pence,
+            reason,
+            ..
+        } => {
+            ctx.amount = Some(Money(*amount_pence).to_string());
+            ctx.text = Some(reason.clone());
+        }
         EventKind::OmbudsmanDecided {
             outcome,
             remedy,

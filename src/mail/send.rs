@@ -68,6 +68,8 @@ pub struct MailConfig {
     pub batch: i64,
     /// Letters rendered and sent at once (and SMTP connections kept open for them).
     pub workers: usize,
+    /// Where the staff pages are (`serve --public-url`), for links in emails to staff.
+    pub public_url: String,
     /// Whether the sender looks for letters as soon as it starts (as `serve` does), or only
     /// after its first interval (tests that send letters themselves, at moments they choose).
     pub send_at_start: bool,
@@ -86,6 +88,7 @@ impl Default for MailConfig {
             lease: Duration::from_secs(300),
             batch: 20,
             workers: default_workers(),
+            public_url: "http://127.0.0.1:8080".to_owned(),
             send_at_start: true,
         }
     }
@@ -249,6 +252,9 @@ impl Mailer {
         if item.kind == "sign_in_link" {
             return self.sign_in_link(item).await;
         }
+        if item.kind == crate::store::ASSIGNMENT_NOTICE {
+            return self.assignment_notice(item).await;
+        }
         let kind = LetterKind::parse(&item.kind)
             .ok_or_else(|| SendError::Prepare(format!("'{}' is not a letter kind", item.kind)))?;
         let recipient = match item.recipient() {
@@ -356,6 +362,54 @@ impl Mailer {
             subject: &subject,
             organisation,
             reference: "",
+            date: "",
+            paragraphs: paragraphs(&body),
+            large_print: false,
+        }
+        .render()
+        .map_err(|e| SendError::Prepare(e.to_string()))?;
+        let message = Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(subject)
+            .message_id(Some(self.message_id(item.id, &item.reference)))
+            .multipart(MultiPart::alternative_plain_html(body, html))
+            .map_err(|e| SendError::Prepare(e.to_string()))?;
+        self.send(item, message).await?;
+        Ok(Delivered {
+            large_print: false,
+            print_file: None,
+        })
+    }
+
+    /// A member of staff told that a complaint was given to them: its reference and a link to
+    /// it, and nothing about the customer (the page shows them what they may see).
+    async fn assignment_notice(&self, item: &OutboxItem) -> Result<Delivered, SendError> {
+        let field = |name: &str| {
+            item.payload
+                .get(name)
+                .and_then(|v| v.as_str())
+                .map(str::to_owned)
+        };
+        let to = field("to")
+            .ok_or_else(|| SendError::Prepare("the assignment notice has no `to`".into()))?;
+        let to = mailbox(None, &to)?;
+        let reference = &item.reference;
+        let organisation = &self.store.procedure().organisation.name;
+        let subject = format!("Complaint {reference} has been given to you");
+        let by = field("by").map_or_else(String::new, |by| format!(" by {by}"));
+        let link = format!(
+            "{}/staff/complaints/{reference}",
+            self.config.public_url.trim_end_matches('/')
+        );
+        let body = format!(
+            "Complaint {reference} has been assigned to you{by}.\n\nOpen it from the staff pages:\n\n{link}\n\n\
+             It is also listed under My cases."
+        );
+        let html = LetterHtml {
+            subject: &subject,
+            organisation,
+            reference,
             date: "",
             paragraphs: paragraphs(&body),
             large_print: false,

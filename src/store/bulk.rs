@@ -164,8 +164,10 @@ pub fn prepare(
             deadlines.push(d);
         }
     }
+    // A seeded history is the past: nobody is told today of an assignment made then.
     let letters = outbox
         .into_iter()
+        .filter(|row| row.kind != rows::ASSIGNMENT_NOTICE)
         .map(|row| {
             let sent = delivery.filter(|d| row.created_at < micros(d.before));
             let sent_at = sent.map(|_| row.created_at + micros_of(SENT_AFTER));

@@ -29,8 +29,8 @@ impl Store {
         let rows = sqlx::query(
             "SELECT o.id, o.kind, o.channel, o.created_at, o.sent_at FROM outbox o \
              JOIN complaints c ON c.id = o.complaint_id \
-             WHERE c.reference = $1 AND o.kind <> 'sign_in_link' \
-             AND o.payload NOT LIKE '%\"recipient\":\"third_party\"%' \
+             WHERE c.reference = $1 AND o.kind NOT IN ('sign_in_link', 'assignment_notice') \
+             AND o.cancelled_at IS NULL AND o.payload NOT LIKE '%\"recipient\":\"third_party\"%' \
              ORDER BY o.created_at, o.id",
         )
         .bind(reference)

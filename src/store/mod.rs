@@ -56,6 +56,7 @@ pub use people::{
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,
 };
+pub use rows::ASSIGNMENT_NOTICE;
 pub use rows::NewAttachment;
 pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};
 pub use write::{CommandOutcome, Created, EventLink, GENESIS_HASH, Idempotency, Keyed};

@@ -39,6 +39,9 @@ pub struct OutboxItem {
     pub last_error: Option<String>,
     pub large_print: bool,
     pub print_file: Option<String>,
+    /// Held back before it went (a compensation offer withdrawn first): when, and why.
+    pub cancelled_at: Option<Timestamp>,
+    pub cancel_reason: Option<String>,
 }
 
 impl OutboxItem {
@@ -52,7 +55,8 @@ impl OutboxItem {
 }
 
 const COLUMNS: &str = "o.id, o.complaint_id, c.reference, o.event_sequence, o.kind, o.channel, o.payload, \
-     o.created_at, o.attempts, o.sent_at, o.printed_at, o.printed_by, o.last_error, o.large_print, o.print_file";
+     o.created_at, o.attempts, o.sent_at, o.printed_at, o.printed_by, o.last_error, o.large_print, o.print_file, \
+     o.cancelled_at, o.cancel_reason";
 
 fn item(row: &AnyRow) -> Result<OutboxItem, StoreError> {
     let optional = |name: &str| -> Result<Option<Timestamp>, StoreError> {
@@ -78,6 +82,8 @@ fn item(row: &AnyRow) -> Result<OutboxItem, StoreError> {
         last_error: row.try_get("last_error")?,
         large_print: large_print != 0,
         print_file: row.try_get("print_file")?,
+        cancelled_at: optional("cancelled_at")?,
+        cancel_reason: row.try_get("cancel_reason")?,
     })
 }
 
@@ -182,6 +188,11 @@ pub struct LetterListing {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
     pub large_print: bool,
+    /// Held back before it went, and why.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancelled_at: Option<Timestamp>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cancel_reason: Option<String>,
 }
 
 impl LetterListing {
@@ -205,8 +216,55 @@ impl LetterListing {
                 None
             },
             large_print: item.large_print,
+            cancelled_at: item.cancelled_at,
+            cancel_reason: item.cancel_reason,
         }
     }
+}
+
+/// Holds back the letters not yet gone that `events` make wrong (the core's
+/// [`redress_core::correspondence::cancels`]): a compensation offer's letter still waiting to
+/// be sent, or in the print queue unprinted, when the offer is withdrawn. A letter already
+/// being sent at that moment goes; the withdrawal letter follows it.
+pub(crate) async fn cancel_overtaken(
+    tx: &mut sqlx::Transaction<'static, sqlx::Any>,
+    complaint_id: i64,
+    events: &[Event],
+    now: Timestamp,
+) -> Result<(), StoreError> {
+    for (kind, offer) in events
+        .iter()
+        .filter_map(redress_core::correspondence::cancels)
+    {
+        let waiting = sqlx::query(
+            "SELECT o.id, e.payload FROM outbox o JOIN events e \
+             ON e.complaint_id = o.complaint_id AND e.sequence = o.event_sequence \
+             WHERE o.complaint_id = $1 AND o.kind = $2 AND o.cancelled_at IS NULL \
+             AND (o.sent_at IS NULL OR (o.channel = 'post' AND o.printed_at IS NULL))",
+        )
+        .bind(complaint_id)
+        .bind(kind.as_str())
+        .fetch_all(&mut **tx)
+        .await?;
+        for row in waiting {
+            let payload: String = row.try_get("payload")?;
+            let event: Event = serde_json::from_str(&payload)
+                .map_err(|e| StoreError::Corrupt(format!("complaint {complaint_id} event: {e}")))?;
+            if redress_core::correspondence::offer_of(&event) != Some(offer) {
+                continue;
+            }
+            let id: i64 = row.try_get("id")?;
+            sqlx::query(
+                "UPDATE outbox SET cancelled_at = $1, cancel_reason = $2 WHERE id = $3 AND cancelled_at IS NULL",
+            )
+            .bind(micros(now))
+            .bind("the offer was withdrawn before this letter went")
+            .bind(id)
+            .execute(&mut **tx)
+            .await?;
+        }
+    }
+    Ok(())
 }
 
 impl Store {
@@ -214,7 +272,7 @@ impl Store {
     /// SQLite write lock).
     pub async fn outbox_due(&self, now: Timestamp) -> Result<bool, StoreError> {
         let row = sqlx::query(
-            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 LIMIT 1",
+            "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 AND cancelled_at IS NULL LIMIT 1",
         )
         .bind(micros(now))
         .fetch_optional(&self.pool)
@@ -235,11 +293,11 @@ impl Store {
         let select = match self.backend {
             Backend::Postgres => {
                 "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-                 ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED"
+                 AND cancelled_at IS NULL ORDER BY next_attempt_at, id LIMIT $2 FOR UPDATE SKIP LOCKED"
             }
             Backend::Sqlite => {
                 "SELECT id FROM outbox WHERE sent_at IS NULL AND next_attempt_at <= $1 \
-                 ORDER BY next_attempt_at, id LIMIT $2"
+                 AND cancelled_at IS NULL ORDER BY next_attempt_at, id LIMIT $2"
             }
         };
         let ids: Vec<i64> = sqlx::query(select)
@@ -456,7 +514,8 @@ impl Store {
         }
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
-             WHERE c.reference = $1 AND o.kind <> 'sign_in_link' ORDER BY o.created_at, o.id"
+             WHERE c.reference = $1 AND o.kind NOT IN ('sign_in_link', 'assignment_notice') \
+             ORDER BY o.created_at, o.id"
         )))
         .bind(reference)
         .fetch_all(&self.pool)
@@ -474,7 +533,8 @@ impl Store {
     ) -> Result<Option<OutboxItem>, StoreError> {
         let row = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
-             WHERE c.reference = $1 AND o.id = $2 AND o.kind <> 'sign_in_link'"
+             WHERE c.reference = $1 AND o.id = $2 \
+             AND o.kind NOT IN ('sign_in_link', 'assignment_notice')"
         )))
         .bind(reference)
         .bind(id)
@@ -488,7 +548,7 @@ impl Store {
         let rows = sqlx::query(sqlx::AssertSqlSafe(format!(
             "SELECT {COLUMNS} FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
              WHERE o.channel = 'post' AND o.printed_at IS NULL AND o.sent_at IS NOT NULL \
-             ORDER BY o.sent_at, o.id"
+             AND o.cancelled_at IS NULL ORDER BY o.sent_at, o.id"
         )))
         .fetch_all(&self.pool)
         .await?;
@@ -501,7 +561,8 @@ impl Store {
         let row = sqlx::query(
             "SELECT COUNT(*) AS n, CAST(COALESCE(SUM(id), 0) AS BIGINT) AS ids, \
              (SELECT COALESCE(MAX(printed_at), 0) FROM outbox WHERE channel = 'post') AS printed \
-             FROM outbox WHERE channel = 'post' AND sent_at IS NOT NULL AND printed_at IS NULL",
+             FROM outbox WHERE channel = 'post' AND sent_at IS NOT NULL AND printed_at IS NULL \
+             AND cancelled_at IS NULL",
         )
         .fetch_one(&self.pool)
         .await?;
@@ -530,7 +591,8 @@ impl Store {
             return Ok(Printed::Marked(Box::new(found)));
         }
         let changed = sqlx::query(
-            "UPDATE outbox SET printed_at = $1, printed_by = $2 WHERE id = $3 AND printed_at IS NULL",
+            "UPDATE outbox SET printed_at = $1, printed_by = $2 WHERE id = $3 AND printed_at IS NULL \
+             AND cancelled_at IS NULL",
         )
         .bind(micros(now))
         .bind(by)

@@ -71,6 +71,8 @@ pub struct ComplaintFilter {
     pub handler: Option<String>,
     /// Only open complaints nobody holds.
     pub unassigned: bool,
+    /// Only complaints with a compensation offer awaiting approval of at most this (pence).
+    pub awaiting_approval_up_to: Option<i64>,
     pub limit: i64,
     /// Resume after this (sort key, reference).
     pub after: Option<(i64, String)>,
@@ -396,6 +398,14 @@ fn list_sql(
         // Spelled as the partial indexes of migration 0007 spell it.
         sql.push_str(" AND handler IS NULL AND status NOT IN ('resolved', 'closed')");
     }
+    if let Some(limit) = filter.awaiting_approval_up_to {
+        // Spelled as the partial index of migration 0010 spells it.
+        add(
+            &mut sql,
+            " AND awaiting_approval IS NOT NULL AND awaiting_approval <= ?",
+            Bind::Int(limit),
+        );
+    }
     if let Some((key, reference)) = &filter.after {
         match backend {
             // SQLite seeks an index only on a range of one column: the key from where the
@@ -454,6 +464,8 @@ fn walk_index(filter: &ComplaintFilter) -> &'static str {
         "complaints_customer_email_queue"
     } else if filter.handler.is_some() {
         "complaints_handler_queue"
+    } else if filter.awaiting_approval_up_to.is_some() {
+        "complaints_awaiting_approval"
     } else if filter.unassigned && filter.department.is_some() {
         "complaints_department_unassigned_queue"
     } else if filter.unassigned {

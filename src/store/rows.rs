@@ -87,12 +87,15 @@ pub struct NewAttachment {
     pub uploaded_by: String,
 }
 
+/// The outbox kind of the email telling a member of staff a complaint was given to them.
+pub const ASSIGNMENT_NOTICE: &str = "assignment_notice";
+
 /// One `outbox` row: a letter an event causes.
 pub(crate) struct OutboxInsert {
     pub event_sequence: i64,
     pub kind: &'static str,
     pub channel: &'static str,
-    /// `customer` or `third_party` (also in the payload).
+    /// `customer`, `third_party` or `staff` (also in the payload).
     pub recipient: &'static str,
     pub payload: String,
     pub created_at: i64,
@@ -243,6 +246,24 @@ pub(crate) fn plan(
                 created_at: recorded,
             });
         }
+        if let Some(to) = redress_core::correspondence::staff_notice(event) {
+            let body = serde_json::json!({
+                "reference": reference,
+                "event_sequence": sequence,
+                "letter": ASSIGNMENT_NOTICE,
+                "recipient": "staff",
+                "to": to,
+                "by": event.by.staff,
+            });
+            outbox.push(OutboxInsert {
+                event_sequence: sequence,
+                kind: ASSIGNMENT_NOTICE,
+                channel: "email",
+                recipient: "staff",
+                payload: body.to_string(),
+                created_at: recorded,
+            });
+        }
         rows.push(EventInsert {
             sequence,
             kind,
@@ -320,6 +341,8 @@ pub(crate) struct Projection {
     pub queue_at: Option<i64>,
     /// Who holds the complaint, lower case, as `handler_key` spells it.
     pub handler: Option<String>,
+    /// The largest open compensation offer awaiting approval, in pence.
+    pub awaiting_approval: Option<i64>,
 }
 
 impl Projection {
@@ -347,6 +370,7 @@ impl Projection {
             customer_email: c.customer.email.as_ref().map(|e| e.trim().to_lowercase()),
             queue_at: redress_core::owed::queue_at(&owed).map(micros),
             handler: c.handler.as_deref().and_then(handler_key),
+            awaiting_approval: c.awaiting_approval(),
         })
     }
 }
@@ -577,8 +601,9 @@ pub(crate) async fn update_projections(
         "UPDATE complaints SET stage = v.column2, status = v.column3, department = v.column4, \
          next_due_at = v.column5, last_hash = v.column6, queue_at = v.column7, overdue = v.column8, \
          adr_eligible = v.column9, version = v.column10, state = v.column11, search_text = v.column12, \
-         updated_at = v.column13, customer_email = v.column14, handler = v.column15 FROM (",
-        15,
+         updated_at = v.column13, customer_email = v.column14, handler = v.column15, \
+         awaiting_approval = v.column16 FROM (",
+        16,
         ") AS v WHERE complaints.id = v.column1",
         rows,
         |(_, p, _)| p.state.len() + p.search_text.len() + p.department.len() + 300,
@@ -598,6 +623,7 @@ pub(crate) async fn update_projections(
                 .bind(*at)
                 .bind(p.customer_email.clone())
                 .bind(p.handler.clone())
+                .bind(p.awaiting_approval)
         },
     )
     .await
@@ -678,7 +704,7 @@ pub(crate) async fn insert_complaints(
     rows: &[NewComplaintRow<'_>],
 ) -> Result<Vec<i64>, StoreError> {
     use sqlx::Row;
-    const COLUMNS: usize = 22;
+    const COLUMNS: usize = 23;
     let mut ids = std::collections::HashMap::with_capacity(rows.len());
     let weigh =
         |row: &NewComplaintRow| row.projection.state.len() + row.projection.search_text.len() + 400;
@@ -687,7 +713,8 @@ pub(crate) async fn insert_complaints(
             backend,
             "INSERT INTO complaints (reference, stage, status, department, customer_account, customer_name, \
              customer_postcode, category, channel, first_received_at, next_due_at, last_hash, overdue, \
-             adr_eligible, version, state, search_text, created_at, updated_at, customer_email, queue_at, handler)",
+             adr_eligible, version, state, search_text, created_at, updated_at, customer_email, queue_at, handler, \
+             awaiting_approval)",
             COLUMNS,
             chunk.len(),
             "RETURNING id, reference",
@@ -718,7 +745,8 @@ pub(crate) async fn insert_complaints(
                 .bind(row.updated_at)
                 .bind(p.customer_email.clone())
                 .bind(p.queue_at)
-                .bind(p.handler.clone());
+                .bind(p.handler.clone())
+                .bind(p.awaiting_approval);
         }
         for returned in query.fetch_all(&mut **tx).await? {
             let id: i64 = returned.try_get("id")?;

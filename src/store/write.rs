@@ -312,6 +312,7 @@ pub(crate) async fn append(
     }
     rows::upsert_deadlines(tx, backend, &rows::of_one(id, &plan.fired), true).await?;
     rows::insert_outbox(tx, backend, &rows::of_one(id, &plan.outbox)).await?;
+    super::outbox::cancel_overtaken(tx, id, events, now).await?;
     sync_deadlines(tx, backend, id, &plan.complaint, procedure).await?;
     update_projection(tx, id, &plan.complaint, plan.last_hash, now, procedure).await?;
     Ok(plan.complaint)
@@ -363,7 +364,8 @@ async fn update_projection(
     sqlx::query(
         "UPDATE complaints SET stage = $1, status = $2, department = $3, next_due_at = $4, last_hash = $5, queue_at = $14, \
          overdue = $6, adr_eligible = $7, version = $8, state = $9, search_text = $10, updated_at = $11, \
-         customer_email = $12, handler = $15, customer_name = $16, customer_postcode = $17 WHERE id = $13",
+         customer_email = $12, handler = $15, customer_name = $16, customer_postcode = $17, \
+         awaiting_approval = $18 WHERE id = $13",
     )
     .bind(p.stage)
     .bind(p.status)
@@ -383,6 +385,7 @@ async fn update_projection(
     // The customer's details may be updated (`update_customer`).
     .bind(c.customer.name.clone())
     .bind(c.customer.postcode.as_ref().map(|p| p.as_str().to_owned()))
+    .bind(p.awaiting_approval)
     .execute(&mut **tx)
     .await?;
     Ok(())

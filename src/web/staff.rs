@@ -48,6 +48,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/search", get(queue::search))
         .route("/staff/my", get(queue::mine))
         .route("/staff/unassigned", get(queue::unassigned))
+        .route("/staff/approvals", get(queue::approvals))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/complaints/new", get(record::form))
         .route("/staff/complaints", post(record::record))

@@ -210,6 +210,19 @@ impl Complaint {
         matches!(self.status, Status::Resolved | Status::Closed)
     }
 
+    /// The largest open compensation offer still waiting for someone to approve it, in pence;
+    /// `None` when nothing waits (or the complaint is closed). Approvers' queues list these.
+    pub fn awaiting_approval(&self) -> Option<i64> {
+        if self.status == Status::Closed {
+            return None;
+        }
+        self.compensation
+            .iter()
+            .filter(|o| o.is_open() && !o.approved)
+            .map(|o| o.amount_pence)
+            .max()
+    }
+
     /// The compensation offer a command names, or the latest one.
     pub fn compensation_offer(&self, id: Option<u32>) -> Option<&CompensationOffer> {
         match id {

@@ -65,6 +65,12 @@ fn letter_and_recipient(event: &Event, complaint: &Complaint) -> Option<(LetterK
         EventKind::DeadlockIssued { .. } => customer(LetterKind::DeadlockLetter),
         EventKind::CompensationOffered { approved: true, .. }
         | EventKind::CompensationApproved { .. } => customer(LetterKind::CompensationOffer),
+        // An offer the customer was told of is taken back in writing too; one that never
+        // reached them needs no letter (its own letter is held back: [`cancels`]).
+        EventKind::CompensationWithdrawn {
+            made_to_customer: true,
+            ..
+        } => customer(LetterKind::CompensationWithdrawn),
         // The customer accepted a decision that asks something of us: we confirm what we will
         // do and by when; and again once it is done.
         EventKind::OmbudsmanDecided {
@@ -75,6 +81,44 @@ fn letter_and_recipient(event: &Event, complaint: &Complaint) -> Option<(LetterK
         EventKind::RemedyCompleted { .. } if complaint.ombudsman.is_some() => {
             customer(LetterKind::RemedyConfirmation)
         }
+        _ => None,
+    }
+}
+
+/// The member of staff `event` should tell by email (their identifier): whoever is given a
+/// complaint by someone else. Giving it to oneself tells nobody.
+pub fn staff_notice(event: &Event) -> Option<&str> {
+    match &event.kind {
+        EventKind::HandlerAssigned { handler }
+            if !event
+                .by
+                .staff
+                .as_deref()
+                .is_some_and(|by| by.trim().eq_ignore_ascii_case(handler.trim())) =>
+        {
+            Some(handler.as_str())
+        }
+        _ => None,
+    }
+}
+
+/// The letter not yet sent that `event` makes wrong, if any: the offer letter of compensation
+/// withdrawn before it went out (its kind and the offer). The store holds it back.
+pub fn cancels(event: &Event) -> Option<(LetterKind, u32)> {
+    match &event.kind {
+        EventKind::CompensationWithdrawn { offer, .. } => {
+            Some((LetterKind::CompensationOffer, *offer))
+        }
+        _ => None,
+    }
+}
+
+/// Which offer a letter caused by `event` is about, if it is about one.
+pub fn offer_of(event: &Event) -> Option<u32> {
+    match &event.kind {
+        EventKind::CompensationOffered { offer, .. }
+        | EventKind::CompensationApproved { offer, .. }
+        | EventKind::CompensationWithdrawn { offer, .. } => Some(*offer),
         _ => None,
     }
 }

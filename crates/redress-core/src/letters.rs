@@ -36,12 +36,14 @@ pub enum LetterKind {
     AdrNotice,
     DeadlockLetter,
     CompensationOffer,
+    /// A compensation offer taken back before the customer accepted it.
+    CompensationWithdrawn,
     RemedyConfirmation,
 }
 
 impl LetterKind {
     /// Every kind, in the order of the ladder.
-    pub const ALL: [LetterKind; 11] = [
+    pub const ALL: [LetterKind; 12] = [
         LetterKind::Acknowledgement,
         LetterKind::ResolutionOffer,
         LetterKind::EscalationAcknowledgement,
@@ -52,6 +54,7 @@ impl LetterKind {
         LetterKind::AdrNotice,
         LetterKind::DeadlockLetter,
         LetterKind::CompensationOffer,
+        LetterKind::CompensationWithdrawn,
         LetterKind::RemedyConfirmation,
     ];
 
@@ -67,6 +70,7 @@ impl LetterKind {
             LetterKind::AdrNotice => "adr_notice",
             LetterKind::DeadlockLetter => "deadlock_letter",
             LetterKind::CompensationOffer => "compensation_offer",
+            LetterKind::CompensationWithdrawn => "compensation_withdrawn",
             LetterKind::RemedyConfirmation => "remedy_confirmation",
         }
     }
@@ -81,6 +85,35 @@ impl LetterKind {
         matches!(self, LetterKind::AdrNotice | LetterKind::DeadlockLetter)
     }
 }
+
+/// The wording of letters a procedure file written before they existed does not have: used
+/// in its place, and said so by `Procedure::warnings`.
+pub fn built_in_template(kind: LetterKind) -> Option<LetterTemplate> {
+    match kind {
+        LetterKind::CompensationWithdrawn => Some(LetterTemplate {
+            subject: "We have withdrawn our offer of compensation ({{ reference }})".to_owned(),
+            body: BUILT_IN_COMPENSATION_WITHDRAWN.to_owned(),
+            third_party: None,
+        }),
+        _ => None,
+    }
+}
+
+const BUILT_IN_COMPENSATION_WITHDRAWN: &str = "Dear {{ customer.name }},
+
+We offered you compensation of {{ amount }} for your complaint (reference {{ reference }}). We have withdrawn that offer, and we are sorry for any confusion this causes.
+{% if text %}
+
+{{ text }}
+{% endif %}
+
+Your complaint is still open. If you have any questions, please telephone {{ department.telephone }} or write to {{ department.address | join(\", \") }}.
+
+Yours sincerely,
+
+{{ department.name }}
+{{ organisation.name }}
+";
 
 impl fmt::Display for LetterKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {

@@ -326,6 +326,57 @@ fn a_new_complaint_starts_open_at_stage_1_with_customer_services() {
 }
 
 #[test]
+fn web_and_email_complaints_are_acknowledged_by_the_system_as_they_arrive() {
+    for channel in [Channel::Web, Channel::Email] {
+        let mut command = receive_command(None);
+        command.channel = channel;
+        command.by = customer();
+        let case = Case::open_with(procedure(), command, at(RECEIVED));
+        assert_eq!(
+            names(&case.log),
+            ["received", "acknowledged"],
+            "{channel:?}"
+        );
+        let ack = &case.log[1];
+        assert_eq!(ack.by.role, Role::System);
+        assert_eq!(case.c.acknowledged_at, Some(at(RECEIVED)));
+        // The letter goes by the channel the customer chose: email, as they asked.
+        let letter = redress_core::correspondence::caused_by(ack, &case.c).expect("a letter");
+        assert_eq!(
+            letter.kind,
+            redress_core::letters::LetterKind::Acknowledgement
+        );
+        assert_eq!(letter.route, redress_core::correspondence::Route::Email);
+    }
+}
+
+#[test]
+fn telephone_complaints_and_procedures_that_say_so_leave_acknowledgement_to_staff() {
+    let case = Case::open(RECEIVED);
+    assert_eq!(names(&case.log), ["received"], "a telephone complaint");
+    let text = DEFAULT_PROCEDURE_TOML;
+    let off = Procedure::from_toml(&format!("{text}\n[acknowledgement]\nautomatic = []\n"))
+        .expect("the procedure reads");
+    let mut command = receive_command(None);
+    command.channel = Channel::Web;
+    command.by = customer();
+    let case = Case::open_with(off, command, at(RECEIVED));
+    assert_eq!(
+        names(&case.log),
+        ["received"],
+        "automatic acknowledgement off"
+    );
+    let errors = Procedure::from_toml(&format!(
+        "{text}\n[acknowledgement]\nautomatic = [\"telephone\"]\n"
+    ))
+    .expect_err("telephone cannot be acknowledged automatically");
+    assert!(
+        errors.to_string().contains("acknowledgement.automatic"),
+        "{errors}"
+    );
+}
+
+#[test]
 fn a_complaint_cannot_be_received_in_the_future() {
     let now = at(RECEIVED);
     let refusal = receive(

@@ -150,7 +150,7 @@ impl Story<'_, '_> {
     }
 
     pub(super) fn life(&mut self) -> Go {
-        if self.chance(0.96) {
+        if self.c()?.acknowledged_at.is_none() && self.chance(0.96) {
             self.by_handler(0.05, 30.0, Action::Acknowledge { channel: None })?;
         }
         self.assign(0.75)?;

@@ -549,13 +549,17 @@ async fn show(
                 } else {
                     "Post"
                 },
-                sent: l.sent_at.map_or_else(
-                    || match &l.last_error {
-                        Some(_) => "Not yet: the last attempt failed".to_owned(),
-                        None => "Not yet".to_owned(),
-                    },
-                    |t| words::instant(t, tz),
-                ),
+                sent: match (l.sent_at, l.cancelled_at, &l.last_error) {
+                    (None, Some(_), _) => {
+                        "Not sent: the offer was withdrawn before it went".to_owned()
+                    }
+                    (Some(_), Some(_), _) if l.channel == "post" => {
+                        "Not posted: the offer was withdrawn before it was printed".to_owned()
+                    }
+                    (Some(t), _, _) => words::instant(t, tz),
+                    (None, None, Some(_)) => "Not yet: the last attempt failed".to_owned(),
+                    (None, None, None) => "Not yet".to_owned(),
+                },
             })
             .collect(),
     };

@@ -43,6 +43,8 @@ pub struct Row {
     pub account: String,
     pub stage: String,
     pub status: &'static str,
+    /// Compensation awaiting approval, in pounds.
+    pub awaiting: Option<String>,
     pub handler: Option<String>,
     pub time_left: String,
     pub tag: Option<(&'static str, &'static str)>,
@@ -139,6 +141,8 @@ enum Scope {
     Mine,
     /// Open complaints of the person's department that nobody holds.
     Unassigned,
+    /// Compensation offers the person may approve, waiting for someone to.
+    Approvals,
 }
 
 impl Scope {
@@ -148,6 +152,7 @@ impl Scope {
             Scope::Search => "/staff/search",
             Scope::Mine => "/staff/my",
             Scope::Unassigned => "/staff/unassigned",
+            Scope::Approvals => "/staff/approvals",
         }
     }
 }
@@ -168,6 +173,16 @@ pub async fn unassigned(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
     list_page(state, staff, query, Scope::Unassigned).await
+}
+
+/// `GET /staff/approvals`: complaints with a compensation offer the signed-in person may approve
+/// (within their limit, not their own offer, at their department's stages).
+pub async fn approvals(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    query: Result<Query<HashMap<String, String>>, QueryRejection>,
+) -> Response {
+    list_page(state, staff, query, Scope::Approvals).await
 }
 
 /// `GET /staff`: the department's queue, soonest deadline first.
@@ -225,7 +240,33 @@ async fn list_page(
             .department(d)
             .map_or_else(|| d.to_owned(), |dep| dep.name.clone())
     });
-    let (heading, scope_note) = if scope == Scope::Search {
+    // The most this person may approve under any of the procedure's rules: the list asks the
+    // store for offers up to it, then the core for each complaint.
+    let approval_limit = procedure
+        .rules
+        .iter()
+        .map(|r| r.approval_limits_pence.for_role(staff.user.role))
+        .max()
+        .unwrap_or(0);
+    if scope == Scope::Approvals {
+        filter.awaiting_approval_up_to = Some(approval_limit);
+    }
+    let (heading, scope_note) = if scope == Scope::Approvals {
+        if !sees_all && let Some(key) = &staff.user.department {
+            filter.department = Some(key.clone());
+        }
+        (
+            "Compensation awaiting your approval".to_owned(),
+            if approval_limit > 0 {
+                format!(
+                    "Offers of up to {} that someone else made and you may approve, soonest deadline first.",
+                    redress_core::Money(approval_limit)
+                )
+            } else {
+                "Your role cannot approve compensation, so no offers wait for you.".to_owned()
+            },
+        )
+    } else if scope == Scope::Search {
         (
             "Search all complaints".to_owned(),
             "Every complaint at every stage, whoever holds it. You can act on those at your department's stages.".to_owned(),
@@ -326,7 +367,9 @@ async fn list_page(
         filter.after = Some((key, reference.as_str().to_owned()));
     }
 
-    let page = if matches!(scope, Scope::Search | Scope::Mine)
+    let page = if scope == Scope::Approvals && approval_limit == 0 {
+        None
+    } else if matches!(scope, Scope::Search | Scope::Mine)
         || sees_all
         || filter.department.is_some()
     {
@@ -365,9 +408,21 @@ async fn list_page(
             .and_then(|n| Stage::new(n).ok())
             .map_or_else(String::new, |s| procedure.stage(s).name.clone())
     };
+    // An offer is listed to those the core would let approve it (not the person who made it).
+    let approver = super::actor(&staff.user);
+    let may_approve = |c: &redress_core::Complaint| {
+        let (c, _) = redress_core::deadline::fire_due(c.clone(), now, procedure);
+        redress_core::available(&c, &approver, now, procedure).contains(&"approve_compensation")
+    };
     let rows = page
         .iter()
         .flat_map(|p| p.items.iter())
+        .filter(|item| {
+            scope != Scope::Approvals
+                || entries
+                    .get(&item.reference)
+                    .is_some_and(|e| may_approve(&e.complaint))
+        })
         .map(|item| {
             let entry = entries.get(&item.reference);
             let (time_left, tag, owed_overdue) = entry.map_or_else(
@@ -384,6 +439,9 @@ async fn list_page(
                 account: item.customer_account.clone(),
                 stage: format!("{}: {}", item.stage, stage_name(item.stage)),
                 status: status_words(&item.status),
+                awaiting: entry
+                    .and_then(|e| e.complaint.awaiting_approval())
+                    .map(|pence| redress_core::Money(pence).to_string()),
                 handler: entry.and_then(|e| e.complaint.handler.as_deref().map(name_of)),
                 time_left,
                 tag: if overdue && tag.is_none() {

@@ -1,4 +1,5 @@
-//! A complaint arriving: recording it ([`receive`], [`open`]) and acknowledging it.
+//! A complaint arriving: recording it ([`receive`], [`open`]) and acknowledging it (at once,
+//! by the system, for the channels the procedure's `[acknowledgement]` names).
 //!
 //! A new complaint has no complaint to act on yet, so it is decided apart from every other
 //! command: who may record one, when it may have been received, and what it must say.
@@ -10,7 +11,7 @@ use crate::command::Receive;
 use crate::complaint::Complaint;
 use crate::deadline::fire_due;
 use crate::event::{Event, EventKind};
-use crate::model::{self, Channel, Role};
+use crate::model::{self, Actor, Channel, Role};
 use crate::procedure::Procedure;
 
 use super::context::Context;
@@ -121,8 +122,19 @@ pub fn open(
             "the complaint could not be opened",
         );
     };
-    let (c, fired) = fire_due(c, now, procedure);
+    let (mut c, fired) = fire_due(c, now, procedure);
     events.extend(fired);
+    // Web and email complaints are acknowledged as they arrive where the procedure says so,
+    // by the channel the customer chose (the acknowledgement letter's own route).
+    if procedure.acknowledgement.is_automatic(c.channel) && c.acknowledged_at.is_none() {
+        let acknowledged = Event {
+            at: now,
+            by: Actor::system(),
+            kind: EventKind::Acknowledged { channel: None },
+        };
+        c = crate::complaint::apply(c, &acknowledged);
+        events.push(acknowledged);
+    }
     Ok((c, events))
 }
 

@@ -152,7 +152,8 @@ fn sample_stage(kind: LetterKind) -> u8 {
         | LetterKind::EvidenceRequest
         | LetterKind::FormalResponse
         | LetterKind::DeadlockLetter
-        | LetterKind::CompensationOffer => 3,
+        | LetterKind::CompensationOffer
+        | LetterKind::CompensationWithdrawn => 3,
         LetterKind::ManagerReviewOutcome => 4,
         LetterKind::RemedyConfirmation => 5,
     }

@@ -27,7 +27,7 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 
 use crate::letters::Letters;
-use crate::model::{Role, Stage};
+use crate::model::{Channel, Role, Stage};
 
 /// The default procedure's source text.
 pub const DEFAULT_PROCEDURE_TOML: &str = include_str!("../../procedure/default.toml");
@@ -130,6 +130,37 @@ impl Default for Access {
     fn default() -> Access {
         Access {
             restricted_note_readers: Access::default_restricted_note_readers(),
+        }
+    }
+}
+
+/// How complaints are acknowledged (`[acknowledgement]`, optional).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Acknowledgement {
+    /// The channels whose complaints the system acknowledges the moment they are recorded, by
+    /// the channel the customer chose, with the `acknowledgement` letter (web and email unless
+    /// the procedure says otherwise; an empty list leaves every acknowledgement to staff).
+    /// Staff acknowledge complaints made by telephone, letter or textphone.
+    #[serde(default = "Acknowledgement::default_automatic")]
+    pub automatic: Vec<Channel>,
+}
+
+impl Acknowledgement {
+    fn default_automatic() -> Vec<Channel> {
+        vec![Channel::Web, Channel::Email]
+    }
+
+    /// Whether the system acknowledges a complaint made through `channel` as it arrives.
+    pub fn is_automatic(&self, channel: Channel) -> bool {
+        self.automatic.contains(&channel)
+    }
+}
+
+impl Default for Acknowledgement {
+    fn default() -> Acknowledgement {
+        Acknowledgement {
+            automatic: Acknowledgement::default_automatic(),
         }
     }
 }
@@ -245,6 +276,12 @@ pub struct Procedure {
     pub letters: Letters,
     /// Who may read what (`[access]`; optional).
     pub access: Access,
+    /// Which complaints the system acknowledges itself (`[acknowledgement]`; optional).
+    #[serde(default)]
+    pub acknowledgement: Acknowledgement,
+    /// Letter kinds the file had no template for: they use the built-in wording.
+    #[serde(skip)]
+    pub defaulted_letters: Vec<crate::letters::LetterKind>,
     #[serde(skip)]
     tz: TimeZone,
 }
@@ -293,6 +330,11 @@ impl Procedure {
     /// What a valid procedure leaves customers without, in words for whoever checks it. These
     /// do not make it invalid.
     pub fn warnings(&self) -> Vec<String> {
+        let defaulted = self.defaulted_letters.iter().map(|kind| {
+            format!(
+                "letters.{kind} is missing: the built-in wording is used; add [letters.{kind}] to word it yourself"
+            )
+        });
         self.departments
             .iter()
             .filter(|(_, d)| d.accepts_email && d.email.as_deref().is_none_or(|e| e.trim().is_empty()))
@@ -302,6 +344,7 @@ impl Procedure {
                     d.name
                 )
             })
+            .chain(defaulted)
             .collect()
     }
 

@@ -16,8 +16,8 @@ use crate::letters::{LetterKind, LetterTemplate, Letters, TemplateProblem};
 
 use super::validate::{Finding, validate};
 use super::{
-    Access, AdrScheme, Category, Department, MAX_PROCEDURE_BYTES, Organisation, Problem, Procedure,
-    ProcedureErrors, Rules, StageDefinition,
+    Access, Acknowledgement, AdrScheme, Category, Department, MAX_PROCEDURE_BYTES, Organisation,
+    Problem, Procedure, ProcedureErrors, Rules, StageDefinition,
 };
 
 /// Maps field paths and byte offsets of a TOML source to lines.
@@ -95,6 +95,8 @@ fn join(prefix: &str, key: &str) -> String {
 struct Checker<'a> {
     source: Source<'a>,
     problems: Vec<Problem>,
+    /// Letter kinds the file has no template for, given the built-in wording.
+    defaulted_letters: Vec<LetterKind>,
 }
 
 impl Checker<'_> {
@@ -151,7 +153,7 @@ impl Checker<'_> {
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 11] = [
+const TOP_LEVEL_KEYS: [&str; 12] = [
     "version",
     "time_zone",
     "reference_prefix",
@@ -163,6 +165,7 @@ const TOP_LEVEL_KEYS: [&str; 11] = [
     "categories",
     "letters",
     "access",
+    "acknowledgement",
 ];
 
 impl Procedure {
@@ -187,6 +190,7 @@ impl Procedure {
         let mut checker = Checker {
             source,
             problems: Vec::new(),
+            defaulted_letters: Vec::new(),
         };
         for error in &syntax {
             let line = error.span().map(|s| checker.source.line_of(s.start));
@@ -285,6 +289,10 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
         Some(v) => checker.read::<Access>("access", v),
         None => Some(Access::default()),
     };
+    let acknowledgement = match get("acknowledgement") {
+        Some(v) => checker.read::<Acknowledgement>("acknowledgement", v),
+        None => Some(Acknowledgement::default()),
+    };
 
     let tz = match &time_zone {
         Some(name) => match TimeZone::get(name) {
@@ -317,6 +325,8 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
         categories: categories?,
         letters: letters?,
         access: access?,
+        acknowledgement: acknowledgement?,
+        defaulted_letters: checker.defaulted_letters.clone(),
         tz: tz?,
     })
 }
@@ -352,6 +362,16 @@ fn read_letters(checker: &mut Checker<'_>, value: &Spanned<DeValue<'_>>) -> Opti
                 templates.insert(kind, template);
             }
             None => all = false,
+        }
+    }
+    // Letters newer than the file: the built-in wording, said so by `Procedure::warnings`.
+    for kind in LetterKind::ALL {
+        if let (false, Some(template)) = (
+            templates.contains_key(&kind),
+            crate::letters::built_in_template(kind),
+        ) {
+            templates.insert(kind, template);
+            checker.defaulted_letters.push(kind);
         }
     }
     match Letters::compile(templates) {

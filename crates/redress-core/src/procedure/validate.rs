@@ -8,7 +8,7 @@
 use std::collections::BTreeSet;
 
 use crate::letters::TemplateProblem;
-use crate::model::Role;
+use crate::model::{Channel, Role};
 
 use super::Procedure;
 
@@ -65,6 +65,16 @@ pub(super) fn validate(p: &Procedure) -> Vec<Finding> {
         found.problem(
             "access.restricted_note_readers",
             "may name team_manager, customer_resolution_manager, compliance or administrator, never handler or customer",
+        );
+    }
+    if p.acknowledgement
+        .automatic
+        .iter()
+        .any(|c| !matches!(c, Channel::Web | Channel::Email))
+    {
+        found.problem(
+            "acknowledgement.automatic",
+            "may name web and email only: staff acknowledge complaints made by telephone, letter or textphone once they have recorded them",
         );
     }
     if is_blank(&p.organisation.name) {

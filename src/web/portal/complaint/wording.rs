@@ -48,6 +48,7 @@ pub(crate) fn letter_words(kind: &str, procedure: &Procedure) -> String {
         "adr_notice" => format!("Your right to go to {}", procedure.adr_scheme.name),
         "deadlock_letter" => "Deadlock letter (our final position)".to_owned(),
         "compensation_offer" => "Our offer of compensation".to_owned(),
+        "compensation_withdrawn" => "Withdrawal of our offer of compensation".to_owned(),
         "remedy_confirmation" => {
             "Confirmation that we carried out the ombudsman's decision".to_owned()
         }
