@@ -20,6 +20,12 @@ both_backends! {
     whoever_is_given_a_complaint_is_told_by_email =>
         sqlite_whoever_is_given_a_complaint_is_told_by_email,
         postgres_whoever_is_given_a_complaint_is_told_by_email;
+    the_letter_a_command_sends_is_shown_before_it_is_sent =>
+        sqlite_the_letter_a_command_sends_is_shown_before_it_is_sent,
+        postgres_the_letter_a_command_sends_is_shown_before_it_is_sent;
+    a_manager_assigns_many_complaints_at_once =>
+        sqlite_a_manager_assigns_many_complaints_at_once,
+        postgres_a_manager_assigns_many_complaints_at_once;
 }
 
 const HANDLER: &str = "cs@kinex.example";
@@ -52,6 +58,23 @@ async fn complaint_at_fault(app: &TestApp, staff: &mut Browser) -> String {
         .await
         .expect(303);
     reference
+}
+
+async fn complaint(app: &TestApp, reference: &str) -> redress::store::ComplaintView {
+    app.store
+        .get_complaint(&redress_core::Reference::parse(reference).expect("a reference"))
+        .await
+        .expect("the complaint")
+}
+
+async fn letter_kinds(app: &TestApp, reference: &str) -> Vec<String> {
+    app.store
+        .complaint_letters(reference)
+        .await
+        .expect("letters")
+        .into_iter()
+        .map(|l| l.kind)
+        .collect()
 }
 
 async fn an_offer_awaiting_approval_is_in_the_approvers_queue_only(db: Db) {
@@ -231,5 +254,172 @@ async fn whoever_is_given_a_complaint_is_told_by_email(db: Db) {
         .await
         .expect("letters");
     assert!(letters.iter().all(|l| l.kind != "assignment_notice"));
+    app.stop().await;
+}
+
+async fn the_letter_a_command_sends_is_shown_before_it_is_sent(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    people(&app).await;
+    let mut handler = Browser::signed_in_staff(&app, HANDLER).await;
+    let reference = complaint_at_fault(&app, &mut handler).await;
+    let before = handler.case(&reference).await;
+    assert!(
+        before.body.contains("Preview the letter"),
+        "{}",
+        before.body
+    );
+    let events_before = complaint(&app, &reference).await.events.len();
+    let offer = "A new router & a £20 credit <by Friday>";
+    let page = handler
+        .command(
+            &reference,
+            "offer_resolution",
+            &[("text", offer), ("preview", "1")],
+        )
+        .await;
+    page.expect(200);
+    // The letter's words, escaped, with the customer's name; what was typed is kept.
+    for words in [
+        "The letter this will send (not sent yet)",
+        "Dear Cara Example",
+        "A new router &#38; a £20 credit &#60;by Friday&#62;",
+        "By email",
+    ] {
+        assert!(page.body.contains(words), "{words}: {}", page.body);
+    }
+    let view = complaint(&app, &reference).await;
+    assert_eq!(
+        view.events.len(),
+        events_before,
+        "a preview records nothing"
+    );
+    assert!(
+        !letter_kinds(&app, &reference)
+            .await
+            .contains(&"resolution_offer".to_owned()),
+        "a preview queues no letter"
+    );
+    handler
+        .command(&reference, "offer_resolution", &[("text", offer)])
+        .await
+        .expect(303);
+    assert!(
+        letter_kinds(&app, &reference)
+            .await
+            .contains(&"resolution_offer".to_owned())
+    );
+    app.stop().await;
+}
+
+async fn a_manager_assigns_many_complaints_at_once(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    people(&app).await;
+    let token = app.handler_token(HANDLER).await;
+    let mut references = Vec::new();
+    for n in 0..3 {
+        references.push(
+            app.create_complaint(
+                &token,
+                json!({"channel": "telephone",
+                       "customer": {"account": format!("KX-5{n}"), "name": "Dan Example"},
+                       "summary": "No dial tone"}),
+            )
+            .await,
+        );
+    }
+    let mut manager = Browser::signed_in_staff(&app, MANAGER).await;
+    let page = manager.get("/staff/unassigned").await;
+    page.expect(200);
+    assert!(
+        page.body.contains("Assign the chosen complaints"),
+        "{}",
+        page.body
+    );
+    let csrf = page.csrf_token();
+    // No one chosen: said so, and nothing is assigned.
+    let refused = manager
+        .post_form(
+            "/staff/assign",
+            &[
+                ("csrf", &csrf),
+                ("back", "/staff/unassigned"),
+                ("reference", &references[0]),
+            ],
+        )
+        .await;
+    refused.expect(303);
+    let page = manager.get("/staff/unassigned?bulk=choose-person").await;
+    assert!(
+        page.body
+            .contains("Choose the person to give the complaints to"),
+        "{}",
+        page.body
+    );
+    // Someone of another department cannot be chosen.
+    manager
+        .post_form(
+            "/staff/assign",
+            &[
+                ("csrf", &csrf),
+                ("back", "/staff/unassigned"),
+                ("handler", OTHER_MANAGER),
+                ("reference", &references[0]),
+            ],
+        )
+        .await
+        .expect(303);
+    let done = manager
+        .post_form(
+            "/staff/assign",
+            &[
+                ("csrf", &csrf),
+                ("back", "/staff/unassigned"),
+                ("handler", HANDLER),
+                ("reference", &references[0]),
+                ("reference", &references[2]),
+            ],
+        )
+        .await;
+    done.expect(303);
+    for (n, reference) in references.iter().enumerate() {
+        let view = complaint(&app, reference).await;
+        let expected = (n != 1).then_some(HANDLER);
+        assert_eq!(view.complaint.handler.as_deref(), expected, "{reference}");
+    }
+    let page = manager.get("/staff/unassigned?bulk=assigned-2&not=").await;
+    assert!(
+        page.body.contains("2 complaints were assigned."),
+        "{}",
+        page.body
+    );
+    // A handler cannot assign in bulk, and a form from elsewhere is refused.
+    let mut handler = Browser::signed_in_staff(&app, HANDLER).await;
+    let csrf = handler.get("/staff").await.csrf_token();
+    handler
+        .post_form(
+            "/staff/assign",
+            &[
+                ("csrf", &csrf),
+                ("handler", HANDLER),
+                ("reference", &references[1]),
+            ],
+        )
+        .await
+        .expect(403);
+    manager
+        .post_form(
+            "/staff/assign",
+            &[
+                ("csrf", "forged"),
+                ("handler", HANDLER),
+                ("reference", &references[1]),
+            ],
+        )
+        .await
+        .expect(403);
     app.stop().await;
 }

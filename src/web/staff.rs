@@ -49,6 +49,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/my", get(queue::mine))
         .route("/staff/unassigned", get(queue::unassigned))
         .route("/staff/approvals", get(queue::approvals))
+        .route("/staff/assign", post(queue::bulk_assign))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/complaints/new", get(record::form))
         .route("/staff/complaints", post(record::record))

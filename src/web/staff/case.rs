@@ -105,6 +105,8 @@ struct Posted<'a> {
     flash: Option<String>,
     /// Which part of the history to show (`?history=`).
     history: History,
+    /// The letters the posted form's command would send, when staff asked to see them first.
+    preview: Vec<forms::PreviewLetter>,
 }
 
 /// The parts of a complaint's history a member of staff may look at alone.
@@ -341,7 +343,9 @@ async fn show(
                         message: e.message.clone(),
                     });
                 }
-                spec.view(Some(values), &posted.errors)
+                let mut view = spec.view(Some(values), &posted.errors);
+                view.preview = posted.preview.clone();
+                view
             }
             _ => spec.view(None, &[]),
         };
@@ -690,6 +694,20 @@ pub async fn command(
         action,
     };
     let now = state.clock.now();
+    if form.contains_key("preview") && forms::PREVIEWED.contains(&spec.name) {
+        let posted = match preview(&view.complaint, command, now, procedure) {
+            Ok(preview) => Posted {
+                form: Some((spec.name, &form)),
+                preview,
+                ..Default::default()
+            },
+            Err(refusal) => Posted {
+                refusal: Some(sentence(&refusal.reason)),
+                ..Default::default()
+            },
+        };
+        return show(&state, &staff, &reference, StatusCode::OK, posted).await;
+    }
     let ran = state.store.run_command(&reference, command, now).await;
     let outcome = match ran {
         Ok(outcome) => outcome,
@@ -733,6 +751,52 @@ pub async fn command(
             show(&state, &staff, &reference, status, posted).await
         }
     }
+}
+
+/// The customer's letters `command` would cause, rendered as they would be sent; nothing is
+/// recorded. A command the core would refuse gives its refusal.
+fn preview(
+    complaint: &redress_core::Complaint,
+    command: Command,
+    now: jiff::Timestamp,
+    procedure: &redress_core::procedure::Procedure,
+) -> Result<Vec<forms::PreviewLetter>, redress_core::Refusal> {
+    let outcome = redress_core::execute(complaint.clone(), command, now, procedure);
+    if let Some(refusal) = outcome.refusal {
+        return Err(refusal);
+    }
+    let mut state = complaint.clone();
+    let mut letters = Vec::new();
+    for event in &outcome.events {
+        state = redress_core::apply(state, event);
+        let Some(caused) = redress_core::correspondence::caused_by(event, &state) else {
+            continue;
+        };
+        if caused.recipient != redress_core::letters::Recipient::Customer {
+            continue;
+        }
+        if let Ok(letter) =
+            crate::mail::letters::render(&state, event, caused.kind, caused.recipient, procedure)
+        {
+            letters.push(forms::PreviewLetter {
+                subject: letter.subject.clone(),
+                how: match caused.route {
+                    redress_core::correspondence::Route::Email => "By email",
+                    redress_core::correspondence::Route::Post => "By post",
+                },
+                paragraphs: paragraphs(&letter.text()),
+            });
+        }
+    }
+    if letters.is_empty() {
+        // An offer above the person's limit, say: it writes once someone approves it.
+        letters.push(forms::PreviewLetter {
+            subject: "This sends the customer no letter now".to_owned(),
+            how: "",
+            paragraphs: Vec::new(),
+        });
+    }
+    Ok(letters)
 }
 
 /// The core's reason as a sentence: a capital letter first, a full stop last.

@@ -70,6 +70,10 @@ struct QueuePage {
     filtered: bool,
     /// Where the filters form goes: the queue or the search.
     action: &'static str,
+    /// A manager's list: the people of the department the chosen rows may be given to.
+    bulk: Vec<Choice>,
+    /// Where the bulk form comes back to (this page, filters and all).
+    back: String,
 }
 
 impl QueuePage {
@@ -183,6 +187,125 @@ pub async fn approvals(
     query: Result<Query<HashMap<String, String>>, QueryRejection>,
 ) -> Response {
     list_page(state, staff, query, Scope::Approvals).await
+}
+
+/// What a bulk assignment did, in words: `assigned` is how many were given; `not` the
+/// references that could not be.
+fn bulk_words(assigned: &str, not: &str) -> Option<String> {
+    let n: usize = assigned.strip_prefix("assigned-")?.parse().ok()?;
+    let mut text = match n {
+        1 => "1 complaint was assigned.".to_owned(),
+        n => format!("{n} complaints were assigned."),
+    };
+    let refused: Vec<&str> = not
+        .split(',')
+        .filter(|r| Reference::parse(r).is_ok())
+        .collect();
+    if !refused.is_empty() {
+        text.push_str(&format!(
+            " Not assigned, because that person may not hold them at their stage now: {}.",
+            refused.join(", ")
+        ));
+    }
+    Some(text)
+}
+
+/// The most complaints one bulk assignment takes (a page and more).
+const MAX_BULK: usize = 100;
+
+/// `POST /staff/assign`: a manager gives the chosen complaints to one person of their
+/// department; each is assigned by the core as one `assign` would be, and refused alone.
+pub async fn bulk_assign(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    form: Result<axum::Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(fields)) = form else {
+        return super::bad_form();
+    };
+    let value = |name: &str| {
+        fields
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.trim().to_owned())
+            .unwrap_or_default()
+    };
+    if !crate::web::session::same_secret(&value("csrf"), &staff.csrf) {
+        return super::csrf_refused();
+    }
+    if !matches!(
+        staff.user.role,
+        Role::TeamManager | Role::CustomerResolutionManager
+    ) {
+        return error_page(&crate::web::PageError::Forbidden(
+            "only a team manager or the Customer Resolution Manager assigns complaints in bulk"
+                .into(),
+        ));
+    }
+    // Back to the list it came from (only ever one of the staff lists).
+    let back = value("back");
+    let back = if [Scope::Queue, Scope::Unassigned]
+        .iter()
+        .any(|s| back == s.path() || back.starts_with(&format!("{}?", s.path())))
+    {
+        back
+    } else {
+        Scope::Queue.path().to_owned()
+    };
+    let join = if back.contains('?') { '&' } else { '?' };
+    let handler = value("handler");
+    let references: Vec<Reference> = fields
+        .iter()
+        .filter(|(k, _)| k == "reference")
+        .filter_map(|(_, v)| Reference::parse(v.trim()).ok())
+        .take(MAX_BULK)
+        .collect();
+    if handler.is_empty() {
+        return axum::response::Redirect::to(&format!(
+            "{back}{join}bulk=choose-person#bulk-handler"
+        ))
+        .into_response();
+    }
+    if references.is_empty() {
+        return axum::response::Redirect::to(&format!("{back}{join}bulk=choose-complaints"))
+            .into_response();
+    }
+    let department = staff.user.department.clone().unwrap_or_default();
+    let people = match state.store.department_staff(&department).await {
+        Ok(people) => people,
+        Err(error) => return error_page(&error.into()),
+    };
+    if !people
+        .iter()
+        .any(|u| u.email.eq_ignore_ascii_case(&handler))
+    {
+        return axum::response::Redirect::to(&format!(
+            "{back}{join}bulk=choose-person#bulk-handler"
+        ))
+        .into_response();
+    }
+    let mut assigned = 0;
+    let mut refused = Vec::new();
+    for reference in references {
+        let command = redress_core::Command {
+            by: super::actor(&staff.user),
+            action: redress_core::Action::Assign {
+                handler: handler.clone(),
+            },
+        };
+        match state
+            .store
+            .run_command(&reference, command, state.clock.now())
+            .await
+        {
+            Ok(outcome) if outcome.refusal.is_none() => assigned += 1,
+            Ok(_) | Err(crate::store::StoreError::NotFound) => refused.push(reference.to_string()),
+            Err(error) => return error_page(&error.into()),
+        }
+    }
+    let not = refused.join(",");
+    axum::response::Redirect::to(&format!("{back}{join}bulk=assigned-{assigned}&not={not}"))
+        .into_response()
 }
 
 /// `GET /staff`: the department's queue, soonest deadline first.
@@ -414,7 +537,7 @@ async fn list_page(
         let (c, _) = redress_core::deadline::fire_due(c.clone(), now, procedure);
         redress_core::available(&c, &approver, now, procedure).contains(&"approve_compensation")
     };
-    let rows = page
+    let rows: Vec<Row> = page
         .iter()
         .flat_map(|p| p.items.iter())
         .filter(|item| {
@@ -513,13 +636,53 @@ async fn list_page(
         ("yes".to_owned(), "Overdue only".to_owned()),
         ("no".to_owned(), "Not overdue".to_owned()),
     ];
+    // Managers give many complaints at once to someone of their department.
+    let bulk = match (&staff.user.department, scope) {
+        (Some(department), Scope::Queue | Scope::Unassigned)
+            if matches!(
+                staff.user.role,
+                Role::TeamManager | Role::CustomerResolutionManager
+            ) && !rows.is_empty() =>
+        {
+            match state.store.department_staff(department).await {
+                Ok(people) => {
+                    let mut list = vec![(String::new(), "Choose a person".to_owned())];
+                    list.extend(
+                        people
+                            .into_iter()
+                            .filter(|u| u.role.handles_complaints())
+                            .map(|u| {
+                                let label = format!("{} ({})", u.name, u.email);
+                                (u.email, label)
+                            }),
+                    );
+                    choices(&list, "")
+                }
+                Err(error) => return error_page(&error.into()),
+            }
+        }
+        _ => Vec::new(),
+    };
+    let mut chrome = chrome(&state, &staff);
+    match get("bulk").as_str() {
+        "" => {}
+        "choose-person" => errors.push(ErrorLink {
+            href: "#bulk-handler".into(),
+            message: "Choose the person to give the complaints to".into(),
+        }),
+        "choose-complaints" => errors.push(ErrorLink {
+            href: "#bulk-first".into(),
+            message: "Choose at least one complaint to assign".into(),
+        }),
+        other => chrome.flash = bulk_words(other, &get("not")),
+    }
     let status_code = if errors.is_empty() {
         StatusCode::OK
     } else {
         StatusCode::UNPROCESSABLE_ENTITY
     };
     let page = QueuePage {
-        chrome: chrome(&state, &staff),
+        chrome,
         heading,
         scope_note,
         counts,
@@ -533,6 +696,13 @@ async fn list_page(
         first_href,
         filtered: !kept.is_empty(),
         action: scope.path(),
+        bulk,
+        back: href(
+            filter
+                .after
+                .as_ref()
+                .map(|(key, reference)| ("after", format!("{key}.{reference}"))),
+        ),
     };
     (status_code, render(&page)).into_response()
 }

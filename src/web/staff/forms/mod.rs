@@ -475,7 +475,7 @@ mod read;
 mod view;
 
 pub use read::parse_pounds;
-pub use view::{FieldView, FormView, OptionView, field_id};
+pub use view::{FieldView, FormView, OptionView, PREVIEWED, PreviewLetter, field_id};
 
 #[cfg(test)]
 mod tests;

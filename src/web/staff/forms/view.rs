@@ -46,7 +46,30 @@ pub struct FormView {
     /// Shown open (the form that was just posted with a problem).
     pub open: bool,
     pub fields: Vec<FieldView>,
+    /// The command sends the customer a letter: the form offers to show it first.
+    pub previews: bool,
+    /// The letters it would send, as asked for ("Preview the letter").
+    pub preview: Vec<PreviewLetter>,
 }
+
+/// A letter a command would send, shown before it is sent.
+#[derive(Debug, Clone)]
+pub struct PreviewLetter {
+    pub subject: String,
+    pub how: &'static str,
+    pub paragraphs: Vec<String>,
+}
+
+/// The commands whose letter staff may read before sending it: each writes to the customer
+/// in words staff type.
+pub const PREVIEWED: [&str; 6] = [
+    "offer_resolution",
+    "issue_formal_response",
+    "record_review_outcome",
+    "issue_deadlock_letter",
+    "offer_compensation",
+    "withdraw_offer",
+];
 
 /// The id of a field on the page (several forms share a page, so ids name the command).
 pub fn field_id(command: &str, field: &str) -> String {
@@ -129,6 +152,8 @@ impl CommandSpec {
             warning: self.warning,
             open: posted.is_some(),
             fields,
+            previews: PREVIEWED.contains(&self.name),
+            preview: Vec::new(),
         }
     }
 }
