@@ -14,5 +14,6 @@ pub mod seed;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod upload;
 pub mod web;
 pub mod words;

@@ -26,6 +26,9 @@ both_backends! {
     a_manager_assigns_many_complaints_at_once =>
         sqlite_a_manager_assigns_many_complaints_at_once,
         postgres_a_manager_assigns_many_complaints_at_once;
+    scans_are_kept_with_a_recorded_letter_and_with_evidence =>
+        sqlite_scans_are_kept_with_a_recorded_letter_and_with_evidence,
+        postgres_scans_are_kept_with_a_recorded_letter_and_with_evidence;
 }
 
 const HANDLER: &str = "cs@kinex.example";
@@ -422,4 +425,149 @@ async fn a_manager_assigns_many_complaints_at_once(db: Db) {
         .await
         .expect(403);
     app.stop().await;
+}
+
+async fn scans_are_kept_with_a_recorded_letter_and_with_evidence(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    people(&app).await;
+    let mut handler = Browser::signed_in_staff(&app, HANDLER).await;
+    let form = handler.get("/staff/complaints/new").await;
+    form.expect(200);
+    assert!(form.body.contains("enctype=\"multipart/form-data\""));
+    let csrf = form.csrf_token();
+    let submission = form.hidden("submission");
+    let scan: &[u8] = b"%PDF-1.4\n% the customer's letter of 27 February\n%%EOF\n";
+    let fields = |scan: (&'static str, &'static [u8]), name: &'static str| {
+        vec![
+            ("csrf", None, csrf.as_bytes().to_vec()),
+            ("submission", None, submission.as_bytes().to_vec()),
+            ("channel", None, b"letter".to_vec()),
+            ("received_date", None, b"2026-02-27".to_vec()),
+            ("received_time", None, b"10:00".to_vec()),
+            ("name", None, name.as_bytes().to_vec()),
+            ("account", None, b"KX-77".to_vec()),
+            ("postcode", None, b"LS1 1AA".to_vec()),
+            ("address", None, b"2 Sample Road\nLeeds".to_vec()),
+            ("contact", None, b"letter".to_vec()),
+            ("summary", None, b"Charged for a router I returned".to_vec()),
+            ("category", None, b"billing_pricing_charges".to_vec()),
+            ("scan", Some(scan.0), scan.1.to_vec()),
+        ]
+    };
+    let send = |fields: &[(&'static str, Option<&'static str>, Vec<u8>)]| {
+        fields
+            .iter()
+            .map(|(n, f, b)| (*n, *f, b.clone()))
+            .collect::<Vec<_>>()
+    };
+    // A program passed off as a PDF is refused, said on the field, and what was typed stays.
+    let bad = send(&fields(
+        ("letter.pdf", b"MZ\x90\x00 not a pdf"),
+        "Eve Example",
+    ));
+    let parts: Vec<(&str, Option<&str>, &[u8])> =
+        bad.iter().map(|(n, f, b)| (*n, *f, b.as_slice())).collect();
+    let refused = handler.post_multipart("/staff/complaints", &parts).await;
+    refused.expect(422);
+    assert!(refused.body.contains("href=\"#scan\""), "{}", refused.body);
+    assert!(
+        refused
+            .body
+            .contains("The scan must be a PDF, a JPEG or PNG picture"),
+        "{}",
+        refused.body
+    );
+    assert!(refused.body.contains("Charged for a router I returned"));
+    let good = send(&fields(("letter.pdf", scan), "Eve Example"));
+    let parts: Vec<(&str, Option<&str>, &[u8])> = good
+        .iter()
+        .map(|(n, f, b)| (*n, *f, b.as_slice()))
+        .collect();
+    let done = handler.post_multipart("/staff/complaints", &parts).await;
+    done.expect(303);
+    let reference = complaint_reference(&app).await;
+    let files = app
+        .store
+        .attachments(&reference)
+        .await
+        .expect("the complaint's files");
+    assert_eq!(files.len(), 1, "{files:?}");
+    assert_eq!(files[0].filename, "letter.pdf");
+    assert_eq!(files[0].uploaded_by, HANDLER);
+    let opened = handler
+        .get(&format!(
+            "/staff/complaints/{reference}/files/{}",
+            files[0].id
+        ))
+        .await;
+    opened.expect(200);
+    assert_eq!(opened.body.as_bytes(), scan);
+
+    // Evidence recorded with a scan: the event and the file together.
+    let case = handler.case(&reference).await;
+    let csrf = case.csrf_token();
+    let photo: &[u8] = b"\x89PNG\r\n\x1a\n a photograph of the returns receipt";
+    let recorded = handler
+        .post_multipart(
+            &format!("/staff/complaints/{reference}/commands/receive_evidence"),
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("description", None, b"The returns receipt"),
+                ("channel", None, b"letter"),
+                ("file", Some("receipt.png"), photo),
+            ],
+        )
+        .await;
+    recorded.expect(303);
+    let files = app.store.attachments(&reference).await.expect("files");
+    assert_eq!(files.len(), 2, "{files:?}");
+    let receipt = files
+        .iter()
+        .find(|f| f.filename == "receipt.png")
+        .expect("the receipt");
+    assert_eq!(receipt.content_type, "image/png");
+    let view = complaint(&app, &reference).await;
+    let last = view.events.last().expect("an event");
+    assert_eq!(last.event.kind.name(), "evidence_received");
+    assert!(
+        serde_json::to_string(&last.event)
+            .expect("json")
+            .contains("File attached: receipt.png")
+    );
+    // A file of the wrong kind records nothing.
+    let events = view.events.len();
+    let refused = handler
+        .post_multipart(
+            &format!("/staff/complaints/{reference}/commands/receive_evidence"),
+            &[
+                ("csrf", None, csrf.as_bytes()),
+                ("description", None, b"A program"),
+                ("file", Some("run.exe"), b"MZ\x90\x00"),
+            ],
+        )
+        .await;
+    refused.expect(422);
+    assert!(
+        refused.body.contains("href=\"#receive_evidence-file\""),
+        "{}",
+        refused.body
+    );
+    assert_eq!(complaint(&app, &reference).await.events.len(), events);
+    app.stop().await;
+}
+
+/// The reference of the only complaint recorded.
+async fn complaint_reference(app: &TestApp) -> String {
+    let page = app
+        .store
+        .list_complaints(&redress::store::ComplaintFilter {
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .expect("the list");
+    assert_eq!(page.items.len(), 1);
+    page.items[0].reference.clone()
 }

@@ -283,6 +283,14 @@ test('my cases, unassigned, and a letter read by staff and by the customer', asy
   response = await staff.goto(`${server.url}/staff/unassigned`);
   await staff.getByRole('link', { name: reference }).waitFor();
   await check(staff, 'staff-unassigned', { status: 200, response });
+  response = await staff.goto(`${server.url}/staff/approvals`);
+  await check(staff, 'staff-approvals', { status: 200, response });
+
+  // The letter an offer would send, shown before it is sent.
+  await staff.goto(`${server.url}/staff/complaints/${reference}`);
+  response = await postFromPage(staff, `/staff/complaints/${reference}/commands/offer_resolution`, { text: 'A new router by Friday', preview: '1' });
+  await staff.getByRole('heading', { name: 'The letter this will send (not sent yet)' }).waitFor();
+  await check(staff, 'staff-letter-preview', { status: 200, response });
 
   // Acknowledged: the acknowledgement is a letter both sides can read.
   await staff.goto(`${server.url}/staff/complaints/${reference}`);
@@ -333,7 +341,7 @@ test('pages reflow at 320 CSS pixels: wide tables scroll on their own, the page 
   const paths = {
     public: ['/', '/complain', '/my', '/complaints-code', '/no-such-page', '/staff/sign-in'],
     customer: ['/my/complaints', `/my/complaints/${reference}`],
-    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/search', '/staff/complaints/new', '/staff/quarantine', '/staff/print-queue'],
+    staff: ['/staff', `/staff/complaints/${reference}`, '/staff/dashboard', '/staff/my', '/staff/unassigned', '/staff/approvals', '/staff/search', '/staff/complaints/new', '/staff/quarantine', '/staff/print-queue'],
   };
   const anonymous = await newPage(browser);
   const pages = { public: anonymous, customer, staff };

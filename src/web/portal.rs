@@ -82,6 +82,11 @@ impl FormData {
         FormData(serde_urlencoded::from_bytes(bytes).unwrap_or_default())
     }
 
+    /// The fields of a multipart form.
+    pub(crate) fn from_pairs(pairs: Vec<(String, String)>) -> FormData {
+        FormData(pairs)
+    }
+
     /// The first value of a field, or "".
     pub(crate) fn get(&self, name: &str) -> &str {
         self.0

@@ -22,7 +22,7 @@ use crate::web::throttle::{Throttle, Verdict, wait_in_words};
 use askama::Template;
 use axum::Router;
 use axum::extract::rejection::{ExtensionRejection, FormRejection};
-use axum::extract::{ConnectInfo, Query, State};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, Query, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
@@ -52,11 +52,14 @@ pub fn router() -> Router<AppState> {
         .route("/staff/assign", post(queue::bulk_assign))
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/complaints/new", get(record::form))
-        .route("/staff/complaints", post(record::record))
+        .route(
+            "/staff/complaints",
+            post(record::record).layer(DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT)),
+        )
         .route("/staff/complaints/{reference}", get(case::case_page))
         .route(
             "/staff/complaints/{reference}/commands/{command}",
-            post(case::command),
+            post(case::command).layer(DefaultBodyLimit::max(crate::files::UPLOAD_BODY_LIMIT)),
         )
         .route("/staff/complaints/{reference}/files/{id}", get(files::file))
         .route(

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 
 use askama::Template;
 use axum::Form;
-use axum::extract::rejection::{FormRejection, PathRejection, QueryRejection};
-use axum::extract::{Path, Query, State};
+use axum::extract::rejection::{PathRejection, QueryRejection};
+use axum::extract::{FromRequest, Multipart, Path, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use redress_core::{
@@ -613,14 +613,53 @@ pub async fn case_page(
     .await
 }
 
+/// The command that takes a file (a scan of what was received) beside its fields.
+const TAKES_FILE: &str = "receive_evidence";
+
+/// A command's form as sent: urlencoded, or multipart with a file (`file`) for
+/// [`TAKES_FILE`]; the first value of each field; whether the body was more than we take.
+async fn read_command_form(
+    state: &AppState,
+    request: Request,
+) -> Result<(HashMap<String, String>, Option<crate::upload::Upload>, bool), Response> {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if !multipart {
+        let Ok(Form(form)) = Form::<HashMap<String, String>>::from_request(request, state).await
+        else {
+            return Err(bad_form());
+        };
+        return Ok((form, None, false));
+    }
+    let mut parts = Multipart::from_request(request, state)
+        .await
+        .map_err(|_| bad_form())?;
+    let read = crate::upload::read(
+        &mut parts,
+        "file",
+        4 * redress_core::model::MAX_TEXT_CHARS + 1024,
+    )
+    .await
+    .map_err(|_| bad_form())?;
+    let mut form = HashMap::new();
+    for (name, value) in read.fields {
+        form.entry(name).or_insert(value);
+    }
+    Ok((form, read.file, read.body_too_large))
+}
+
 pub async fn command(
     State(state): State<AppState>,
     staff: StaffSession,
     path: Result<Path<(String, String)>, PathRejection>,
-    form: Result<Form<HashMap<String, String>>, FormRejection>,
+    request: Request,
 ) -> Response {
-    let Ok(Form(form)) = form else {
-        return bad_form();
+    let (form, file, too_large) = match read_command_form(&state, request).await {
+        Ok(read) => read,
+        Err(response) => return response,
     };
     if !csrf_ok(&staff, &form) {
         return csrf_refused();
@@ -663,19 +702,7 @@ pub async fn command(
     let action = match spec.parse(&form) {
         Ok(action) => action,
         Err(errors) if offered.contains(&spec.name) => {
-            let posted = Posted {
-                form: Some((spec.name, &form)),
-                errors,
-                ..Default::default()
-            };
-            return show(
-                &state,
-                &staff,
-                &reference,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                posted,
-            )
-            .await;
+            return form_problem(&state, &staff, &reference, spec.name, &form, errors).await;
         }
         Err(_) => {
             let refusal = format!(
@@ -689,11 +716,87 @@ pub async fn command(
             return show(&state, &staff, &reference, StatusCode::CONFLICT, posted).await;
         }
     };
+    // A file goes only with the command that takes one, checked as every file we keep.
+    let file = match (file, spec.name == TAKES_FILE, too_large) {
+        (_, true, true) => Err(format!(
+            "The file must be {} MB or smaller",
+            crate::files::MAX_FILE_BYTES / (1024 * 1024)
+        )),
+        (Some(upload), true, false) => crate::upload::check(&upload, "The file")
+            .map(|kind| Some((upload, kind)))
+            .map_err(|(_, message)| message),
+        _ => Ok(None),
+    };
+    let file = match file {
+        Ok(file) => file,
+        Err(message) => {
+            let errors = vec![FieldError {
+                field: "file",
+                message,
+            }];
+            return form_problem(&state, &staff, &reference, spec.name, &form, errors).await;
+        }
+    };
+    let action = match (action, &file) {
+        (
+            Action::ReceiveEvidence {
+                request,
+                description,
+                channel,
+            },
+            Some((upload, _)),
+        ) => Action::ReceiveEvidence {
+            request,
+            description: Some(match description {
+                Some(text) => format!("{text}\n\nFile attached: {}", upload.name),
+                None => format!("File attached: {}", upload.name),
+            }),
+            channel,
+        },
+        (action, _) => action,
+    };
     let command = Command {
         by: actor(user),
         action,
     };
     let now = state.clock.now();
+    if let Some((upload, kind)) = file {
+        // Tried first, so a refused command leaves no file behind; then the event and the
+        // file's row commit together.
+        if let Some(refusal) =
+            redress_core::execute(view.complaint.clone(), command.clone(), now, procedure).refusal
+        {
+            let posted = Posted {
+                refusal: Some(sentence(&refusal.reason)),
+                ..Default::default()
+            };
+            return show(&state, &staff, &reference, StatusCode::CONFLICT, posted).await;
+        }
+        let attachment =
+            match crate::upload::keep(&state.web.files_dir, upload, kind, &user.email).await {
+                Ok(attachment) => attachment,
+                Err(error) => return error_page(&PageError::Internal(error)),
+            };
+        return match state
+            .store
+            .run_command_with_files(&reference, command, now, &[attachment])
+            .await
+        {
+            Ok(outcome) if outcome.refusal.is_none() => {
+                Redirect::to(&format!("/staff/complaints/{reference}?done={}", spec.name))
+                    .into_response()
+            }
+            Ok(outcome) => {
+                let posted = Posted {
+                    refusal: outcome.refusal.map(|r| sentence(&r.reason)),
+                    ..Default::default()
+                };
+                show(&state, &staff, &reference, StatusCode::CONFLICT, posted).await
+            }
+            Err(StoreError::NotFound) => no_such_complaint(),
+            Err(error) => error_page(&error.into()),
+        };
+    }
     if form.contains_key("preview") && forms::PREVIEWED.contains(&spec.name) {
         let posted = match preview(&view.complaint, command, now, procedure) {
             Ok(preview) => Posted {
@@ -797,6 +900,30 @@ fn preview(
         });
     }
     Ok(letters)
+}
+
+/// The case page again with the posted form open, what was typed kept, and its problems.
+async fn form_problem(
+    state: &AppState,
+    staff: &StaffSession,
+    reference: &Reference,
+    name: &'static str,
+    form: &HashMap<String, String>,
+    errors: Vec<FieldError>,
+) -> Response {
+    let posted = Posted {
+        form: Some((name, form)),
+        errors,
+        ..Default::default()
+    };
+    show(
+        state,
+        staff,
+        reference,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        posted,
+    )
+    .await
 }
 
 /// The core's reason as a sentence: a capital letter first, a full stop last.

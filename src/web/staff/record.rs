@@ -6,7 +6,7 @@
 
 use askama::Template;
 use axum::body::Bytes;
-use axum::extract::{Query, State};
+use axum::extract::{FromRequest, Multipart, Query, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 use jiff::civil::{Date, Time};
@@ -19,6 +19,7 @@ use crate::store::{
     ComplaintFilter, Idempotency, Keyed, QuarantineRow, Resolution, Resolved, Resolving,
     StoreError, random_token,
 };
+use crate::upload::Upload;
 use crate::web::error::PageError;
 use crate::web::portal::{
     CONTACTS, Choice, Errors, FormData, NEEDS, VULNERABILITY_CHARS, Values, Voice, check_in,
@@ -217,11 +218,51 @@ pub async fn form(
 }
 
 /// `POST /staff/complaints`
-pub async fn record(State(state): State<AppState>, staff: StaffSession, body: Bytes) -> Response {
+/// The record form as sent: urlencoded, or multipart with a scan of the letter (`scan`).
+async fn read_form(
+    state: &AppState,
+    request: Request,
+) -> Result<(FormData, Option<Upload>, bool), Response> {
+    let multipart = request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    if multipart {
+        let mut parts = Multipart::from_request(request, state)
+            .await
+            .map_err(|_| super::bad_form())?;
+        let form = crate::upload::read(&mut parts, "scan", TEXT_FIELD_BYTES)
+            .await
+            .map_err(|_| super::bad_form())?;
+        Ok((
+            FormData::from_pairs(form.fields),
+            form.file,
+            form.body_too_large,
+        ))
+    } else {
+        let body = Bytes::from_request(request, state)
+            .await
+            .map_err(|_| super::bad_form())?;
+        Ok((FormData::parse(&body), None, false))
+    }
+}
+
+/// The most of a text field the record form reads.
+const TEXT_FIELD_BYTES: usize = 4 * redress_core::model::MAX_TEXT_CHARS + 1024;
+
+pub async fn record(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    request: Request,
+) -> Response {
     if let Some(refused) = refuse_non_reader(&staff.user) {
         return refused;
     }
-    let form = FormData::parse(&body);
+    let (form, scan, too_large) = match read_form(&state, request).await {
+        Ok(read) => read,
+        Err(response) => return response,
+    };
     let mut values = Values::from_form(&form);
     let receipt = Receipt {
         channel: form.get("channel").trim().to_owned(),
@@ -305,6 +346,34 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
             None
         }
     };
+    // A scan of the letter, checked as any file we keep.
+    let scan = match scan {
+        Some(upload) => match crate::upload::check(&upload, "The scan") {
+            Ok(kind) => Some((upload, kind)),
+            Err((_, message)) => {
+                errors.add("scan", message);
+                None
+            }
+        },
+        None if too_large => {
+            errors.add(
+                "scan",
+                format!(
+                    "The scan must be {} MB or smaller",
+                    crate::files::MAX_FILE_BYTES / (1024 * 1024)
+                ),
+            );
+            None
+        }
+        None => None,
+    };
+    if scan.is_some() && !errors.is_empty() {
+        // A browser cannot fill a file in again: said, so it is not lost unnoticed.
+        errors.add(
+            "scan",
+            "Choose the scan again: a file cannot be kept while the form is corrected",
+        );
+    }
     let Some(receive) = receive.take().filter(|_| errors.is_empty()) else {
         let page = show(&state, &staff, values, receipt, errors, None, None).await;
         return (StatusCode::UNPROCESSABLE_ENTITY, page).into_response();
@@ -352,7 +421,21 @@ pub async fn record(State(state): State<AppState>, staff: StaffSession, body: By
             request_hash: "staff-form".to_owned(),
         }),
     };
-    let attachments: Vec<_> = from_quarantine.iter().map(|(_, a)| a.clone()).collect();
+    let mut attachments: Vec<_> = from_quarantine.iter().map(|(_, a)| a.clone()).collect();
+    if let Some((upload, kind)) = scan {
+        match crate::upload::keep(&state.web.files_dir, upload, kind, &staff.user.email).await {
+            Ok(attachment) => attachments.push(attachment),
+            Err(error) => return error_page(&PageError::Internal(error)),
+        }
+    }
+    // The complaint and its scan commit together, once however often the form is sent.
+    let key = key.or_else(|| {
+        (!attachments.is_empty()).then(|| Idempotency {
+            scope: format!("web:record:{}", staff.user.id),
+            key: random_token(),
+            request_hash: "staff-form".to_owned(),
+        })
+    });
     let result = match &key {
         Some(key) => {
             state

@@ -3,12 +3,7 @@
 
 use super::*;
 
-/// A file as it arrived.
-pub(super) struct Upload {
-    name: String,
-    bytes: Vec<u8>,
-    size: usize,
-}
+use crate::upload::Upload;
 
 /// What the "send more information" form held.
 #[derive(Default)]
@@ -28,64 +23,14 @@ pub(super) const TEXT_FIELD_BYTES: usize = 4 * redress_core::model::MAX_TEXT_CHA
 /// Reads the multipart form, keeping at most [`MAX_FILE_BYTES`] of the file (the rest is read
 /// and counted, so the customer is told its size rather than cut off).
 pub(super) async fn read_evidence(multipart: &mut Multipart) -> Result<EvidenceForm, StatusCode> {
-    let mut form = EvidenceForm::default();
-    loop {
-        let mut field = match multipart.next_field().await {
-            Ok(Some(field)) => field,
-            Ok(None) => return Ok(form),
-            Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                form.body_too_large = true;
-                return Ok(form);
-            }
-            Err(error) => return Err(error.status()),
-        };
-        let name = field.name().unwrap_or_default().to_owned();
-        let file_name = field.file_name().map(str::to_owned);
-        let mut bytes = Vec::new();
-        let mut size = 0usize;
-        // Text fields are small; only the file may be large.
-        let keep = if name == "file" {
-            MAX_FILE_BYTES
-        } else {
-            TEXT_FIELD_BYTES
-        };
-        loop {
-            match field.chunk().await {
-                Ok(Some(chunk)) => {
-                    size = size.saturating_add(chunk.len());
-                    if size <= keep {
-                        bytes.extend_from_slice(&chunk);
-                    }
-                }
-                Ok(None) => break,
-                Err(error) if error.status() == StatusCode::PAYLOAD_TOO_LARGE => {
-                    form.body_too_large = true;
-                    return Ok(form);
-                }
-                Err(error) => return Err(error.status()),
-            }
-        }
-        let text = || String::from_utf8_lossy(&bytes).into_owned();
-        match name.as_str() {
-            "csrf" => form.csrf = text(),
-            "description" => {
-                form.text = text();
-                form.text_too_long = size > TEXT_FIELD_BYTES;
-            }
-            "file" => {
-                let name = file_name.unwrap_or_default();
-                // A file input left empty sends an empty part with no name.
-                if !(name.is_empty() && size == 0) {
-                    form.file = Some(Upload {
-                        name: files::clean_name(&name),
-                        bytes,
-                        size,
-                    });
-                }
-            }
-            _ => {}
-        }
-    }
+    let form = crate::upload::read(multipart, "file", TEXT_FIELD_BYTES).await?;
+    Ok(EvidenceForm {
+        csrf: form.get("csrf").to_owned(),
+        text: form.get("description").to_owned(),
+        text_too_long: form.long.iter().any(|f| f == "description"),
+        body_too_large: form.body_too_large,
+        file: form.file,
+    })
 }
 
 /// POST /my/complaints/{reference}/evidence (multipart/form-data): "send more information",

@@ -50,6 +50,9 @@ pub struct FormView {
     pub previews: bool,
     /// The letters it would send, as asked for ("Preview the letter").
     pub preview: Vec<PreviewLetter>,
+    /// The form takes a file too (a scan of the evidence received): its problem, if any.
+    pub takes_file: bool,
+    pub file_error: Option<String>,
 }
 
 /// A letter a command would send, shown before it is sent.
@@ -154,6 +157,11 @@ impl CommandSpec {
             fields,
             previews: PREVIEWED.contains(&self.name),
             preview: Vec::new(),
+            takes_file: self.name == "receive_evidence",
+            file_error: errors
+                .iter()
+                .find(|e| e.field == "file")
+                .map(|e| e.message.clone()),
         }
     }
 }
