@@ -590,6 +590,8 @@ async fn rows(store: &Store) -> BTreeMap<&'static str, Vec<String>> {
         )
         .await,
     );
+    // A seeded history is the past: it tells nobody today of an assignment made then
+    // (store/bulk.rs), where the same story told command by command emails each assignee.
     out.insert(
         "outbox",
         strings(
@@ -597,7 +599,8 @@ async fn rows(store: &Store) -> BTreeMap<&'static str, Vec<String>> {
             "SELECT c.reference || '|' || CAST(o.event_sequence AS TEXT) || '|' || o.kind || '|' || o.channel \
              || '|' || o.payload || '|' || CAST(o.created_at AS TEXT) || '|' || CAST(o.next_attempt_at AS TEXT) \
              || '|' || CAST(o.attempts AS TEXT) || '|' || COALESCE(CAST(o.sent_at AS TEXT), '') \
-             FROM outbox o JOIN complaints c ON c.id = o.complaint_id ORDER BY c.reference, o.event_sequence, o.kind",
+             FROM outbox o JOIN complaints c ON c.id = o.complaint_id \
+             WHERE o.kind <> 'assignment_notice' ORDER BY c.reference, o.event_sequence, o.kind",
         )
         .await,
     );
