@@ -101,6 +101,7 @@ impl Application {
             .context("cannot seal the ledger")?;
         let mut mail = config.mail;
         mail.public_url = config.web.public_url.clone();
+        mail.files_dir = config.web.files_dir.clone();
         let mailer = crate::mail::send::Mailer::new(store.clone(), mail)
             .context("cannot set up sending letters")?;
         let listener = TcpListener::bind(&config.listen)

@@ -117,6 +117,19 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
             instant(r.received_at, tz)
         ),
         EventKind::Acknowledged { .. } => "We acknowledged the complaint".to_owned(),
+        EventKind::LetterSent {
+            letter,
+            kind,
+            route,
+            ..
+        } => format!(
+            "Letter {letter} ({}) {}; a copy of it as sent is kept",
+            kind.as_str().replace('_', " "),
+            match route {
+                redress_core::correspondence::Route::Email => "emailed",
+                redress_core::correspondence::Route::Post => "put in the print queue",
+            }
+        ),
         EventKind::NoteAdded { restricted, .. } => {
             if *restricted {
                 format!("{by} added a note for managers")

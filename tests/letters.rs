@@ -39,6 +39,9 @@ both_backends! {
     the_review_outcome_is_a_letter_to_the_customer =>
         sqlite_the_review_outcome_is_a_letter_to_the_customer,
         postgres_the_review_outcome_is_a_letter_to_the_customer;
+    a_sent_letter_is_kept_as_it_went_whatever_the_templates_say_later =>
+        sqlite_a_sent_letter_is_kept_as_it_went_whatever_the_templates_say_later,
+        postgres_a_sent_letter_is_kept_as_it_went_whatever_the_templates_say_later;
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -856,5 +859,192 @@ async fn the_review_outcome_is_a_letter_to_the_customer(db: Db) {
     let text = pdf_text(&path);
     assert!(text.contains("We will refund the March bill"), "{text}");
     assert!(text.contains("The Customer Resolution Manager"), "{text}");
+    app.stop().await;
+}
+
+/// A letter that went is kept as it went: its PDF's bytes and its words, named by SHA-256 in
+/// the complaint's chain. A node started on the same record with the acknowledgement's
+/// wording changed serves the old letter as it went and words a letter not yet sent anew.
+/// An answer to a customer who wrote to us threads with their latest email.
+async fn a_sent_letter_is_kept_as_it_went_whatever_the_templates_say_later(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let token = app
+        .token(
+            Role::Handler,
+            Some("customer_services"),
+            Some("h@kinex.example"),
+        )
+        .await;
+    let body = |account: &str| {
+        json!({"channel": "telephone",
+               "customer": {"account": account, "name": "Ann Example", "email": "ann@example.com",
+                            "postcode": "M1 1AA"},
+               "summary": "Billed twice"})
+    };
+    let sent = app.create_complaint(&token, body("KX-61")).await;
+    let (status, _) = app.command(&token, &sent, "acknowledge", json!({})).await;
+    assert_eq!(status, 200);
+    // The customer writes; our next letter answers that email.
+    let raw = format!(
+        "From: Ann Example <ann@example.com>\r\nTo: complaints@kinex.example\r\nSubject: Re: {sent}\r\n\
+         Message-ID: <ann-writes-1@example.com>\r\nDate: Mon, 2 Mar 2026 08:00:00 +0000\r\n\
+         Content-Type: text/plain; charset=utf-8\r\n\r\nI was billed twice again.\r\n"
+    );
+    let request = app
+        .client
+        .post(app.url("/api/v1/inbound/email"))
+        .bearer_auth(&token)
+        .header("content-type", "message/rfc822")
+        .body(raw);
+    let (status, filed) = support::api::answer(request).await;
+    assert_eq!(status, 202, "{filed}");
+    assert_eq!(filed["outcome"], "added_to_complaint", "{filed}");
+    let (status, _) = app
+        .command(
+            &token,
+            &sent,
+            "offer_resolution",
+            json!({"text": "A refund of £12"}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    assert!(app.send_letters().await >= 2);
+    let unsent = app.create_complaint(&token, body("KX-62")).await;
+    let (status, _) = app.command(&token, &unsent, "acknowledge", json!({})).await;
+    assert_eq!(status, 200);
+
+    let letters = app.store.complaint_letters(&sent).await.expect("letters");
+    let acknowledgement = letters
+        .iter()
+        .find(|l| l.kind == "acknowledgement")
+        .expect("an acknowledgement")
+        .id;
+    let copy = app
+        .store
+        .letter_copy(acknowledgement)
+        .await
+        .expect("read")
+        .expect("a copy kept as it went");
+    let path = format!("/api/v1/complaints/{sent}/letters/{acknowledgement}.pdf");
+    let before = app
+        .client
+        .get(app.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("the PDF")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(
+        std::fs::read(app.files_dir.join(&copy.pdf_sha256)).expect("the PDF as sent"),
+        before.to_vec(),
+        "the API serves the PDF that went"
+    );
+    // Its hashes are in the complaint's chain.
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&sent).expect("a reference"))
+        .await
+        .expect("the complaint");
+    let recorded = view
+        .events
+        .iter()
+        .find(|row| {
+            matches!(&row.event.kind, redress_core::EventKind::LetterSent { letter, .. } if *letter == acknowledgement)
+        })
+        .expect("a letter_sent event");
+    let redress_core::EventKind::LetterSent {
+        copy_sha256,
+        pdf_sha256,
+        ..
+    } = &recorded.event.kind
+    else {
+        unreachable!()
+    };
+    assert_eq!(copy_sha256, &copy.copy_sha256);
+    assert_eq!(pdf_sha256, &copy.pdf_sha256);
+    // The answer threads with the customer's email.
+    let mut offer_email = String::new();
+    for entry in std::fs::read_dir(&app.mail_dir).expect("the mail folder") {
+        let text = std::fs::read_to_string(entry.expect("an entry").path()).expect("an email");
+        if text.contains("How we propose to resolve your complaint") {
+            offer_email = text;
+        }
+    }
+    assert!(
+        offer_email.contains("In-Reply-To: <ann-writes-1@example.com>"),
+        "{offer_email}"
+    );
+    assert!(
+        offer_email.contains("References: <ann-writes-1@example.com>"),
+        "{offer_email}"
+    );
+
+    // The same record, the acknowledgement worded anew.
+    let changed = DEFAULT_PROCEDURE_TOML.replace(
+        "Thank you for telling us about your complaint",
+        "NEW WORDING 2027: we have your complaint",
+    );
+    let changed = Procedure::from_toml(&changed).expect("the changed procedure");
+    let files_dir = app.files_dir.clone();
+    let later = support::spawn_app_beside(&app, move |config| {
+        config.procedure = std::sync::Arc::new(changed);
+        config.web.files_dir = files_dir;
+    })
+    .await;
+    let after = later
+        .client
+        .get(later.url(&path))
+        .bearer_auth(&token)
+        .send()
+        .await
+        .expect("the PDF")
+        .bytes()
+        .await
+        .expect("bytes");
+    assert_eq!(after, before, "a sent letter's PDF is the one that went");
+    let mut staff = support::browser::Browser::new(&later);
+    later
+        .staff_account(
+            "reader@kinex.example",
+            Role::Handler,
+            Some("customer_services"),
+        )
+        .await;
+    staff = staff.signs_in_staff("reader@kinex.example").await;
+    let page = staff
+        .get(&format!(
+            "/staff/complaints/{sent}/letters/{acknowledgement}"
+        ))
+        .await;
+    page.expect(200);
+    assert!(
+        page.body.contains("Thank you for telling us"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("NEW WORDING"), "{}", page.body);
+    let waiting = later
+        .store
+        .complaint_letters(&unsent)
+        .await
+        .expect("letters")
+        .iter()
+        .find(|l| l.kind == "acknowledgement")
+        .expect("an acknowledgement")
+        .id;
+    let page = staff
+        .get(&format!("/staff/complaints/{unsent}/letters/{waiting}"))
+        .await;
+    page.expect(200);
+    assert!(
+        page.body.contains("NEW WORDING 2027"),
+        "a letter not yet sent uses the new template: {}",
+        page.body
+    );
+    later.stop().await;
     app.stop().await;
 }

@@ -114,16 +114,33 @@ pub async fn pdf(
         "third_party" => Recipient::ThirdParty,
         _ => Recipient::Customer,
     };
-    let (complaint, event) = state
-        .store
-        .letter_source(item.complaint_id, item.event_sequence)
-        .await?;
-    let letter = render::render(&complaint, &event, kind, recipient, state.store.procedure())
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+    // A letter that went: the bytes that went (or, asked in the other print size, its words
+    // as sent printed again). Not sent yet: rendered now from the procedure's templates.
+    let (letter, sent) = match state.store.letter_copy(item.id).await? {
+        Some(copy) => {
+            let (copy, pdf) = crate::mail::send::SentCopy::read(&state.web.files_dir, &copy)
+                .await
+                .map_err(ApiError::Internal)?;
+            (copy.letter, Some(pdf))
+        }
+        None => {
+            let (complaint, event) = state
+                .store
+                .letter_source(item.complaint_id, item.event_sequence)
+                .await?;
+            let letter =
+                render::render(&complaint, &event, kind, recipient, state.store.procedure())
+                    .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+            (letter, None)
+        }
+    };
     let large = large_print.unwrap_or(letter.large_print);
-    let bytes = render_pdf(letter, large)
-        .await
-        .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?;
+    let bytes = match sent.filter(|_| large == letter.large_print) {
+        Some(bytes) => bytes,
+        None => render_pdf(letter, large)
+            .await
+            .map_err(|e| ApiError::Internal(anyhow::Error::new(e)))?,
+    };
     let name = format!(
         "{}-{}{}.pdf",
         item.reference,

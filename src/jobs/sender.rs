@@ -239,6 +239,7 @@ async fn record(mailer: &Mailer, clock: &dyn Clock, group: Vec<(OutboxItem, Deli
             id: item.id,
             large_print: went.large_print,
             print_file: went.print_file.as_deref(),
+            copy: went.copy.as_ref(),
         })
         .collect();
     match mailer.store().letters_sent(&letters, clock.now()).await {

@@ -21,7 +21,7 @@ use redress_core::{Complaint, Event, EventKind, Money, Procedure};
 use crate::words;
 
 /// A letter ready to print or send.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Letter {
     pub kind: LetterKind,
     pub recipient: Recipient,

@@ -70,6 +70,8 @@ pub struct MailConfig {
     pub workers: usize,
     /// Where the staff pages are (`serve --public-url`), for links in emails to staff.
     pub public_url: String,
+    /// Where copies of letters as sent are kept (`serve --files-dir`), by SHA-256.
+    pub files_dir: PathBuf,
     /// Whether the sender looks for letters as soon as it starts (as `serve` does), or only
     /// after its first interval (tests that send letters themselves, at moments they choose).
     pub send_at_start: bool,
@@ -89,6 +91,7 @@ impl Default for MailConfig {
             batch: 20,
             workers: default_workers(),
             public_url: "http://127.0.0.1:8080".to_owned(),
+            files_dir: PathBuf::from("redress-files"),
             send_at_start: true,
         }
     }
@@ -152,6 +155,44 @@ pub struct Delivered {
     pub large_print: bool,
     /// For post: the PDF's name in the print queue.
     pub print_file: Option<String>,
+    /// The copy of a letter about a complaint, as it went (kept in the files folder).
+    pub copy: Option<crate::store::LetterCopy>,
+}
+
+/// The copy of a letter as sent, as kept in the files folder: exactly what went.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SentCopy {
+    pub subject: String,
+    /// The email's plain text (the letter's words, with its letterhead and address).
+    pub text: String,
+    pub html: String,
+    /// The letter's words and parts, from which it can be printed again (in large print).
+    pub letter: Letter,
+    pub pdf_sha256: String,
+}
+
+impl SentCopy {
+    /// Reads a kept copy back, checking it is the one its name (the SHA-256) says.
+    pub async fn read(
+        files_dir: &Path,
+        copy: &crate::store::LetterCopy,
+    ) -> anyhow::Result<(SentCopy, Vec<u8>)> {
+        use anyhow::Context as _;
+        let document = tokio::fs::read(files_dir.join(&copy.copy_sha256))
+            .await
+            .context("cannot read the copy of a letter as sent")?;
+        let pdf = tokio::fs::read(files_dir.join(&copy.pdf_sha256))
+            .await
+            .context("cannot read the PDF of a letter as sent")?;
+        if crate::files::sha256_hex(&document) != copy.copy_sha256
+            || crate::files::sha256_hex(&pdf) != copy.pdf_sha256
+        {
+            anyhow::bail!("the copy of a letter as sent does not match its SHA-256");
+        }
+        let sent: SentCopy =
+            serde_json::from_slice(&document).context("the copy of a letter as sent")?;
+        Ok((sent, pdf))
+    }
 }
 
 enum Transport {
@@ -269,11 +310,13 @@ impl Mailer {
             .map_err(|e| SendError::Prepare(e.to_string()))?;
         let large_print = letter.large_print;
         let pdf = render_pdf(letter.clone(), large_print).await?;
+        let copy = self.keep_copy(&letter, &pdf).await?;
         if item.channel == "post" {
             let file = self.print.put_synced(item, pdf).await?;
             return Ok(Delivered {
                 large_print,
                 print_file: Some(file),
+                copy: Some(copy),
             });
         }
         let to = complaint
@@ -282,11 +325,46 @@ impl Mailer {
             .as_deref()
             .ok_or_else(|| SendError::Prepare("the customer has no email address".into()))?;
         let to = mailbox(Some(&complaint.customer.name), to)?;
-        let message = self.letter_message(item, &letter, to, pdf)?;
+        let replying_to = self
+            .store
+            .latest_message_id(&item.reference)
+            .await?
+            .map(|id| format!("<{}>", id.trim_matches(['<', '>'])));
+        let message = self.letter_message(item, &letter, to, pdf, replying_to)?;
         self.send(item, message).await?;
         Ok(Delivered {
             large_print,
             print_file: None,
+            copy: Some(copy),
+        })
+    }
+
+    /// Keeps exactly what goes: the PDF, and the subject, text and HTML with the letter's
+    /// words, each in the files folder by SHA-256 (fsynced, with the folder).
+    async fn keep_copy(
+        &self,
+        letter: &Letter,
+        pdf: &[u8],
+    ) -> Result<crate::store::LetterCopy, SendError> {
+        let html = letter
+            .html()
+            .map_err(|e| SendError::Prepare(e.to_string()))?;
+        let dir = self.config.files_dir.clone();
+        let pdf_size = i64::try_from(pdf.len()).unwrap_or(i64::MAX);
+        let pdf_sha256 = crate::files::keep(dir.clone(), pdf.to_vec()).await?;
+        let copy = SentCopy {
+            subject: letter.subject.clone(),
+            text: letter.text(),
+            html,
+            letter: letter.clone(),
+            pdf_sha256: pdf_sha256.clone(),
+        };
+        let document = serde_json::to_vec(&copy).map_err(|e| SendError::Prepare(e.to_string()))?;
+        let copy_sha256 = crate::files::keep(dir, document).await?;
+        Ok(crate::store::LetterCopy {
+            copy_sha256,
+            pdf_sha256,
+            pdf_size,
         })
     }
 
@@ -318,6 +396,7 @@ impl Mailer {
         letter: &Letter,
         to: Mailbox,
         pdf: Vec<u8>,
+        replying_to: Option<String>,
     ) -> Result<Message, SendError> {
         let html = letter
             .html()
@@ -326,11 +405,16 @@ impl Mailer {
             pdf,
             ContentType::parse("application/pdf").map_err(|e| SendError::Prepare(e.to_string()))?,
         );
-        Message::builder()
+        let mut builder = Message::builder()
             .from(self.from.clone())
             .to(to)
             .subject(letter.subject.clone())
-            .message_id(Some(self.message_id(item.id, &item.reference)))
+            .message_id(Some(self.message_id(item.id, &item.reference)));
+        // An answer to a customer who wrote to us threads with their latest message.
+        if let Some(id) = replying_to {
+            builder = builder.in_reply_to(id.clone()).references(id);
+        }
+        builder
             .multipart(
                 MultiPart::mixed()
                     .multipart(MultiPart::alternative_plain_html(letter.text(), html))
@@ -379,6 +463,7 @@ impl Mailer {
         Ok(Delivered {
             large_print: false,
             print_file: None,
+            copy: None,
         })
     }
 
@@ -427,6 +512,7 @@ impl Mailer {
         Ok(Delivered {
             large_print: false,
             print_file: None,
+            copy: None,
         })
     }
 

@@ -48,7 +48,9 @@ pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow, Resolution, Resol
 pub use intake::MAX_BATCH;
 pub use ledger::{Anchor, Block, Entry as LedgerEntry, MAX_BLOCK_ENTRIES, block_hash};
 pub use letters::LetterRow;
-pub use outbox::{LetterListing, OutboxItem, PrintLogEntry, Printed, Reprinted, SentLetter};
+pub use outbox::{
+    LetterCopy, LetterListing, OutboxItem, PrintLogEntry, Printed, Reprinted, SentLetter,
+};
 pub use people::{
     AttachmentRow, CustomerScope, FAILURE_WINDOW_MINUTES, LINK_MINUTES, MAX_FAILURES,
     SESSION_HOURS, Session, SessionOwner, User, hash_password, random_token,

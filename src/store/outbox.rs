@@ -168,6 +168,18 @@ pub struct SentLetter<'a> {
     pub large_print: bool,
     /// For post: the PDF's name in the print queue.
     pub print_file: Option<&'a str>,
+    /// The copy kept of a letter about a complaint (none for a sign-in link or a notice to
+    /// staff): already in the files folder, fsynced.
+    pub copy: Option<&'a LetterCopy>,
+}
+
+/// Where the copy of a letter as sent is kept: files named by their SHA-256.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LetterCopy {
+    /// The subject, text, HTML and the letter's words, as one JSON document.
+    pub copy_sha256: String,
+    pub pdf_sha256: String,
+    pub pdf_size: i64,
 }
 
 /// A letter as the staff API lists it.
@@ -371,15 +383,11 @@ impl Store {
     /// after a lost lease, keeps the first instant). Returns whether this call recorded it.
     pub async fn letter_sent(
         &self,
-        id: i64,
+        letter: &SentLetter<'_>,
         now: Timestamp,
-        large_print: bool,
-        print_file: Option<&str>,
     ) -> Result<bool, StoreError> {
-        let done = self
-            .write_one(mark_sent(id, now, large_print, print_file))
-            .await?;
-        Ok(done == 1)
+        let recorded = self.letters_sent(std::slice::from_ref(letter), now).await?;
+        Ok(recorded.first().copied().unwrap_or(false))
     }
 
     /// Records letters as sent, many in one transaction (one commit, and on SQLite one sync
@@ -394,6 +402,30 @@ impl Store {
             return Ok(Vec::new());
         }
         let mut w = self.begin_write().await?;
+        // The complaints whose letters keep a copy are locked first, in order, as a command
+        // locks its complaint before it touches the outbox: two writers never wait on each
+        // other the other way round.
+        let mut owners = Vec::new();
+        for letter in letters.iter().filter(|l| l.copy.is_some()) {
+            let row = sqlx::query("SELECT complaint_id, kind, channel FROM outbox WHERE id = $1")
+                .bind(letter.id)
+                .fetch_one(&mut *w.tx)
+                .await?;
+            let complaint_id: i64 = row.try_get("complaint_id")?;
+            let kind: String = row.try_get("kind")?;
+            let channel: String = row.try_get("channel")?;
+            owners.push((complaint_id, letter.id, kind, channel));
+        }
+        let mut ids: Vec<i64> = owners.iter().map(|o| o.0).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let mut states = std::collections::HashMap::new();
+        for id in ids {
+            states.insert(
+                id,
+                super::write::lock_complaint_id(&mut w.tx, self.backend, id).await?,
+            );
+        }
         let mut recorded = Vec::with_capacity(letters.len());
         for letter in letters {
             let done = mark_sent(letter.id, now, letter.large_print, letter.print_file)
@@ -401,6 +433,57 @@ impl Store {
                 .await?
                 .rows_affected();
             recorded.push(done == 1);
+            let (Some(copy), true) = (letter.copy, done == 1) else {
+                continue;
+            };
+            let Some((complaint_id, _, kind, channel)) = owners.iter().find(|o| o.1 == letter.id)
+            else {
+                continue;
+            };
+            let (Some(kind), Some(before)) = (
+                redress_core::letters::LetterKind::parse(kind),
+                states.remove(complaint_id),
+            ) else {
+                continue;
+            };
+            sqlx::query(
+                "INSERT INTO letter_copies (outbox_id, complaint_id, copy_sha256, pdf_sha256, pdf_size, recorded_at) \
+                 VALUES ($1, $2, $3, $4, $5, $6)",
+            )
+            .bind(letter.id)
+            .bind(*complaint_id)
+            .bind(&copy.copy_sha256)
+            .bind(&copy.pdf_sha256)
+            .bind(copy.pdf_size)
+            .bind(micros(now))
+            .execute(&mut *w.tx)
+            .await?;
+            let event = Event {
+                at: now,
+                by: redress_core::Actor::system(),
+                kind: redress_core::EventKind::LetterSent {
+                    letter: letter.id,
+                    kind,
+                    route: if channel == "post" {
+                        redress_core::correspondence::Route::Post
+                    } else {
+                        redress_core::correspondence::Route::Email
+                    },
+                    copy_sha256: copy.copy_sha256.clone(),
+                    pdf_sha256: copy.pdf_sha256.clone(),
+                },
+            };
+            let after = super::write::append(
+                &mut w.tx,
+                self.backend,
+                *complaint_id,
+                before,
+                std::slice::from_ref(&event),
+                now,
+                &self.procedure,
+            )
+            .await?;
+            states.insert(*complaint_id, after);
         }
         w.tx.commit().await?;
         Ok(recorded)
@@ -523,6 +606,41 @@ impl Store {
         rows.iter()
             .map(|r| item(r).map(LetterListing::of))
             .collect()
+    }
+
+    /// The Message-ID (without angle brackets) of the latest email filed to a complaint, for
+    /// answers to thread with it.
+    pub async fn latest_message_id(&self, reference: &str) -> Result<Option<String>, StoreError> {
+        let row = sqlx::query(
+            "SELECT message_key FROM inbound_messages WHERE reference = $1 \
+             AND outcome IN ('added_to_complaint', 'new_complaint') AND message_key LIKE 'message-id:%' \
+             ORDER BY processed_at DESC LIMIT 1",
+        )
+        .bind(reference)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(row
+            .map(|r| r.try_get::<String, _>("message_key"))
+            .transpose()?
+            .and_then(|k| k.strip_prefix("message-id:").map(str::to_owned)))
+    }
+
+    /// The copy kept of a letter when it was sent, if it was (and sent since copies were kept).
+    pub async fn letter_copy(&self, outbox_id: i64) -> Result<Option<LetterCopy>, StoreError> {
+        let row = sqlx::query(
+            "SELECT copy_sha256, pdf_sha256, pdf_size FROM letter_copies WHERE outbox_id = $1",
+        )
+        .bind(outbox_id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|r| {
+            Ok(LetterCopy {
+                copy_sha256: r.try_get("copy_sha256")?,
+                pdf_sha256: r.try_get("pdf_sha256")?,
+                pdf_size: r.try_get("pdf_size")?,
+            })
+        })
+        .transpose()
     }
 
     /// One letter of a complaint (not a sign-in link).

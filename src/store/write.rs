@@ -279,6 +279,24 @@ impl Store {
     }
 }
 
+/// Loads a complaint's state by id, locking its row until the transaction ends.
+pub(crate) async fn lock_complaint_id(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    id: i64,
+) -> Result<Complaint, StoreError> {
+    let sql = match backend {
+        Backend::Postgres => "SELECT state FROM complaints WHERE id = $1 FOR UPDATE",
+        Backend::Sqlite => "SELECT state FROM complaints WHERE id = $1",
+    };
+    let state: String = sqlx::query(sql)
+        .bind(id)
+        .fetch_one(&mut **tx)
+        .await?
+        .try_get("state")?;
+    serde_json::from_str(&state).map_err(|e| StoreError::Corrupt(format!("complaint {id}: {e}")))
+}
+
 /// Appends events to a complaint whose state before them is `before`: the event rows (hash
 /// chained), the projection, the deadline rows, the outbox and the complaint's place in the
 /// ledger's queue. Returns the state after.

@@ -43,14 +43,15 @@ pub fn no_letter() -> Response {
     ))
 }
 
-/// The letter `asked` of the complaint `reference`, rendered; `None` when there is no such
-/// letter or `customer_only` and it is not one written to the customer.
+/// The letter `asked` of the complaint `reference`: the copy kept when it was sent (its words
+/// and its PDF's bytes), or, not sent yet, rendered now; `None` when there is no such letter
+/// or `customer_only` and it is not one written to the customer.
 pub async fn find(
     state: &AppState,
     reference: &str,
     asked: &Asked,
     customer_only: bool,
-) -> Result<Option<(OutboxItem, Letter)>, Response> {
+) -> Result<Option<(OutboxItem, Letter, Option<Vec<u8>>)>, Response> {
     let item = match state.store.complaint_letter(reference, asked.id()).await {
         Ok(Some(item)) => item,
         Ok(None) => return Ok(None),
@@ -66,6 +67,16 @@ pub async fn find(
     if customer_only && recipient != Recipient::Customer {
         return Ok(None);
     }
+    match state.store.letter_copy(item.id).await {
+        Ok(Some(copy)) => {
+            return match crate::mail::send::SentCopy::read(&state.web.files_dir, &copy).await {
+                Ok((sent, pdf)) => Ok(Some((item, sent.letter, Some(pdf)))),
+                Err(error) => Err(error_page(&PageError::Internal(error))),
+            };
+        }
+        Ok(None) => {}
+        Err(error) => return Err(error_page(&error.into())),
+    }
     let (complaint, event) = match state
         .store
         .letter_source(item.complaint_id, item.event_sequence)
@@ -75,17 +86,21 @@ pub async fn find(
         Err(error) => return Err(error_page(&error.into())),
     };
     match render(&complaint, &event, kind, recipient, state.store.procedure()) {
-        Ok(letter) => Ok(Some((item, letter))),
+        Ok(letter) => Ok(Some((item, letter, None))),
         Err(error) => Err(error_page(&PageError::Internal(anyhow::Error::new(error)))),
     }
 }
 
-/// The letter as a PDF, in large print when it went out in large print.
-pub async fn pdf(item: &OutboxItem, letter: Letter) -> Response {
+/// The letter as a PDF: the bytes that went, or (not sent yet) rendered now, in large print
+/// when it goes in large print.
+pub async fn pdf(item: &OutboxItem, letter: Letter, sent: Option<Vec<u8>>) -> Response {
     let large = letter.large_print;
-    let bytes = match render_pdf(letter, large).await {
-        Ok(bytes) => bytes,
-        Err(error) => return error_page(&PageError::Internal(anyhow::Error::new(error))),
+    let bytes = match sent {
+        Some(bytes) => bytes,
+        None => match render_pdf(letter, large).await {
+            Ok(bytes) => bytes,
+            Err(error) => return error_page(&PageError::Internal(anyhow::Error::new(error))),
+        },
     };
     let mut response = bytes.into_response();
     let headers = response.headers_mut();

@@ -185,6 +185,18 @@ pub enum EventKind {
         offer: u32,
         amount_pence: i64,
     },
+    /// A letter went (emailed, or put in the print queue): the copy kept of it, named by the
+    /// SHA-256 of its words (subject, text, HTML) and of its PDF, so the record shows what
+    /// it said whatever the procedure's templates say later.
+    LetterSent {
+        /// The outbox row (the letter's number).
+        letter: i64,
+        kind: crate::letters::LetterKind,
+        /// `email` or `post`.
+        route: crate::correspondence::Route,
+        copy_sha256: String,
+        pdf_sha256: String,
+    },
     /// The customer's details as they now stand, and which fields changed.
     CustomerUpdated {
         customer: Customer,
@@ -290,6 +302,7 @@ impl EventKind {
             EventKind::CompensationAccepted { .. } => "compensation_accepted",
             EventKind::CompensationWithdrawn { .. } => "compensation_withdrawn",
             EventKind::CustomerUpdated { .. } => "customer_updated",
+            EventKind::LetterSent { .. } => "letter_sent",
             EventKind::FormalResponseIssued { .. } => "formal_response_issued",
             EventKind::ResponseOverdue { .. } => "response_overdue",
             EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",

@@ -155,6 +155,8 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::EvidenceOverdue { .. }
         | EventKind::ResponseOverdue { .. }
         | EventKind::AcknowledgementOverdue { .. }
-        | EventKind::RemedyOverdue { .. } => false,
+        | EventKind::RemedyOverdue { .. }
+        // Their letters are listed to them on their own.
+        | EventKind::LetterSent { .. } => false,
     }
 }

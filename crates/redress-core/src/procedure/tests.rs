@@ -268,12 +268,48 @@ fn every_letter_kind_is_missing_from_a_procedure_without_letters_but_one() {
     let errors = Procedure::from_toml(&text).unwrap_err().0;
     let paths: Vec<&str> = errors.iter().map(|p| p.path.as_str()).collect();
     for kind in crate::letters::LetterKind::ALL.iter().skip(1) {
-        assert!(
+        // A kind newer than the file has a built-in wording instead (and a warning).
+        let built_in = crate::letters::built_in_template(*kind).is_some();
+        assert_eq!(
             paths.contains(&format!("letters.{kind}").as_str()),
+            !built_in,
             "{kind}: {paths:?}"
         );
     }
     assert!(!paths.contains(&"letters.acknowledgement"), "{paths:?}");
+}
+
+#[test]
+fn a_procedure_without_the_withdrawal_letter_uses_the_built_in_wording_and_warns() {
+    let start = DEFAULT_PROCEDURE_TOML
+        .find("[letters.compensation_withdrawn]")
+        .unwrap();
+    let end = DEFAULT_PROCEDURE_TOML
+        .find("[letters.remedy_confirmation]")
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        &DEFAULT_PROCEDURE_TOML[..start],
+        &DEFAULT_PROCEDURE_TOML[end..]
+    );
+    let procedure = Procedure::from_toml(&text).expect("still a valid procedure");
+    let kind = crate::letters::LetterKind::CompensationWithdrawn;
+    assert!(procedure.letters.template(kind).is_some());
+    assert!(
+        procedure
+            .warnings()
+            .iter()
+            .any(|w| w.starts_with("letters.compensation_withdrawn is missing")),
+        "{:?}",
+        procedure.warnings()
+    );
+    assert!(
+        !Procedure::default_procedure()
+            .warnings()
+            .iter()
+            .any(|w| w.contains("compensation_withdrawn")),
+        "the default words it itself"
+    );
 }
 
 #[test]

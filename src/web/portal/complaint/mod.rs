@@ -152,13 +152,13 @@ pub async fn letter(
     let Some(asked) = Asked::parse(&file) else {
         return letters::no_letter();
     };
-    let (item, letter) = match letters::find(&state, &reference, &asked, true).await {
+    let (item, letter, sent) = match letters::find(&state, &reference, &asked, true).await {
         Ok(Some(found)) => found,
         Ok(None) => return letters::no_letter(),
         Err(response) => return response,
     };
     match asked {
-        Asked::Pdf(_) => letters::pdf(&item, letter).await,
+        Asked::Pdf(_) => letters::pdf(&item, letter, sent).await,
         Asked::Page(_) => letters::page(
             &state,
             customer_chrome(&state, &session),
