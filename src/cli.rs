@@ -208,6 +208,26 @@ pub enum Commands {
         #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
         files_dir: std::path::PathBuf,
     },
+    /// Make the ombudsman's case file of a complaint, as a zip: summary.pdf, correspondence/
+    /// (letters as sent, emails received), evidence/, records/ (calls, course of events,
+    /// notes; restricted notes left out) and manifest.json. Recorded on the complaint.
+    CaseFile {
+        /// The complaint, e.g. CMP-2026-000123.
+        reference: String,
+        /// Where to write the zip.
+        #[arg(long)]
+        out: std::path::PathBuf,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+        /// Where the complaint's files and letters as sent are kept.
+        #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
+        files_dir: std::path::PathBuf,
+        /// Who is making it, for the record (e.g. your email address).
+        #[arg(long, default_value = "command line")]
+        by: String,
+    },
     /// Manage staff accounts for the web pages.
     User {
         #[command(subcommand)]
@@ -618,6 +638,44 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             init_logging(LogFormat::Text);
             let procedure = Arc::new(load_procedure(&procedure)?);
             Ok(runtime()?.block_on(ingest_mail(&db.database, procedure, files_dir)))
+        }
+        Commands::CaseFile {
+            reference,
+            out,
+            db,
+            procedure,
+            files_dir,
+            by,
+        } => {
+            let reference = redress_core::Reference::parse(reference.trim()).map_err(|e| {
+                anyhow::anyhow!("{reference:?} is not a complaint reference: {}", e.0)
+            })?;
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            runtime()?.block_on(async {
+                let store = Store::connect(&db.database, procedure).await?;
+                store.migrate().await?;
+                let actor = redress_core::Actor {
+                    role: Role::Compliance,
+                    department: None,
+                    staff: Some(by.trim().chars().take(200).collect()),
+                };
+                let now = crate::clock::SystemClock.now();
+                let made = crate::casefile::generate(&store, &files_dir, &reference, &actor, now)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot make the case file of {reference}: {e}")
+                    })?;
+                crate::durable::write_whole(&out, &made.zip)
+                    .with_context(|| format!("cannot write {}", out.display()))?;
+                println!(
+                    "wrote {} ({} files, {} bytes; chain head {})",
+                    out.display(),
+                    made.manifest.files.len() + 1,
+                    made.zip.len(),
+                    made.manifest.chain_head
+                );
+                Ok(ExitCode::SUCCESS)
+            })
         }
         Commands::Migrate { db } => runtime()?.block_on(async {
             let store =

@@ -1,5 +1,6 @@
 //! The `redress` application: the shells around the pure core (`redress-core`).
 pub mod app;
+pub mod casefile;
 pub mod cli;
 pub mod client;
 pub mod clock;

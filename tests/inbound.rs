@@ -232,6 +232,7 @@ async fn a_reply_to_a_letter_is_added_to_its_complaint_with_its_attachments(db: 
     .attach("bill.pdf", "application/pdf", bill.clone())
     .attach("router.jpg", "image/jpeg", photo.clone())
     .raw();
+    let raw_sent = raw.clone();
     let (status, body) = post_email(&app, &token, raw).await;
     assert_eq!(status, 202, "{body}");
     assert_eq!(body["outcome"], "added_to_complaint");
@@ -255,7 +256,13 @@ async fn a_reply_to_a_letter_is_added_to_its_complaint_with_its_attachments(db: 
         .attachments(&reference)
         .await
         .expect("attachments");
-    assert_eq!(attachments.len(), 2);
+    // The two attachments, then the message itself as it arrived.
+    assert_eq!(attachments.len(), 3);
+    assert_eq!(attachments[2].content_type, "message/rfc822");
+    assert_eq!(
+        std::fs::read(app.files_dir.join(&attachments[2].sha256)).expect("the message"),
+        raw_sent
+    );
     for (row, bytes, name) in [
         (&attachments[0], &bill, "bill.pdf"),
         (&attachments[1], &photo, "router.jpg"),

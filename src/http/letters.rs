@@ -25,6 +25,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/api/v1/complaints/{reference}/letters", get(list))
         .route("/api/v1/complaints/{reference}/letters/{file}", get(pdf))
+        .route("/api/v1/complaints/{reference}/case-file", get(case_file))
         .route("/api/v1/print-queue", get(print_queue))
         .route("/api/v1/print-queue/{id}/printed", post(printed))
 }
@@ -40,6 +41,52 @@ fn path<T>(path: Result<Path<T>, PathRejection>) -> Result<T, ApiError> {
             "the address is not valid: a complaint reference looks like CMP-2026-000123 and a letter is its number",
         )
     })
+}
+
+/// The ombudsman's case file of a complaint, as a zip: `summary.pdf`, `correspondence/`
+/// (letters as sent, emails received), `evidence/`, `records/` (calls, course of events,
+/// notes; restricted notes left out) and `manifest.json` (each file's path and SHA-256, the
+/// complaint's chain head, when and by whom). Making it is recorded on the complaint
+/// (`case_file_generated`). For compliance, team managers and the Customer Resolution Manager.
+#[utoipa::path(get, path = "/api/v1/complaints/{reference}/case-file", tag = "letters",
+    params(("reference" = String, Path, description = "e.g. CMP-2026-000123")),
+    responses(
+        (status = 200, description = "The case file", content_type = "application/zip"),
+        (status = 400, description = "Not a reference", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No or bad token", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 403, description = "Only compliance, team managers and the Customer Resolution Manager make case files", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such complaint", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = super::error::Problem, content_type = "application/problem+json"),
+    ),
+    security(("bearer" = [])))]
+pub async fn case_file(
+    State(state): State<AppState>,
+    caller: Caller,
+    reference_path: Result<Path<String>, PathRejection>,
+) -> Result<Response, ApiError> {
+    caller.require_reader()?;
+    if !redress_core::visibility::may_make_case_file(caller.actor.role) {
+        return Err(ApiError::Forbidden(
+            "only compliance staff, team managers and the Customer Resolution Manager make case files".into(),
+        ));
+    }
+    let reference = reference(&path(reference_path)?)?;
+    let made = crate::casefile::generate(
+        &state.store,
+        &state.web.files_dir,
+        &reference,
+        &caller.actor,
+        state.clock.now(),
+    )
+    .await
+    .map_err(|error| match error {
+        crate::casefile::CaseFileError::NotFound => {
+            ApiError::NotFound("there is no complaint with that reference".into())
+        }
+        crate::casefile::CaseFileError::Store(error) => error.into(),
+        crate::casefile::CaseFileError::Other(error) => ApiError::Internal(error),
+    })?;
+    Ok(crate::casefile::download(&reference, made.zip))
 }
 
 fn no_letter() -> ApiError {

@@ -16,7 +16,7 @@ use super::letters;
 #[openapi(
     info(title = "Redress API", description = "Complaints handling for UK communications providers. Errors are RFC 9457 problem documents with a stable snake_case `code`."),
     paths(complaints::create, complaints::get, complaints::list, complaints::command,
-        letters::list, letters::pdf, letters::print_queue, letters::printed,
+        letters::list, letters::pdf, letters::case_file, letters::print_queue, letters::printed,
         inbound::email, inbound::quarantine, inbound::letter),
     components(schemas(Problem, complaints::NewComplaint, complaints::CustomerInput)),
     modifiers(&BearerAuth, &LayerResponses),

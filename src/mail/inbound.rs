@@ -231,7 +231,7 @@ impl Inbox {
                 let attachments = if refused_now {
                     Vec::new()
                 } else {
-                    self.keep_attachments(filing).await?
+                    self.keep_attachments(filing, &bytes).await?
                 };
                 // A refusal is kept with the key too, so a redelivery after a crash before the
                 // quarantine below is quarantined the same way.
@@ -268,7 +268,7 @@ impl Inbox {
                 let opens =
                     redress_core::open(receive.clone(), now, self.store.procedure()).is_ok();
                 let attachments = if opens {
-                    self.keep_attachments(filing).await?
+                    self.keep_attachments(filing, &bytes).await?
                 } else {
                     Vec::new()
                 };
@@ -325,9 +325,14 @@ impl Inbox {
         Ok(filed(record))
     }
 
-    /// Keeps a filed message's attachments (fsynced, by hash) and returns their rows.
-    async fn keep_attachments(&self, filing: &Filing) -> Result<Vec<NewAttachment>, FilingError> {
-        let mut rows = Vec::with_capacity(filing.attachments.len());
+    /// Keeps a filed message's attachments and the message itself, as received (`.eml`, for
+    /// the ombudsman's case file), fsynced, by hash; returns their rows.
+    async fn keep_attachments(
+        &self,
+        filing: &Filing,
+        raw: &[u8],
+    ) -> Result<Vec<NewAttachment>, FilingError> {
+        let mut rows = Vec::with_capacity(filing.attachments.len() + 1);
         for attachment in &filing.attachments {
             let sha256 = keep(&self.files_dir, attachment.bytes.clone()).await?;
             rows.push(NewAttachment {
@@ -338,6 +343,13 @@ impl Inbox {
                 uploaded_by: UPLOADED_BY_EMAIL.to_owned(),
             });
         }
+        rows.push(NewAttachment {
+            sha256: keep(&self.files_dir, raw.to_vec()).await?,
+            filename: "email-received.eml".to_owned(),
+            content_type: "message/rfc822".to_owned(),
+            size: i64::try_from(raw.len()).unwrap_or(i64::MAX),
+            uploaded_by: UPLOADED_BY_EMAIL.to_owned(),
+        });
         Ok(rows)
     }
 

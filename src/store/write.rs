@@ -220,6 +220,53 @@ impl Store {
         Ok(Keyed::First(outcome))
     }
 
+    /// Records on a complaint, under its lock, that its case file was made (by whom, and the
+    /// manifest's hash), as the last link of its chain.
+    pub async fn record_case_file(
+        &self,
+        reference: &Reference,
+        by: redress_core::Actor,
+        manifest_sha256: String,
+        files: u32,
+        now: Timestamp,
+    ) -> Result<Complaint, StoreError> {
+        let mut w = self.begin_write().await?;
+        let (id, complaint) = self
+            .lock_complaint(&mut w.tx, reference)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        let event = Event {
+            at: now,
+            by,
+            kind: redress_core::EventKind::CaseFileGenerated {
+                manifest_sha256,
+                files,
+            },
+        };
+        let after = append(
+            &mut w.tx,
+            self.backend,
+            id,
+            complaint,
+            std::slice::from_ref(&event),
+            now,
+            &self.procedure,
+        )
+        .await?;
+        w.tx.commit().await?;
+        Ok(after)
+    }
+
+    /// The hash of a complaint's last event: the head of its chain.
+    pub async fn chain_head(&self, reference: &Reference) -> Result<String, StoreError> {
+        let row = sqlx::query("SELECT last_hash FROM complaints WHERE reference = $1")
+            .bind(reference.as_str())
+            .fetch_optional(&self.pool)
+            .await?
+            .ok_or(StoreError::NotFound)?;
+        Ok(row.try_get("last_hash")?)
+    }
+
     /// A command's writes, inside the caller's transaction.
     async fn command_in(
         &self,

@@ -63,6 +63,10 @@ pub fn router() -> Router<AppState> {
         )
         .route("/staff/complaints/{reference}/files/{id}", get(files::file))
         .route(
+            "/staff/complaints/{reference}/case-file",
+            post(case::case_file),
+        )
+        .route(
             "/staff/complaints/{reference}/letters/{file}",
             get(case::letter),
         )

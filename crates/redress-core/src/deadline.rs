@@ -32,6 +32,18 @@ pub enum DeadlineKind {
 }
 
 impl DeadlineKind {
+    pub const ALL: [DeadlineKind; 5] = [
+        DeadlineKind::Acknowledgement,
+        DeadlineKind::Evidence,
+        DeadlineKind::FormalResponse,
+        DeadlineKind::Adr,
+        DeadlineKind::Remedy,
+    ];
+
+    pub fn parse(name: &str) -> Option<DeadlineKind> {
+        DeadlineKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             DeadlineKind::Acknowledgement => "acknowledgement",

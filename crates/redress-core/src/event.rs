@@ -197,6 +197,12 @@ pub enum EventKind {
         copy_sha256: String,
         pdf_sha256: String,
     },
+    /// A case file for the ombudsman was made: its manifest's SHA-256 and how many files it
+    /// lists.
+    CaseFileGenerated {
+        manifest_sha256: String,
+        files: u32,
+    },
     /// The customer's details as they now stand, and which fields changed.
     CustomerUpdated {
         customer: Customer,
@@ -303,6 +309,7 @@ impl EventKind {
             EventKind::CompensationWithdrawn { .. } => "compensation_withdrawn",
             EventKind::CustomerUpdated { .. } => "customer_updated",
             EventKind::LetterSent { .. } => "letter_sent",
+            EventKind::CaseFileGenerated { .. } => "case_file_generated",
             EventKind::FormalResponseIssued { .. } => "formal_response_issued",
             EventKind::ResponseOverdue { .. } => "response_overdue",
             EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",

@@ -157,6 +157,16 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::AcknowledgementOverdue { .. }
         | EventKind::RemedyOverdue { .. }
         // Their letters are listed to them on their own.
-        | EventKind::LetterSent { .. } => false,
+        | EventKind::LetterSent { .. }
+        | EventKind::CaseFileGenerated { .. } => false,
     }
+}
+
+/// Who may make the ombudsman's case file of a complaint: compliance staff, team managers and
+/// the Customer Resolution Manager (it holds the whole record bar restricted notes).
+pub fn may_make_case_file(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Compliance | Role::TeamManager | Role::CustomerResolutionManager
+    )
 }

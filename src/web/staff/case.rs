@@ -93,6 +93,8 @@ struct CasePage {
     history_filtered: bool,
     attachments: Vec<AttachmentView>,
     letters: Vec<LetterView>,
+    /// The signed-in person may make the ombudsman's case file.
+    case_file: bool,
 }
 
 /// What went wrong with a command just posted, to show on the page.
@@ -519,6 +521,7 @@ async fn show(
         ),
         forms,
         nothing_to_do,
+        case_file: redress_core::visibility::may_make_case_file(user.role),
         timeline,
         history: History::ALL
             .iter()
@@ -925,6 +928,49 @@ async fn form_problem(
         posted,
     )
     .await
+}
+
+/// `POST /staff/complaints/{reference}/case-file`: the ombudsman's case file as a zip, for
+/// those the core lets make one; making it is recorded on the complaint.
+pub async fn case_file(
+    State(state): State<AppState>,
+    staff: StaffSession,
+    path: Result<Path<String>, PathRejection>,
+    form: Result<axum::Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(axum::Form(form)) = form else {
+        return bad_form();
+    };
+    if !csrf_ok(&staff, &form) {
+        return csrf_refused();
+    }
+    if let Some(refused) = refuse_non_reader(&staff.user) {
+        return refused;
+    }
+    if !redress_core::visibility::may_make_case_file(staff.user.role) {
+        return error_page(&PageError::Forbidden(
+            "only compliance staff, team managers and the Customer Resolution Manager make case files".into(),
+        ));
+    }
+    let Some(reference) = path.ok().and_then(|Path(r)| Reference::parse(&r).ok()) else {
+        return no_such_complaint();
+    };
+    match crate::casefile::generate(
+        &state.store,
+        &state.web.files_dir,
+        &reference,
+        &actor(&staff.user),
+        state.clock.now(),
+    )
+    .await
+    {
+        Ok(made) => crate::casefile::download(&reference, made.zip),
+        Err(crate::casefile::CaseFileError::NotFound) => no_such_complaint(),
+        Err(crate::casefile::CaseFileError::Store(error)) => error_page(&error.into()),
+        Err(crate::casefile::CaseFileError::Other(error)) => {
+            error_page(&PageError::Internal(error))
+        }
+    }
 }
 
 /// The core's reason as a sentence: a capital letter first, a full stop last.
