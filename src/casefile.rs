@@ -105,37 +105,29 @@ pub async fn generate(
         chain_head,
         generated_at: now,
         generated_by: who(by),
-        files: parts
-            .iter()
-            .map(|(path, bytes)| ManifestEntry {
-                path: path.clone(),
-                sha256: hex(&Sha256::digest(bytes)),
-                size: bytes.len() as u64,
-            })
-            .collect(),
+        files: listed(&parts),
     };
-    let manifest_json = serde_json::to_vec_pretty(&manifest).context("the case file's manifest")?;
-    let manifest_sha256 = hex(&Sha256::digest(&manifest_json));
-    parts.push(("manifest.json".to_owned(), manifest_json));
-    let zip = zip_of(&parts, now)?;
+    let (zip, manifest_sha256) = seal(parts, &manifest, now)?;
     store
-        .record_case_file(
+        .record_on(
             reference,
             by.clone(),
-            manifest_sha256,
-            u32::try_from(manifest.files.len()).unwrap_or(u32::MAX),
+            EventKind::CaseFileGenerated {
+                manifest_sha256,
+                files: u32::try_from(manifest.files.len()).unwrap_or(u32::MAX),
+            },
             now,
         )
         .await?;
     Ok(CaseFile { zip, manifest })
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(crate) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// The zip itself, every entry dated `now` (in UTC) and compressed.
-fn zip_of(parts: &[(String, Vec<u8>)], now: Timestamp) -> anyhow::Result<Vec<u8>> {
+pub(crate) fn zip_of(parts: &[(String, Vec<u8>)], now: Timestamp) -> anyhow::Result<Vec<u8>> {
     let mut writer = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
     let when = jiff::tz::TimeZone::UTC.to_datetime(now);
     let modified = zip::DateTime::from_date_and_time(
@@ -160,6 +152,84 @@ fn zip_of(parts: &[(String, Vec<u8>)], now: Timestamp) -> anyhow::Result<Vec<u8>
     Ok(cursor.into_inner())
 }
 
+/// One letter's files, named `name`: as sent (the kept copy's PDF, and its subject and text);
+/// or, sent before copies were kept or not sent yet, worded from the event that caused it and
+/// named so (`-rendered`, `-not-sent`).
+pub(crate) async fn letter_files(
+    store: &Store,
+    files_dir: &Path,
+    reference: &Reference,
+    letter: &crate::store::LetterListing,
+    name: &str,
+) -> Result<Vec<(String, Vec<u8>)>, CaseFileError> {
+    if let Some(copy) = store.letter_copy(letter.id).await? {
+        let (sent, pdf) = SentCopy::read(files_dir, &copy).await?;
+        return Ok(vec![
+            (format!("{name}.pdf"), pdf),
+            (
+                format!("{name}.txt"),
+                format!("Subject: {}\n\n{}", sent.subject, sent.text).into_bytes(),
+            ),
+        ]);
+    }
+    let (Some(kind), Some(item)) = (
+        LetterKind::parse(&letter.kind),
+        store
+            .complaint_letter(reference.as_str(), letter.id)
+            .await?,
+    ) else {
+        return Ok(Vec::new());
+    };
+    let recipient = if letter.recipient == "third_party" {
+        Recipient::ThirdParty
+    } else {
+        Recipient::Customer
+    };
+    let (state, event) = store
+        .letter_source(item.complaint_id, item.event_sequence)
+        .await?;
+    let rendered = crate::mail::letters::render(&state, &event, kind, recipient, store.procedure())
+        .map_err(|e| CaseFileError::Other(anyhow::Error::new(e)))?;
+    let suffix = if letter.sent_at.is_some() {
+        "-rendered"
+    } else {
+        "-not-sent"
+    };
+    let text = format!("Subject: {}\n\n{}", rendered.subject, rendered.text());
+    let large = rendered.large_print;
+    let pdf = crate::mail::send::render_pdf(rendered, large)
+        .await
+        .map_err(|e| CaseFileError::Other(anyhow::Error::new(e)))?;
+    Ok(vec![
+        (format!("{name}{suffix}.pdf"), pdf),
+        (format!("{name}{suffix}.txt"), text.into_bytes()),
+    ])
+}
+
+/// Each part as a manifest lists it: its path, SHA-256 and size.
+pub(crate) fn listed(parts: &[(String, Vec<u8>)]) -> Vec<ManifestEntry> {
+    parts
+        .iter()
+        .map(|(path, bytes)| ManifestEntry {
+            path: path.clone(),
+            sha256: hex(&Sha256::digest(bytes)),
+            size: bytes.len() as u64,
+        })
+        .collect()
+}
+
+/// Adds `manifest.json` to the parts and zips them all: the zip and the manifest's SHA-256.
+pub(crate) fn seal<M: Serialize>(
+    mut parts: Vec<(String, Vec<u8>)>,
+    manifest: &M,
+    now: Timestamp,
+) -> anyhow::Result<(Vec<u8>, String)> {
+    let manifest_json = serde_json::to_vec_pretty(manifest).context("the manifest")?;
+    let manifest_sha256 = hex(&Sha256::digest(&manifest_json));
+    parts.push(("manifest.json".to_owned(), manifest_json));
+    Ok((zip_of(&parts, now)?, manifest_sha256))
+}
+
 /// Letters as sent (and any not yet sent), emails received, and files sent in.
 async fn correspondence(
     store: &Store,
@@ -169,57 +239,7 @@ async fn correspondence(
 ) -> Result<(), CaseFileError> {
     for letter in store.complaint_letters(reference.as_str()).await? {
         let name = format!("correspondence/letter-{:04}-{}", letter.id, letter.kind);
-        match store.letter_copy(letter.id).await? {
-            Some(copy) => {
-                let (sent, pdf) = SentCopy::read(files_dir, &copy).await?;
-                parts.push((format!("{name}.pdf"), pdf));
-                parts.push((
-                    format!("{name}.txt"),
-                    format!("Subject: {}\n\n{}", sent.subject, sent.text).into_bytes(),
-                ));
-            }
-            // Sent before copies were kept, or not sent yet: worded from the event that
-            // caused it, and named as such.
-            None => {
-                let Some(kind) = LetterKind::parse(&letter.kind) else {
-                    continue;
-                };
-                let recipient = if letter.recipient == "third_party" {
-                    Recipient::ThirdParty
-                } else {
-                    Recipient::Customer
-                };
-                let Some(item) = store
-                    .complaint_letter(reference.as_str(), letter.id)
-                    .await?
-                else {
-                    continue;
-                };
-                let (state, event) = store
-                    .letter_source(item.complaint_id, item.event_sequence)
-                    .await?;
-                let rendered = crate::mail::letters::render(
-                    &state,
-                    &event,
-                    kind,
-                    recipient,
-                    store.procedure(),
-                )
-                .map_err(|e| CaseFileError::Other(anyhow::Error::new(e)))?;
-                let suffix = if letter.sent_at.is_some() {
-                    "-rendered"
-                } else {
-                    "-not-sent"
-                };
-                let text = format!("Subject: {}\n\n{}", rendered.subject, rendered.text());
-                let large = rendered.large_print;
-                let pdf = crate::mail::send::render_pdf(rendered, large)
-                    .await
-                    .map_err(|e| CaseFileError::Other(anyhow::Error::new(e)))?;
-                parts.push((format!("{name}{suffix}.pdf"), pdf));
-                parts.push((format!("{name}{suffix}.txt"), text.into_bytes()));
-            }
-        }
+        parts.extend(letter_files(store, files_dir, reference, &letter, &name).await?);
     }
     for file in store.attachments(reference.as_str()).await? {
         let bytes = tokio::fs::read(files_dir.join(&file.sha256))
@@ -239,7 +259,7 @@ async fn correspondence(
 }
 
 /// A file name safe in a zip: no folders, nothing but letters, digits, `.`, `-` and `_`.
-fn safe_name(name: &str) -> String {
+pub(crate) fn safe_name(name: &str) -> String {
     let cleaned: String = name
         .rsplit(['/', '\\'])
         .next()

@@ -37,6 +37,46 @@ pub struct DatabaseArgs {
     pub database: String,
 }
 
+/// What an export of the record (a case file, a subject access export) needs: where it goes,
+/// the record it reads, and who is making it.
+#[derive(Debug, Clone, clap::Args)]
+pub struct ExportArgs {
+    /// Where to write the zip.
+    #[arg(long)]
+    pub out: std::path::PathBuf,
+    #[command(flatten)]
+    pub db: DatabaseArgs,
+    #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+    pub procedure: String,
+    /// Where the complaints' files and letters as sent are kept.
+    #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
+    pub files_dir: std::path::PathBuf,
+    /// Who is making it, for the record (e.g. your email address).
+    #[arg(long, default_value = "command line")]
+    pub by: String,
+}
+
+impl ExportArgs {
+    /// The store, brought up to date, and who is making the export.
+    async fn open(&self) -> anyhow::Result<(Store, redress_core::Actor)> {
+        let procedure = Arc::new(load_procedure(&self.procedure)?);
+        let store = Store::connect(&self.db.database, procedure).await?;
+        store.migrate().await?;
+        let actor = redress_core::Actor {
+            role: Role::Compliance,
+            department: None,
+            staff: Some(self.by.trim().chars().take(200).collect()),
+        };
+        Ok((store, actor))
+    }
+
+    /// Writes the zip durably where `--out` says.
+    fn write(&self, zip: &[u8]) -> anyhow::Result<()> {
+        crate::durable::write_whole(&self.out, zip)
+            .with_context(|| format!("cannot write {}", self.out.display()))
+    }
+}
+
 /// The key that signs ledger blocks, kept outside the database (`redress keys create`). It can
 /// also be given whole in the environment variable REDRESS_SIGNING_KEY (never as a flag, which
 /// other users could read in the process list).
@@ -214,19 +254,21 @@ pub enum Commands {
     CaseFile {
         /// The complaint, e.g. CMP-2026-000123.
         reference: String,
-        /// Where to write the zip.
-        #[arg(long)]
-        out: std::path::PathBuf,
         #[command(flatten)]
-        db: DatabaseArgs,
-        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
-        procedure: String,
-        /// Where the complaint's files and letters as sent are kept.
-        #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
-        files_dir: std::path::PathBuf,
-        /// Who is making it, for the record (e.g. your email address).
-        #[arg(long, default_value = "command line")]
-        by: String,
+        export: ExportArgs,
+    },
+    /// Export everything held about a customer, for their subject access request (UK GDPR),
+    /// as a zip: data.json, complaints.pdf, letters/ as sent, files/, manifest.json. What is
+    /// about other people (restricted notes, staff) stays out. Recorded on each complaint.
+    SubjectAccess {
+        /// The customer's account number.
+        #[arg(long)]
+        account: String,
+        /// An email address they used, for complaints recorded under it.
+        #[arg(long)]
+        email: Option<String>,
+        #[command(flatten)]
+        export: ExportArgs,
     },
     /// Manage staff accounts for the web pages.
     User {
@@ -639,40 +681,73 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let procedure = Arc::new(load_procedure(&procedure)?);
             Ok(runtime()?.block_on(ingest_mail(&db.database, procedure, files_dir)))
         }
-        Commands::CaseFile {
-            reference,
-            out,
-            db,
-            procedure,
-            files_dir,
-            by,
-        } => {
+        Commands::CaseFile { reference, export } => {
             let reference = redress_core::Reference::parse(reference.trim()).map_err(|e| {
                 anyhow::anyhow!("{reference:?} is not a complaint reference: {}", e.0)
             })?;
-            let procedure = Arc::new(load_procedure(&procedure)?);
             runtime()?.block_on(async {
-                let store = Store::connect(&db.database, procedure).await?;
-                store.migrate().await?;
-                let actor = redress_core::Actor {
-                    role: Role::Compliance,
-                    department: None,
-                    staff: Some(by.trim().chars().take(200).collect()),
-                };
-                let now = crate::clock::SystemClock.now();
-                let made = crate::casefile::generate(&store, &files_dir, &reference, &actor, now)
-                    .await
-                    .map_err(|e| {
-                        anyhow::anyhow!("cannot make the case file of {reference}: {e}")
-                    })?;
-                crate::durable::write_whole(&out, &made.zip)
-                    .with_context(|| format!("cannot write {}", out.display()))?;
+                let (store, actor) = export.open().await?;
+                let made = crate::casefile::generate(
+                    &store,
+                    &export.files_dir,
+                    &reference,
+                    &actor,
+                    SystemClock.now(),
+                )
+                .await
+                .map_err(|e| anyhow::anyhow!("cannot make the case file of {reference}: {e}"))?;
+                export.write(&made.zip)?;
                 println!(
                     "wrote {} ({} files, {} bytes; chain head {})",
-                    out.display(),
+                    export.out.display(),
                     made.manifest.files.len() + 1,
                     made.zip.len(),
                     made.manifest.chain_head
+                );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Commands::SubjectAccess {
+            account,
+            email,
+            export,
+        } => {
+            let subject = crate::subject_access::Subject {
+                account: account.trim().to_owned(),
+                email: email.map(|e| e.trim().to_owned()).filter(|e| !e.is_empty()),
+            };
+            if subject.account.is_empty() {
+                anyhow::bail!("--account must name the customer's account number");
+            }
+            runtime()?.block_on(async {
+                let (store, actor) = export.open().await?;
+                let made = crate::subject_access::generate(
+                    &store,
+                    &export.files_dir,
+                    &subject,
+                    &actor,
+                    SystemClock.now(),
+                )
+                .await
+                .map_err(|e| match e {
+                    crate::casefile::CaseFileError::NotFound => anyhow::anyhow!(
+                        "no complaint is held for account {}{}",
+                        subject.account,
+                        subject
+                            .email
+                            .as_deref()
+                            .map(|e| format!(" or {e}"))
+                            .unwrap_or_default()
+                    ),
+                    other => anyhow::anyhow!("cannot export: {other}"),
+                })?;
+                export.write(&made.zip)?;
+                println!(
+                    "wrote {} ({} complaints, {} files, {} bytes)",
+                    export.out.display(),
+                    made.manifest.complaints.len(),
+                    made.manifest.files.len() + 1,
+                    made.zip.len()
                 );
                 Ok(ExitCode::SUCCESS)
             })

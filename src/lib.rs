@@ -15,6 +15,7 @@ pub mod seed;
 pub mod simulate;
 pub mod state;
 pub mod store;
+pub mod subject_access;
 pub mod upload;
 pub mod web;
 pub mod words;

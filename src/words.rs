@@ -117,6 +117,9 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
             instant(r.received_at, tz)
         ),
         EventKind::Acknowledged { .. } => "We acknowledged the complaint".to_owned(),
+        EventKind::SubjectAccessExported { .. } => {
+            format!("{by} exported everything held about the customer, at their request")
+        }
         EventKind::CaseFileGenerated { files, .. } => {
             format!("{by} made the case file for the ombudsman ({files} files)")
         }

@@ -478,9 +478,10 @@ async fn a_message_delivered_twice_is_filed_once(db: Db) {
     assert_eq!(second["duplicate"], true);
     let view = complaint(&app, &token, &reference).await;
     assert_eq!(events_named(&view, "evidence_received").len(), 1);
+    // Its attachment and the message itself, once.
     assert_eq!(
         app.store.attachments(&reference).await.expect("rows").len(),
-        1
+        2
     );
 
     // A new complaint delivered twice is one complaint.
@@ -532,7 +533,9 @@ async fn attachments_over_the_limits_are_refused_and_noted(db: Db) {
 
     let rows = app.store.attachments(&reference).await.expect("rows");
     let kept: Vec<&str> = rows.iter().map(|r| r.filename.as_str()).collect();
-    let expected: Vec<String> = (1..=10).map(|i| format!("page-{i}.pdf")).collect();
+    let mut expected: Vec<String> = (1..=10).map(|i| format!("page-{i}.pdf")).collect();
+    // And the message itself, as it arrived.
+    expected.push("email-received.eml".to_owned());
     assert_eq!(kept, expected);
     for row in &rows {
         assert!(app.files_dir.join(&row.sha256).exists());
@@ -785,7 +788,9 @@ async fn ingest_mail_files_a_message_read_on_stdin(db: Db) {
     assert_eq!(view.complaint.channel.as_str(), "email");
     assert_eq!(view.complaint.stage.number(), 1);
     let rows = store.attachments(&reference).await.expect("rows");
-    assert_eq!(rows.len(), 1);
+    // Its attachment and the message itself, as it arrived.
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[1].content_type, "message/rfc822");
     assert!(files.join(&rows[0].sha256).exists());
 
     // Delivered again (an MTA retry): filed once, still exit 0.
@@ -1196,9 +1201,10 @@ async fn the_imap_poller_files_unseen_messages_and_marks_them_seen(db: Db) {
     let evidence = events_named(&view, "evidence_received");
     assert_eq!(evidence.len(), 1);
     assert_eq!(evidence[0]["channel"], "email");
+    // Its attachment and the message itself.
     assert_eq!(
         app.store.attachments(&reference).await.expect("rows").len(),
-        1
+        2
     );
     // The reply's complaint, and three new ones (the message after the garbage among them).
     assert_eq!(complaint_count(&app, &token).await, 4);

@@ -17,6 +17,9 @@ both_backends! {
     the_case_file_holds_the_whole_record_but_restricted_notes =>
         sqlite_the_case_file_holds_the_whole_record_but_restricted_notes,
         postgres_the_case_file_holds_the_whole_record_but_restricted_notes;
+    a_subject_access_export_holds_the_customer_and_no_one_else =>
+        sqlite_a_subject_access_export_holds_the_customer_and_no_one_else,
+        postgres_a_subject_access_export_holds_the_customer_and_no_one_else;
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -249,14 +252,11 @@ async fn the_case_file_holds_the_whole_record_but_restricted_notes(db: Db) {
     // The same from the command line.
     let out = tempfile::tempdir().expect("a folder");
     let zip_path = out.path().join("case.zip");
-    let run = std::process::Command::new(env!("CARGO_BIN_EXE_redress"))
-        .args(["case-file", &reference, "--out"])
-        .arg(&zip_path)
-        .args(["--database", &app.database, "--files-dir"])
-        .arg(&app.files_dir)
-        .args(["--by", "ops@kinex.example"])
-        .output()
-        .expect("redress runs");
+    let run = redress(
+        &app,
+        &["case-file", &reference, "--by", "ops@kinex.example"],
+        &zip_path,
+    );
     assert!(
         run.status.success(),
         "{}",
@@ -310,6 +310,211 @@ async fn the_case_file_holds_the_whole_record_but_restricted_notes(db: Db) {
         Some("application/zip")
     );
     app.stop().await;
+}
+
+async fn a_subject_access_export_holds_the_customer_and_no_one_else(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    let handler = app.handler_token("h@kinex.example").await;
+    let complaint = |account: &str, name: &str, summary: &str| {
+        json!({"channel": "telephone",
+               "customer": {"account": account, "name": name, "email": format!("{}@example.com", name.to_lowercase().replace(' ', ".")),
+                            "postcode": "M1 1AA", "vulnerabilities": ["carer for a relative"]},
+               "summary": summary})
+    };
+    let first = app
+        .create_complaint(
+            &handler,
+            complaint("KX-81", "Ola Example", "Billed after I left"),
+        )
+        .await;
+    let second = app
+        .create_complaint(
+            &handler,
+            complaint("KX-81", "Ola Example", "Engineer never came"),
+        )
+        .await;
+    let other = app
+        .create_complaint(
+            &handler,
+            complaint("KX-99", "Someone Else", "OTHER-PERSONS-WORDS"),
+        )
+        .await;
+    for (reference, name, body) in [
+        (&first, "acknowledge", json!({})),
+        (
+            &first,
+            "add_note",
+            json!({"text": "Ola asked for calls after 5pm"}),
+        ),
+        (
+            &first,
+            "add_note",
+            json!({"text": "STAFF-CONDUCT-MATTER", "restricted": true}),
+        ),
+        (&second, "assign", json!({"handler": "h@kinex.example"})),
+        (&other, "acknowledge", json!({})),
+    ] {
+        let (status, answer) = app.command(&handler, reference, name, body).await;
+        assert_eq!(status, 200, "{name}: {answer}");
+    }
+    app.send_letters().await;
+    app.staff_account("comp@kinex.example", Role::Compliance, None)
+        .await;
+    app.staff_account("cs@kinex.example", Role::Handler, Some("customer_services"))
+        .await;
+    let mut cs = Browser::signed_in_staff(&app, "cs@kinex.example").await;
+    cs.get("/staff/subject-access").await.expect(403);
+    let mut compliance = Browser::signed_in_staff(&app, "comp@kinex.example").await;
+    let page = compliance.get("/staff/subject-access").await;
+    page.expect(200);
+    let csrf = page.csrf_token();
+    let missing = compliance
+        .post_form(
+            "/staff/subject-access",
+            &[("csrf", &csrf), ("account", " ")],
+        )
+        .await;
+    missing.expect(422);
+    assert!(
+        missing.body.contains("href=\"#account\""),
+        "{}",
+        missing.body
+    );
+    let unknown = compliance
+        .post_form(
+            "/staff/subject-access",
+            &[("csrf", &csrf), ("account", "KX-00000")],
+        )
+        .await;
+    unknown.expect(404);
+    assert!(unknown.body.contains("KX-00000"), "what was typed is kept");
+
+    // Over the API client, so the zip's bytes arrive whole.
+    let answer = compliance
+        .post_form(
+            "/staff/subject-access",
+            &[("csrf", &csrf), ("account", "KX-81")],
+        )
+        .await;
+    answer.expect(200);
+    assert_eq!(
+        answer
+            .headers
+            .get("content-type")
+            .and_then(|v| v.to_str().ok()),
+        Some("application/zip")
+    );
+    let out = tempfile::tempdir().expect("a folder");
+    let zip_path = out.path().join("sar.zip");
+    let run = redress(
+        &app,
+        &[
+            "subject-access",
+            "--account",
+            "KX-81",
+            "--by",
+            "dpo@kinex.example",
+        ],
+        &zip_path,
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let files = entries(&std::fs::read(&zip_path).expect("the zip"));
+    let names: Vec<&str> = files.keys().map(String::as_str).collect();
+    let data: Value = serde_json::from_slice(&files["data.json"]).expect("data");
+    let complaints = data["complaints"].as_array().expect("complaints");
+    let references: Vec<&str> = complaints
+        .iter()
+        .filter_map(|c| c["reference"].as_str())
+        .collect();
+    assert_eq!(references, [first.as_str(), second.as_str()]);
+    assert_eq!(
+        complaints[0]["customer"]["vulnerabilities"][0],
+        "carer for a relative"
+    );
+    assert!(
+        files.contains_key(&format!("letters/{first}/letter-0001-acknowledgement.pdf"))
+            || names
+                .iter()
+                .any(|n| n.starts_with(&format!("letters/{first}/"))
+                    && n.ends_with("-acknowledgement.pdf")),
+        "{names:?}"
+    );
+    let readable = pdf_text(&files["complaints.pdf"]);
+    assert!(
+        readable.contains("Ola asked for calls after 5pm"),
+        "{readable}"
+    );
+    // Nothing about anyone else: no restricted note, no staff member, no other customer.
+    for (path, bytes) in &files {
+        let text = String::from_utf8_lossy(bytes);
+        for secret in [
+            "STAFF-CONDUCT-MATTER",
+            "h@kinex.example",
+            "OTHER-PERSONS-WORDS",
+            "Someone Else",
+        ] {
+            assert!(!text.contains(secret), "{path} holds {secret}");
+        }
+    }
+    assert!(!readable.contains("STAFF-CONDUCT-MATTER"));
+    let manifest: Value = serde_json::from_slice(&files["manifest.json"]).expect("a manifest");
+    assert_eq!(manifest["generated_by"], "dpo@kinex.example");
+    for entry in manifest["files"].as_array().expect("files") {
+        let path = entry["path"].as_str().expect("a path");
+        assert_eq!(
+            entry["sha256"].as_str(),
+            Some(sha256_hex(&files[path]).as_str()),
+            "{path}"
+        );
+    }
+    // Recorded on each of the customer's complaints, not on anyone else's.
+    for (reference, exported) in [(&first, 2), (&second, 2), (&other, 0)] {
+        let view = app
+            .store
+            .get_complaint(&Reference::parse(reference).expect("a reference"))
+            .await
+            .expect("the complaint");
+        let n = view
+            .events
+            .iter()
+            .filter(|row| row.event.kind.name() == "subject_access_exported")
+            .count();
+        assert_eq!(
+            n, exported,
+            "{reference}: the page's export and the command line's"
+        );
+    }
+    let unknown = redress(
+        &app,
+        &["subject-access", "--account", "KX-NOBODY"],
+        &out.path().join("none.zip"),
+    );
+    assert!(!unknown.status.success());
+    assert!(
+        String::from_utf8_lossy(&unknown.stderr)
+            .contains("no complaint is held for account KX-NOBODY"),
+        "{}",
+        String::from_utf8_lossy(&unknown.stderr)
+    );
+    app.stop().await;
+}
+
+/// Runs `redress` on the app's record and files, writing its zip to `out`.
+fn redress(app: &TestApp, args: &[&str], out: &std::path::Path) -> std::process::Output {
+    std::process::Command::new(env!("CARGO_BIN_EXE_redress"))
+        .args(args)
+        .arg("--out")
+        .arg(out)
+        .args(["--database", &app.database, "--files-dir"])
+        .arg(&app.files_dir)
+        .output()
+        .expect("redress runs")
 }
 
 fn base64_of(bytes: &[u8]) -> String {

@@ -220,14 +220,14 @@ impl Store {
         Ok(Keyed::First(outcome))
     }
 
-    /// Records on a complaint, under its lock, that its case file was made (by whom, and the
-    /// manifest's hash), as the last link of its chain.
-    pub async fn record_case_file(
+    /// Records on a complaint, under its lock, something done with its record rather than a
+    /// step of the procedure (a case file made, a subject access export), as the last link
+    /// of its chain.
+    pub async fn record_on(
         &self,
         reference: &Reference,
         by: redress_core::Actor,
-        manifest_sha256: String,
-        files: u32,
+        kind: redress_core::EventKind,
         now: Timestamp,
     ) -> Result<Complaint, StoreError> {
         let mut w = self.begin_write().await?;
@@ -235,14 +235,7 @@ impl Store {
             .lock_complaint(&mut w.tx, reference)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let event = Event {
-            at: now,
-            by,
-            kind: redress_core::EventKind::CaseFileGenerated {
-                manifest_sha256,
-                files,
-            },
-        };
+        let event = Event { at: now, by, kind };
         let after = append(
             &mut w.tx,
             self.backend,
@@ -255,6 +248,34 @@ impl Store {
         .await?;
         w.tx.commit().await?;
         Ok(after)
+    }
+
+    /// The complaints held for a customer: by account number, and by the email address they
+    /// gave, oldest first.
+    pub async fn references_of(
+        &self,
+        account: &str,
+        email: Option<&str>,
+    ) -> Result<Vec<Reference>, StoreError> {
+        let email = email.map(|e| e.trim().to_lowercase()).unwrap_or_default();
+        let rows = sqlx::query(
+            "SELECT reference FROM complaints WHERE customer_account = $1 \
+             UNION SELECT reference FROM complaints WHERE customer_email = $2",
+        )
+        .bind(account.trim())
+        .bind(email)
+        .fetch_all(&self.pool)
+        .await?;
+        let mut references = Vec::with_capacity(rows.len());
+        for row in rows {
+            let text: String = row.try_get("reference")?;
+            references.push(
+                Reference::parse(&text)
+                    .map_err(|_| StoreError::Corrupt(format!("reference {text}")))?,
+            );
+        }
+        references.sort_by(|a, b| a.as_str().cmp(b.as_str()));
+        Ok(references)
     }
 
     /// The hash of a complaint's last event: the head of its chain.

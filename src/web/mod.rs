@@ -49,6 +49,8 @@ pub struct Chrome {
     pub flash: Option<String>,
     /// A page printed on its own, without the site's navigation.
     pub standalone: bool,
+    /// The signed-in member of staff answers subject access requests (the navigation says so).
+    pub subject_access: bool,
 }
 
 impl Chrome {
@@ -60,6 +62,7 @@ impl Chrome {
             csrf,
             flash: None,
             standalone: false,
+            subject_access: false,
         }
     }
 
@@ -72,6 +75,7 @@ impl Chrome {
             csrf: String::new(),
             flash: None,
             standalone: true,
+            subject_access: false,
         }
     }
 
@@ -120,6 +124,7 @@ fn error_chrome(organisation: String) -> Chrome {
         csrf: String::new(),
         flash: None,
         standalone: false,
+        subject_access: false,
     }
 }
 

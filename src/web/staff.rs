@@ -13,6 +13,7 @@ mod print_queue;
 mod quarantine;
 mod queue;
 mod record;
+mod subject_access;
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -50,6 +51,10 @@ pub fn router() -> Router<AppState> {
         .route("/staff/unassigned", get(queue::unassigned))
         .route("/staff/approvals", get(queue::approvals))
         .route("/staff/assign", post(queue::bulk_assign))
+        .route(
+            "/staff/subject-access",
+            get(subject_access::form).post(subject_access::export),
+        )
         .route("/staff/dashboard", get(dashboard::dashboard))
         .route("/staff/complaints/new", get(record::form))
         .route(
@@ -95,12 +100,14 @@ pub fn router() -> Router<AppState> {
 
 /// The page chrome for a signed-in member of staff.
 fn chrome(state: &AppState, session: &StaffSession) -> Chrome {
-    Chrome::new(
+    let mut chrome = Chrome::new(
         state,
         Area::Staff,
         Some(session.user.name.clone()),
         session.csrf.clone(),
-    )
+    );
+    chrome.subject_access = redress_core::visibility::may_export_subject_access(session.user.role);
+    chrome
 }
 
 /// Who a signed-in member of staff is to the core.

@@ -360,9 +360,9 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
         EventKind::CustomerUpdated { customer, .. } => c.customer = customer.clone(),
         // A record that a letter went, not a step of the complaint: its clocks and what is
         // owed are as they were.
-        EventKind::LetterSent { .. } | EventKind::CaseFileGenerated { .. } => {
-            c.last_event_at = previous
-        }
+        EventKind::LetterSent { .. }
+        | EventKind::CaseFileGenerated { .. }
+        | EventKind::SubjectAccessExported { .. } => c.last_event_at = previous,
         EventKind::CompensationWithdrawn { offer, .. } => {
             if let Some(o) = c.compensation.iter_mut().find(|o| o.id == *offer) {
                 o.withdrawn = true;

@@ -203,6 +203,11 @@ pub enum EventKind {
         manifest_sha256: String,
         files: u32,
     },
+    /// Everything held about the customer was exported for their subject access request
+    /// (UK GDPR): the export's manifest's SHA-256.
+    SubjectAccessExported {
+        manifest_sha256: String,
+    },
     /// The customer's details as they now stand, and which fields changed.
     CustomerUpdated {
         customer: Customer,
@@ -310,6 +315,7 @@ impl EventKind {
             EventKind::CustomerUpdated { .. } => "customer_updated",
             EventKind::LetterSent { .. } => "letter_sent",
             EventKind::CaseFileGenerated { .. } => "case_file_generated",
+            EventKind::SubjectAccessExported { .. } => "subject_access_exported",
             EventKind::FormalResponseIssued { .. } => "formal_response_issued",
             EventKind::ResponseOverdue { .. } => "response_overdue",
             EventKind::AcknowledgementOverdue { .. } => "acknowledgement_overdue",

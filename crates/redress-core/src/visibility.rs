@@ -158,7 +158,8 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::RemedyOverdue { .. }
         // Their letters are listed to them on their own.
         | EventKind::LetterSent { .. }
-        | EventKind::CaseFileGenerated { .. } => false,
+        | EventKind::CaseFileGenerated { .. }
+        | EventKind::SubjectAccessExported { .. } => false,
     }
 }
 
@@ -169,4 +170,9 @@ pub fn may_make_case_file(role: Role) -> bool {
         role,
         Role::Compliance | Role::TeamManager | Role::CustomerResolutionManager
     )
+}
+
+/// Who may export everything held about a customer (a subject access request): compliance.
+pub fn may_export_subject_access(role: Role) -> bool {
+    role == Role::Compliance
 }
