@@ -687,15 +687,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })?;
             runtime()?.block_on(async {
                 let (store, actor) = export.open().await?;
-                let made = crate::casefile::generate(
+                let making = crate::casefile::generate(
                     &store,
                     &export.files_dir,
                     &reference,
                     &actor,
                     SystemClock.now(),
-                )
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot make the case file of {reference}: {e}"))?;
+                );
+                let made = crate::store::via::through(crate::store::via::COMMAND_LINE, making)
+                    .await
+                    .map_err(|e| {
+                        anyhow::anyhow!("cannot make the case file of {reference}: {e}")
+                    })?;
                 export.write(&made.zip)?;
                 println!(
                     "wrote {} ({} files, {} bytes; chain head {})",
@@ -721,26 +724,27 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             runtime()?.block_on(async {
                 let (store, actor) = export.open().await?;
-                let made = crate::subject_access::generate(
+                let making = crate::subject_access::generate(
                     &store,
                     &export.files_dir,
                     &subject,
                     &actor,
                     SystemClock.now(),
-                )
-                .await
-                .map_err(|e| match e {
-                    crate::casefile::CaseFileError::NotFound => anyhow::anyhow!(
-                        "no complaint is held for account {}{}",
-                        subject.account,
-                        subject
-                            .email
-                            .as_deref()
-                            .map(|e| format!(" or {e}"))
-                            .unwrap_or_default()
-                    ),
-                    other => anyhow::anyhow!("cannot export: {other}"),
-                })?;
+                );
+                let made = crate::store::via::through(crate::store::via::COMMAND_LINE, making)
+                    .await
+                    .map_err(|e| match e {
+                        crate::casefile::CaseFileError::NotFound => anyhow::anyhow!(
+                            "no complaint is held for account {}{}",
+                            subject.account,
+                            subject
+                                .email
+                                .as_deref()
+                                .map(|e| format!(" or {e}"))
+                                .unwrap_or_default()
+                        ),
+                        other => anyhow::anyhow!("cannot export: {other}"),
+                    })?;
                 export.write(&made.zip)?;
                 println!(
                     "wrote {} ({} complaints, {} files, {} bytes)",

@@ -8,6 +8,8 @@ mod support;
 use std::collections::BTreeMap;
 use std::io::Read as _;
 
+use redress::clock::Clock as _;
+
 use redress_core::{Reference, Role};
 use serde_json::{Value, json};
 use support::browser::Browser;
@@ -20,6 +22,9 @@ both_backends! {
     a_subject_access_export_holds_the_customer_and_no_one_else =>
         sqlite_a_subject_access_export_holds_the_customer_and_no_one_else,
         postgres_a_subject_access_export_holds_the_customer_and_no_one_else;
+    compliance_reads_who_did_what_through_what_and_checks_the_record =>
+        sqlite_compliance_reads_who_did_what_through_what_and_checks_the_record,
+        postgres_compliance_reads_who_did_what_through_what_and_checks_the_record;
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
@@ -501,6 +506,93 @@ async fn a_subject_access_export_holds_the_customer_and_no_one_else(db: Db) {
             .contains("no complaint is held for account KX-NOBODY"),
         "{}",
         String::from_utf8_lossy(&unknown.stderr)
+    );
+    app.stop().await;
+}
+
+async fn compliance_reads_who_did_what_through_what_and_checks_the_record(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs@kinex.example", Role::Handler, Some("customer_services"))
+        .await;
+    app.staff_account("comp@kinex.example", Role::Compliance, None)
+        .await;
+    // Recorded through the API, acknowledged on the staff pages, its letter sent by the
+    // sender, an ADR point fired by the scheduler.
+    let token = app.handler_token("api-user@kinex.example").await;
+    let reference = app
+        .create_complaint(
+            &token,
+            json!({"channel": "telephone",
+                   "customer": {"account": "KX-91", "name": "Pat Example", "email": "pat@example.com"},
+                   "summary": "No service"}),
+        )
+        .await;
+    let mut cs = Browser::signed_in_staff(&app, "cs@kinex.example").await;
+    cs.command(&reference, "acknowledge", &[]).await.expect(303);
+    app.send_letters().await;
+    app.clock
+        .set(app.clock.now() + jiff::SignedDuration::from_hours(24 * 60));
+    assert!(app.fire_deadlines().await >= 1);
+
+    let view = app
+        .store
+        .get_complaint(&Reference::parse(&reference).expect("a reference"))
+        .await
+        .expect("the complaint");
+    let via: Vec<(&str, Option<&str>)> = view
+        .events
+        .iter()
+        .map(|row| (row.event.kind.name(), row.via.as_deref()))
+        .collect();
+    for expected in [
+        ("received", Some("api")),
+        ("acknowledged", Some("web")),
+        ("letter_sent", Some("sender")),
+        ("adr_eligible", Some("scheduler")),
+    ] {
+        assert!(via.contains(&expected), "{expected:?} in {via:?}");
+    }
+
+    // The trail on the case page, for compliance only (signed in again: 60 days have passed).
+    let mut cs = Browser::signed_in_staff(&app, "cs@kinex.example").await;
+    let page = cs.case(&reference).await;
+    assert!(!page.body.contains("Audit trail"));
+    let mut compliance = Browser::signed_in_staff(&app, "comp@kinex.example").await;
+    let page = compliance.case(&reference).await;
+    page.expect(200);
+    let trail = &page.body[page.body.find("Audit trail").expect("the audit trail")..];
+    for words in [
+        "Staff cs@kinex.example (handler)",
+        "api-user@kinex.example (handler)",
+        "Redress itself",
+        "Web pages",
+        "API",
+        "Letter sender",
+        "Scheduler",
+    ] {
+        assert!(trail.contains(words), "{words}: {trail}");
+    }
+
+    // The whole record checked from the page.
+    cs.get("/staff/audit").await.expect(403);
+    let page = compliance.get("/staff/audit").await;
+    page.expect(200);
+    let csrf = page.csrf_token();
+    let checked = compliance
+        .post_form("/staff/audit", &[("csrf", &csrf)])
+        .await;
+    checked.expect(200);
+    assert!(
+        checked.body.contains("The record is intact"),
+        "{}",
+        checked.body
+    );
+    assert!(
+        checked.body.contains("Checked 1 complaints"),
+        "{}",
+        checked.body
     );
     app.stop().await;
 }

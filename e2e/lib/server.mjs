@@ -20,6 +20,7 @@ export const STAFF = [
   { email: 'crd@kinex.test', name: 'Robin Resolution', role: 'handler', department: 'customer_resolution' },
   { email: 'crm@kinex.test', name: 'Morgan Manager', role: 'customer_resolution_manager', department: 'customer_resolution_manager' },
   { email: 'lead@kinex.test', name: 'Taylor Lead', role: 'team_manager', department: 'customer_services' },
+  { email: 'comp@kinex.test', name: 'Charlie Compliance', role: 'compliance' },
 ];
 
 function freePort() {
@@ -38,7 +39,8 @@ export async function startServer() {
   const dir = mkdtempSync(join(tmpdir(), 'redress-e2e-'));
   const database = join(dir, 'redress.db');
   for (const s of STAFF) {
-    execFileSync(BIN, ['user', 'create', '--database', database, '--email', s.email, '--name', s.name, '--role', s.role, '--department', s.department], {
+    const department = s.department ? ['--department', s.department] : [];
+    execFileSync(BIN, ['user', 'create', '--database', database, '--email', s.email, '--name', s.name, '--role', s.role, ...department], {
       env: { ...process.env, REDRESS_PASSWORD: PASSWORD },
       stdio: ['ignore', 'ignore', 'inherit'],
     });

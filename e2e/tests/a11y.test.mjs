@@ -335,6 +335,32 @@ test('the email quarantine, a message in it with its errors, and the print queue
   await check(staff, 'staff-print-queue', { status: 200, response });
 });
 
+test('compliance: the audit trail, the record check, and a subject access request with its error', async () => {
+  const compliance = await staffPage(browser, server.url, 'comp@kinex.test');
+  let response = await compliance.goto(`${server.url}/staff/complaints/${reference}`);
+  await compliance.getByRole('heading', { name: 'Audit trail' }).waitFor();
+  await check(compliance, 'staff-case-audit-trail', { status: 200, response });
+  response = await compliance.goto(`${server.url}/staff/audit`);
+  await check(compliance, 'staff-audit', { status: 200, response });
+  [response] = await Promise.all([compliance.waitForNavigation(), compliance.getByRole('button', { name: 'Check the record now' }).click()]);
+  await compliance.getByRole('heading', { name: 'The record is intact' }).waitFor();
+  await check(compliance, 'staff-audit-checked', { status: 200, response });
+  response = await compliance.goto(`${server.url}/staff/subject-access`);
+  await check(compliance, 'staff-subject-access', { status: 200, response });
+  // By keyboard: nothing typed, the form sent with Enter, the error summary says what to do.
+  await compliance.getByLabel('Account number').focus();
+  [response] = await Promise.all([compliance.waitForNavigation(), compliance.keyboard.press('Enter')]);
+  await compliance.getByRole('link', { name: "Enter the customer's account number" }).waitFor();
+  await check(compliance, 'staff-subject-access-error', { status: 422, response });
+  for (const path of ['/staff/audit', '/staff/subject-access']) {
+    await compliance.setViewportSize({ width: 320, height: 640 });
+    await compliance.goto(`${server.url}${path}`);
+    const width = await compliance.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(width <= 320, `${path} is ${width} px wide at 320`);
+  }
+  await compliance.context().close();
+});
+
 // ----- Reflow (WCAG 1.4.10): at 320 CSS pixels wide, no page scrolls sideways -----
 
 test('pages reflow at 320 CSS pixels: wide tables scroll on their own, the page does not', async () => {

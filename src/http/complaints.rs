@@ -263,6 +263,7 @@ fn created_answer(state: &AppState, created: &Created, viewer: &Actor) -> Answer
                 sequence: i64::try_from(i).unwrap_or(0) + 1,
                 recorded_at: created.recorded_at,
                 event: e.clone(),
+                via: crate::store::via::current().map(str::to_owned),
             })
             .collect(),
         deadlines: created.deadlines.clone(),

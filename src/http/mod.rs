@@ -48,7 +48,13 @@ pub fn router() -> Router<AppState> {
         )
         .route("/api/v1/openapi.json", get(openapi::document))
         .merge(inbound::router())
-        .merge(letters::router());
+        .merge(letters::router())
+        // What the API records came through it (filed email says so itself).
+        .layer(axum::middleware::from_fn(
+            |request: axum::extract::Request, next: axum::middleware::Next| {
+                crate::store::via::through(crate::store::via::API, next.run(request))
+            },
+        ));
     let ops = Router::new()
         .route("/healthz", get(healthz))
         .route("/readyz", get(readyz))

@@ -18,7 +18,8 @@ pub const BATCH: i64 = 200;
 pub async fn fire_all_due(store: &Store, clock: &dyn Clock) -> usize {
     let mut total = 0;
     loop {
-        match store.fire_due_deadlines(clock.now(), BATCH).await {
+        let firing = store.fire_due_deadlines(clock.now(), BATCH);
+        match crate::store::via::through(crate::store::via::SCHEDULER, firing).await {
             Ok(0) => return total,
             Ok(n) => total += n,
             Err(error) => {

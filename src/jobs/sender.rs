@@ -242,7 +242,8 @@ async fn record(mailer: &Mailer, clock: &dyn Clock, group: Vec<(OutboxItem, Deli
             copy: went.copy.as_ref(),
         })
         .collect();
-    match mailer.store().letters_sent(&letters, clock.now()).await {
+    let recording = mailer.store().letters_sent(&letters, clock.now());
+    match crate::store::via::through(crate::store::via::SENDER, recording).await {
         Ok(_) => {
             for (item, _) in &group {
                 letter_span(item).in_scope(|| tracing::info!("letter sent"));

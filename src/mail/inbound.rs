@@ -140,8 +140,20 @@ impl Inbox {
     }
 
     /// Files one message (see the module documentation). `arrived_at` is when it reached the
-    /// provider, if known (IMAP's INTERNALDATE); never later than `now`.
+    /// provider, if known (IMAP's INTERNALDATE); never later than `now`. What it records came
+    /// by email, however the message reached us.
     pub async fn file(
+        &self,
+        raw: Raw,
+        source: Source,
+        arrived_at: Option<Timestamp>,
+        now: Timestamp,
+    ) -> Result<Filed, FilingError> {
+        let filing = self.file_through(raw, source, arrived_at, now);
+        crate::store::via::through(crate::store::via::EMAIL, filing).await
+    }
+
+    async fn file_through(
         &self,
         raw: Raw,
         source: Source,

@@ -40,6 +40,8 @@ struct Pending {
     idempotency: Option<Idempotency>,
     attachments: Vec<NewAttachment>,
     reply: oneshot::Sender<Answer>,
+    /// Through what it came: the batch is written by whoever leads it.
+    via: Option<&'static str>,
 }
 
 /// A complaint of the batch that is recorded: its index in the batch, its events, its rows
@@ -135,6 +137,7 @@ impl Store {
             idempotency,
             attachments,
             reply,
+            via: super::via::current(),
         });
         loop {
             tokio::select! {
@@ -281,7 +284,7 @@ impl Store {
             let mut receive = pending.receive.clone();
             receive.reference = reference;
             let (_, events) = open(receive, pending.now, procedure).map_err(StoreError::Refused)?;
-            let plan = rows::plan(
+            let mut plan = rows::plan(
                 None,
                 GENESIS_HASH.to_owned(),
                 0,
@@ -289,6 +292,9 @@ impl Store {
                 pending.now,
                 procedure,
             )?;
+            for event in &mut plan.events {
+                event.via = pending.via;
+            }
             let running = rows::running(&plan.complaint, procedure);
             slots[i] = Some(Slot::New(created.len()));
             created.push(New {

@@ -28,6 +28,7 @@ mod read;
 mod rows;
 mod search;
 mod tokens;
+pub mod via;
 mod write;
 
 use std::str::FromStr;

@@ -14,6 +14,10 @@ pub struct EventRow {
     pub sequence: i64,
     pub recorded_at: jiff::Timestamp,
     pub event: Event,
+    /// Through what it came (`web`, `api`, `email`, `scheduler`, `sender`, `command line`);
+    /// absent for events recorded before this was kept.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub via: Option<String>,
 }
 
 /// One clock, running or fired.
@@ -102,7 +106,7 @@ impl Store {
         let complaint: Complaint = serde_json::from_str(&state)
             .map_err(|e| StoreError::Corrupt(format!("complaint {id}: {e}")))?;
         let mut events = Vec::new();
-        for row in sqlx::query("SELECT sequence, payload, recorded_at FROM events WHERE complaint_id = $1 ORDER BY sequence")
+        for row in sqlx::query("SELECT sequence, payload, recorded_at, via FROM events WHERE complaint_id = $1 ORDER BY sequence")
             .bind(id)
             .fetch_all(&self.pool)
             .await?
@@ -114,6 +118,7 @@ impl Store {
                 sequence: row.try_get("sequence")?,
                 recorded_at: from_micros(row.try_get("recorded_at")?)?,
                 event,
+                via: row.try_get("via")?,
             });
         }
         let mut deadlines = Vec::new();

@@ -65,6 +65,8 @@ pub(crate) struct EventInsert {
     pub due_at: Option<i64>,
     pub prev_hash: String,
     pub hash: String,
+    /// Through what it came (`store::via`), beside the hash.
+    pub via: Option<&'static str>,
 }
 
 /// One `deadlines` row: a clock that fired (with `fired_at`) or one still running.
@@ -274,6 +276,7 @@ pub(crate) fn plan(
             due_at,
             prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
             hash,
+            via: super::via::current(),
         });
         state = Some(next);
     }
@@ -457,8 +460,8 @@ pub(crate) async fn insert_events(
     insert_many(
         tx,
         backend,
-        "INSERT INTO events (complaint_id, sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash)",
-        10,
+        "INSERT INTO events (complaint_id, sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash, via)",
+        11,
         "",
         rows,
         |(_, e)| e.payload.len() + e.actor.len() + 300,
@@ -473,6 +476,7 @@ pub(crate) async fn insert_events(
                 .bind(e.due_at)
                 .bind(e.prev_hash.clone())
                 .bind(e.hash.clone())
+                .bind(e.via)
         },
     )
     .await

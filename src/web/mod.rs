@@ -271,4 +271,10 @@ pub fn router() -> Router<AppState> {
         .route("/static/site.css", get(stylesheet))
         .merge(staff::router())
         .merge(portal::router())
+        // What these pages record came through the web.
+        .layer(axum::middleware::from_fn(
+            |request: axum::extract::Request, next: axum::middleware::Next| {
+                crate::store::via::through(crate::store::via::WEB, next.run(request))
+            },
+        ))
 }

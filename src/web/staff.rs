@@ -5,6 +5,7 @@
 //! session's own once signed in; a double-submit cookie on the sign-in form). What a person may
 //! do is decided by the core alone: pages offer only what `redress_core::available` lists.
 
+mod audit;
 mod case;
 mod dashboard;
 mod files;
@@ -51,6 +52,7 @@ pub fn router() -> Router<AppState> {
         .route("/staff/unassigned", get(queue::unassigned))
         .route("/staff/approvals", get(queue::approvals))
         .route("/staff/assign", post(queue::bulk_assign))
+        .route("/staff/audit", get(audit::page).post(audit::verify))
         .route(
             "/staff/subject-access",
             get(subject_access::form).post(subject_access::export),
@@ -148,18 +150,21 @@ fn refuse_non_handler(staff: &StaffSession, why: &str) -> Option<Response> {
 }
 
 /// Staff shown by name: each address looked up once, an unknown one shown as it is.
-struct Names(HashMap<String, String>);
+pub(super) struct Names(HashMap<String, String>);
 
 impl Names {
     /// The names of the active staff with these addresses.
-    async fn of(state: &AppState, emails: &[String]) -> Result<Names, crate::store::StoreError> {
+    pub(super) async fn of(
+        state: &AppState,
+        emails: &[String],
+    ) -> Result<Names, crate::store::StoreError> {
         let people = state.store.staff_by_email(emails).await?;
         Ok(Names(
             people.into_iter().map(|(k, u)| (k, u.name)).collect(),
         ))
     }
 
-    fn name(&self, email: &str) -> String {
+    pub(super) fn name(&self, email: &str) -> String {
         self.0
             .get(&email.trim().to_lowercase())
             .cloned()

@@ -95,6 +95,32 @@ struct CasePage {
     letters: Vec<LetterView>,
     /// The signed-in person may make the ombudsman's case file.
     case_file: bool,
+    /// For compliance: every event with who did it, when, and through what.
+    audit: Vec<AuditRow>,
+}
+
+/// One event of the audit trail.
+struct AuditRow {
+    sequence: i64,
+    datetime: String,
+    when: String,
+    recorded: String,
+    what: String,
+    who: String,
+    through: &'static str,
+}
+
+/// Through what an event came, in words.
+fn through_words(via: Option<&str>) -> &'static str {
+    match via {
+        Some("web") => "Web pages",
+        Some("api") => "API",
+        Some("email") => "Email",
+        Some("scheduler") => "Scheduler",
+        Some("sender") => "Letter sender",
+        Some("command line") => "Command line",
+        _ => "Not recorded",
+    }
 }
 
 /// What went wrong with a command just posted, to show on the page.
@@ -380,6 +406,48 @@ async fn show(
         )
     };
 
+    // Compliance reads the whole trail: who (staff by name, a token by its label, the
+    // customer, Redress itself), when, and through what.
+    let audit = if user.role == redress_core::Role::Compliance {
+        let staff: Vec<String> = view
+            .events
+            .iter()
+            .filter_map(|row| row.event.by.staff.clone())
+            .collect();
+        let names = match super::Names::of(state, &staff).await {
+            Ok(names) => names,
+            Err(error) => return error_page(&error.into()),
+        };
+        view.events
+            .iter()
+            .rev()
+            .map(|row| {
+                let by = &row.event.by;
+                let who = match (by.role, &by.staff) {
+                    (redress_core::Role::System, _) => "Redress itself".to_owned(),
+                    (redress_core::Role::Customer, _) => "The customer".to_owned(),
+                    (role, Some(staff)) => format!(
+                        "{} ({})",
+                        names.name(staff),
+                        role.as_str().replace('_', " ")
+                    ),
+                    (role, None) => format!("A {} token", role.as_str().replace('_', " ")),
+                };
+                AuditRow {
+                    sequence: row.sequence,
+                    datetime: row.event.at.to_string(),
+                    when: words::instant(row.event.at, tz),
+                    recorded: words::instant(row.recorded_at, tz),
+                    what: words::event_sentence(&row.event, procedure, false),
+                    who,
+                    through: through_words(row.via.as_deref()),
+                }
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
     // Newest first: what happened last is what a handler picking the case up reads first.
     let timeline = view
         .events
@@ -522,6 +590,7 @@ async fn show(
         forms,
         nothing_to_do,
         case_file: redress_core::visibility::may_make_case_file(user.role),
+        audit,
         timeline,
         history: History::ALL
             .iter()
