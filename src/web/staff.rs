@@ -175,7 +175,7 @@ impl Names {
 /// The fields of a form posted by someone who may send it: a reader of complaints whom the
 /// page's own rule (`refused`) does not turn away, with a form that can be read and carries the
 /// session's CSRF token; otherwise the page saying why not.
-fn acting_form(
+pub(super) fn acting_form(
     staff: &StaffSession,
     refused: Option<Response>,
     form: Result<Form<HashMap<String, String>>, FormRejection>,

@@ -9,7 +9,7 @@ use axum::extract::State;
 use axum::extract::rejection::FormRejection;
 use axum::response::Response;
 
-use super::{bad_form, chrome, csrf_ok, csrf_refused};
+use super::chrome;
 use crate::state::AppState;
 use crate::web::session::StaffSession;
 use crate::web::{Chrome, PageError, error_page, render};
@@ -56,14 +56,8 @@ pub async fn verify(
     staff: StaffSession,
     form: Result<axum::Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(form)) = form else {
-        return bad_form();
-    };
-    if !csrf_ok(&staff, &form) {
-        return csrf_refused();
-    }
-    if let Some(refused) = refuse(&staff) {
-        return refused;
+    if let Err(refused) = super::acting_form(&staff, refuse(&staff), form) {
+        return *refused;
     }
     let report = match state.store.verify_audit().await {
         Ok(report) => report,

@@ -11,7 +11,7 @@ use axum::extract::rejection::FormRejection;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 
-use super::{ErrorLink, actor, bad_form, chrome, csrf_ok, csrf_refused};
+use super::{ErrorLink, actor, chrome};
 use crate::casefile::CaseFileError;
 use crate::subject_access::{Subject, generate};
 use crate::web::session::StaffSession;
@@ -62,15 +62,10 @@ pub async fn export(
     staff: StaffSession,
     form: Result<axum::Form<HashMap<String, String>>, FormRejection>,
 ) -> Response {
-    let Ok(axum::Form(form)) = form else {
-        return bad_form();
+    let form = match super::acting_form(&staff, refuse(&staff), form) {
+        Ok(form) => form,
+        Err(refused) => return *refused,
     };
-    if !csrf_ok(&staff, &form) {
-        return csrf_refused();
-    }
-    if let Some(refused) = refuse(&staff) {
-        return refused;
-    }
     let field = |name: &str| {
         form.get(name)
             .map(|v| v.trim().chars().take(200).collect::<String>())
