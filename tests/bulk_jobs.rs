@@ -193,6 +193,7 @@ fn mailer(store: &Store, smtp: Option<String>, dir: &Path) -> Mailer {
             smtp_url: smtp,
             mail_dir: dir.join("mail"),
             print_dir: dir.join("print"),
+            files_dir: dir.join("files"),
             send_at_start: false,
             ..MailConfig::default()
         },
@@ -747,6 +748,7 @@ async fn several_workers_on_two_nodes_send_each_letter_once(db: Db) {
                 smtp_url: Some(sink.url()),
                 mail_dir: dir.path().join(name).join("mail"),
                 print_dir: dir.path().join(name).join("print"),
+                files_dir: dir.path().join(name).join("files"),
                 batch: 5,
                 workers: 4,
                 send_at_start: false,
