@@ -38,6 +38,15 @@ impl Form {
     }
 }
 
+/// Whether a request's body is `multipart/form-data` (a form that may carry a file).
+pub fn is_multipart(request: &axum::extract::Request) -> bool {
+    request
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("multipart/form-data"))
+}
+
 /// Reads the form; `file_field` names the one file it takes, `text_bytes` the most of each
 /// text field kept. A malformed body is its status (400).
 pub async fn read(

@@ -237,6 +237,9 @@ async fn record(mailer: &Mailer, clock: &dyn Clock, group: Vec<(OutboxItem, Deli
         .iter()
         .map(|(item, went)| SentLetter {
             id: item.id,
+            complaint_id: item.complaint_id,
+            kind: &item.kind,
+            channel: &item.channel,
             large_print: went.large_print,
             print_file: went.print_file.as_deref(),
             copy: went.copy.as_ref(),

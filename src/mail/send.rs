@@ -442,29 +442,7 @@ impl Mailer {
              email: nobody can sign in without the link.",
             crate::store::LINK_MINUTES
         );
-        let html = LetterHtml {
-            subject: &subject,
-            organisation,
-            reference: "",
-            date: "",
-            paragraphs: paragraphs(&body),
-            large_print: false,
-        }
-        .render()
-        .map_err(|e| SendError::Prepare(e.to_string()))?;
-        let message = Message::builder()
-            .from(self.from.clone())
-            .to(to)
-            .subject(subject)
-            .message_id(Some(self.message_id(item.id, &item.reference)))
-            .multipart(MultiPart::alternative_plain_html(body, html))
-            .map_err(|e| SendError::Prepare(e.to_string()))?;
-        self.send(item, message).await?;
-        Ok(Delivered {
-            large_print: false,
-            print_file: None,
-            copy: None,
-        })
+        self.send_short(item, to, subject, body, "").await
     }
 
     /// A member of staff told that a complaint was given to them: its reference and a link to
@@ -480,7 +458,6 @@ impl Mailer {
             .ok_or_else(|| SendError::Prepare("the assignment notice has no `to`".into()))?;
         let to = mailbox(None, &to)?;
         let reference = &item.reference;
-        let organisation = &self.store.procedure().organisation.name;
         let subject = format!("Complaint {reference} has been given to you");
         let by = field("by").map_or_else(String::new, |by| format!(" by {by}"));
         let link = format!(
@@ -491,9 +468,22 @@ impl Mailer {
             "Complaint {reference} has been assigned to you{by}.\n\nOpen it from the staff pages:\n\n{link}\n\n\
              It is also listed under My cases."
         );
+        self.send_short(item, to, subject, body, reference).await
+    }
+
+    /// A short email that is not a letter (a sign-in link, a notice to staff): its text as
+    /// plain text and HTML, no PDF and no copy kept.
+    async fn send_short(
+        &self,
+        item: &OutboxItem,
+        to: Mailbox,
+        subject: String,
+        body: String,
+        reference: &str,
+    ) -> Result<Delivered, SendError> {
         let html = LetterHtml {
             subject: &subject,
-            organisation,
+            organisation: &self.store.procedure().organisation.name,
             reference,
             date: "",
             paragraphs: paragraphs(&body),

@@ -165,6 +165,10 @@ async fn log_print(
 #[derive(Debug, Clone, Copy)]
 pub struct SentLetter<'a> {
     pub id: i64,
+    /// Its complaint, kind and route, as claimed (`OutboxItem`).
+    pub complaint_id: i64,
+    pub kind: &'a str,
+    pub channel: &'a str,
     pub large_print: bool,
     /// For post: the PDF's name in the print queue.
     pub print_file: Option<&'a str>,
@@ -405,18 +409,11 @@ impl Store {
         // The complaints whose letters keep a copy are locked first, in order, as a command
         // locks its complaint before it touches the outbox: two writers never wait on each
         // other the other way round.
-        let mut owners = Vec::new();
-        for letter in letters.iter().filter(|l| l.copy.is_some()) {
-            let row = sqlx::query("SELECT complaint_id, kind, channel FROM outbox WHERE id = $1")
-                .bind(letter.id)
-                .fetch_one(&mut *w.tx)
-                .await?;
-            let complaint_id: i64 = row.try_get("complaint_id")?;
-            let kind: String = row.try_get("kind")?;
-            let channel: String = row.try_get("channel")?;
-            owners.push((complaint_id, letter.id, kind, channel));
-        }
-        let mut ids: Vec<i64> = owners.iter().map(|o| o.0).collect();
+        let mut ids: Vec<i64> = letters
+            .iter()
+            .filter(|l| l.copy.is_some())
+            .map(|l| l.complaint_id)
+            .collect();
         ids.sort_unstable();
         ids.dedup();
         let mut states = std::collections::HashMap::new();
@@ -436,12 +433,9 @@ impl Store {
             let (Some(copy), true) = (letter.copy, done == 1) else {
                 continue;
             };
-            let Some((complaint_id, _, kind, channel)) = owners.iter().find(|o| o.1 == letter.id)
-            else {
-                continue;
-            };
+            let complaint_id = &letter.complaint_id;
             let (Some(kind), Some(before)) = (
-                redress_core::letters::LetterKind::parse(kind),
+                redress_core::letters::LetterKind::parse(letter.kind),
                 states.remove(complaint_id),
             ) else {
                 continue;
@@ -464,7 +458,7 @@ impl Store {
                 kind: redress_core::EventKind::LetterSent {
                     letter: letter.id,
                     kind,
-                    route: if channel == "post" {
+                    route: if letter.channel == "post" {
                         redress_core::correspondence::Route::Post
                     } else {
                         redress_core::correspondence::Route::Email

@@ -695,11 +695,7 @@ async fn read_command_form(
     state: &AppState,
     request: Request,
 ) -> Result<(HashMap<String, String>, Option<crate::upload::Upload>, bool), Response> {
-    let multipart = request
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let multipart = crate::upload::is_multipart(&request);
     if !multipart {
         let Ok(Form(form)) = Form::<HashMap<String, String>>::from_request(request, state).await
         else {

@@ -223,11 +223,7 @@ async fn read_form(
     state: &AppState,
     request: Request,
 ) -> Result<(FormData, Option<Upload>, bool), Response> {
-    let multipart = request
-        .headers()
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("multipart/form-data"));
+    let multipart = crate::upload::is_multipart(&request);
     if multipart {
         let mut parts = Multipart::from_request(request, state)
             .await
