@@ -60,6 +60,7 @@ impl Config {
             header_read_timeout: crate::http::server::HEADER_READ_TIMEOUT,
             web: WebConfig {
                 files_dir: PathBuf::from("redress-files"),
+                print_dir: PathBuf::from("redress-print"),
                 secure_cookies: false,
                 public_url: format!("http://{listen}"),
                 trusted_proxies: Vec::new(),
@@ -102,6 +103,8 @@ impl Application {
         let mut mail = config.mail;
         mail.public_url = config.web.public_url.clone();
         mail.files_dir = config.web.files_dir.clone();
+        let mut web = config.web;
+        web.print_dir = mail.print_dir.clone();
         let mailer = crate::mail::send::Mailer::new(store.clone(), mail)
             .context("cannot set up sending letters")?;
         let listener = TcpListener::bind(&config.listen)
@@ -117,7 +120,7 @@ impl Application {
             mailer: Arc::new(mailer),
             signing_key: config.signing_key,
             seal_interval: config.seal_interval,
-            web: Arc::new(config.web),
+            web: Arc::new(web),
         })
     }
 
@@ -159,6 +162,12 @@ impl Application {
             self.seal_interval,
             stop_rx.clone(),
         ));
+        let retention = tokio::spawn(crate::jobs::retention::run(
+            self.store.clone(),
+            self.clock.clone(),
+            self.web.folders(),
+            stop_rx.clone(),
+        ));
         let imap = self.imap.clone().map(|imap| {
             let inbox =
                 crate::mail::inbound::Inbox::new(self.store.clone(), self.web.files_dir.clone());
@@ -186,6 +195,7 @@ impl Application {
         let _ = sender.await;
         // The sealer seals what the requests and the scheduler recorded.
         let _ = sealer.await;
+        let _ = retention.await;
         if let Some(imap) = imap {
             let _ = imap.await;
         }
@@ -272,6 +282,7 @@ mod tests {
     fn web(secure_cookies: bool, public_url: &str) -> WebConfig {
         WebConfig {
             files_dir: PathBuf::from("files"),
+            print_dir: PathBuf::from("print"),
             secure_cookies,
             public_url: public_url.to_owned(),
             trusted_proxies: Vec::new(),

@@ -33,6 +33,9 @@ use crate::words;
 pub enum CaseFileError {
     #[error("there is no complaint with that reference")]
     NotFound,
+    /// The complaint's personal data was erased: there is no record left to make one of.
+    #[error("{0}")]
+    Erased(String),
     #[error("{0}")]
     Store(StoreError),
     #[error(transparent)]
@@ -90,8 +93,14 @@ pub async fn generate(
     now: Timestamp,
 ) -> Result<CaseFile, CaseFileError> {
     let view = store.get_complaint(reference).await?;
-    let chain_head = store.chain_head(reference).await?;
     let procedure = store.procedure();
+    if let Some(erased) = view.complaint.erased_at {
+        return Err(CaseFileError::Erased(format!(
+            "the personal data of {reference} was erased on {}; there is no case file to make",
+            redress_core::clock::local_date(procedure.time_zone(), erased)
+        )));
+    }
+    let chain_head = store.chain_head(reference).await?;
     let mut parts: Vec<(String, Vec<u8>)> = Vec::new();
     parts.push((
         "summary.pdf".to_owned(),

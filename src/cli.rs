@@ -285,6 +285,12 @@ pub enum Commands {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Retention: erase the personal data of complaints closed longer than the procedure's
+    /// retention_months, unless something holds them (also run daily by `serve`).
+    Retention {
+        #[command(subcommand)]
+        command: RetentionCommand,
+    },
     /// Check the record, and anchor it.
     Audit {
         #[command(subcommand)]
@@ -385,6 +391,35 @@ pub enum UserCommand {
         department: Option<String>,
         #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
         procedure: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RetentionCommand {
+    /// Erase the personal data of every closed complaint past its retention period with no
+    /// hold (a legal hold, the ombudsman window after an ADR letter, a referral not decided,
+    /// a remedy not completed); list those held. Then delete the files erasures left and clear
+    /// the database's free space.
+    Run {
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+        /// Where the complaints' files and letters as sent are kept.
+        #[arg(long, env = "REDRESS_FILES_DIR", default_value = "redress-files")]
+        files_dir: PathBuf,
+        /// The print queue folder (post letters' PDFs).
+        #[arg(long, env = "REDRESS_PRINT_DIR", default_value = "redress-print")]
+        print_dir: PathBuf,
+        /// List what would be erased and held, changing nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// Run as of this instant (RFC 3339) instead of now.
+        #[arg(long)]
+        as_of: Option<jiff::Timestamp>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -756,6 +791,41 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 Ok(ExitCode::SUCCESS)
             })
         }
+        Commands::Retention {
+            command:
+                RetentionCommand::Run {
+                    db,
+                    procedure,
+                    files_dir,
+                    print_dir,
+                    dry_run,
+                    as_of,
+                    json,
+                },
+        } => runtime()?.block_on(async {
+            let procedure = Arc::new(load_procedure(&procedure)?);
+            let store = Store::connect(&db.database, procedure).await?;
+            store.migrate().await?;
+            let folders = crate::retention::Folders {
+                files_dir,
+                print_dir,
+            };
+            let as_of = as_of.unwrap_or_else(|| SystemClock.now());
+            let report = crate::store::via::through(
+                crate::store::via::COMMAND_LINE,
+                crate::retention::run(&store, &folders, as_of, dry_run),
+            )
+            .await
+            .context("the retention run failed")?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report)?);
+            } else {
+                for line in report.lines() {
+                    println!("{line}");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }),
         Commands::Migrate { db } => runtime()?.block_on(async {
             let store =
                 Store::connect(&db.database, Arc::new(Procedure::default_procedure())).await?;

@@ -22,6 +22,9 @@ pub struct AppState {
 pub struct WebConfig {
     /// Where uploaded files are kept (by content hash).
     pub files_dir: PathBuf,
+    /// The print queue folder (`serve --print-dir`; set from the mail settings), whose PDFs
+    /// an erasure deletes.
+    pub print_dir: PathBuf,
     /// Mark cookies Secure (the site is served over TLS, perhaps behind a proxy).
     pub secure_cookies: bool,
     /// The site's address as customers see it, for links in emails.
@@ -32,6 +35,14 @@ pub struct WebConfig {
 }
 
 impl WebConfig {
+    /// Where an erasure's files are.
+    pub fn folders(&self) -> crate::retention::Folders {
+        crate::retention::Folders {
+            files_dir: self.files_dir.clone(),
+            print_dir: self.print_dir.clone(),
+        }
+    }
+
     /// Whether browsers reach the site over HTTPS (perhaps through a proxy that ends TLS):
     /// `--secure-cookies`, or a public address that is https. Then every cookie is Secure and
     /// every response asks browsers never to use plain HTTP for the site again (HSTS).

@@ -120,6 +120,24 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
         EventKind::SubjectAccessExported { .. } => {
             format!("{by} exported everything held about the customer, at their request")
         }
+        EventKind::LegalHoldPlaced { reason } => {
+            format!("{by} placed a legal hold on the record: {reason}")
+        }
+        EventKind::LegalHoldReleased { reason } => {
+            format!("{by} released the legal hold: {reason}")
+        }
+        EventKind::PersonalDataErased {
+            on_request, events, ..
+        } => {
+            let why = if *on_request {
+                "at the customer's request"
+            } else {
+                "at the end of the retention period"
+            };
+            format!(
+                "The customer's personal data was erased {why} ({events} entries blanked); what reports need is kept"
+            )
+        }
         EventKind::CaseFileGenerated { files, .. } => {
             format!("{by} made the case file for the ombudsman ({files} files)")
         }

@@ -84,6 +84,12 @@ pub async fn case_file(
             ApiError::NotFound("there is no complaint with that reference".into())
         }
         crate::casefile::CaseFileError::Store(error) => error.into(),
+        crate::casefile::CaseFileError::Erased(reason) => {
+            ApiError::Refused(redress_core::Refusal {
+                code: redress_core::RefusalCode::WrongStatus,
+                reason,
+            })
+        }
         crate::casefile::CaseFileError::Other(error) => ApiError::Internal(error),
     })?;
     Ok(crate::casefile::download(&reference, made.zip))
@@ -157,6 +163,12 @@ pub async fn pdf(
         .await?
         .ok_or_else(no_letter)?;
     let kind = LetterKind::parse(&item.kind).ok_or_else(no_letter)?;
+    if item.erased() {
+        return Err(ApiError::Refused(redress_core::Refusal {
+            code: redress_core::RefusalCode::WrongStatus,
+            reason: crate::retention::ERASED_LETTER.into(),
+        }));
+    }
     let recipient = match item.recipient() {
         "third_party" => Recipient::ThirdParty,
         _ => Recipient::Customer,

@@ -8,14 +8,14 @@
 //! are read only by the chain check, as before, and (to tell a reordering from an edit) only
 //! for an event whose sealed head no longer matches.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use futures_util::TryStreamExt;
 use redress_core::{Complaint, Event};
 use serde::Serialize;
 use sqlx::Row;
 
-use super::chain::{EventLink, GENESIS_HASH};
+use super::chain::{EventLink, GENESIS_HASH, payload_digest};
 use super::counts::{self, Count};
 use super::ledger::{Anchor, Entry, block_hash};
 use super::{Backend, Store, StoreError};
@@ -76,21 +76,31 @@ pub struct VerifyWith<'a> {
 }
 
 /// One event row as stored.
-struct Stored {
-    sequence: i64,
-    kind: String,
-    payload: String,
-    actor: String,
-    occurred_at: i64,
-    recorded_at: i64,
-    due_at: Option<i64>,
-    prev_hash: String,
-    hash: String,
+pub(super) struct Stored {
+    pub sequence: i64,
+    pub kind: String,
+    pub payload: String,
+    pub actor: String,
+    pub occurred_at: i64,
+    pub recorded_at: i64,
+    pub due_at: Option<i64>,
+    pub prev_hash: String,
+    pub hash: String,
 }
 
 impl Stored {
     /// The hash this event's contents would have at `sequence` after `prev_hash`.
     fn hash_as(&self, reference: &str, sequence: i64, prev_hash: &str) -> String {
+        self.link(reference, sequence, prev_hash).hash()
+    }
+
+    /// This event's contents as a link at `sequence` after `prev_hash`.
+    pub(super) fn link<'a>(
+        &'a self,
+        reference: &'a str,
+        sequence: i64,
+        prev_hash: &'a str,
+    ) -> EventLink<'a> {
         EventLink {
             prev_hash,
             reference,
@@ -102,7 +112,6 @@ impl Stored {
             recorded_at: self.recorded_at,
             due_at: self.due_at,
         }
-        .hash()
     }
 }
 
@@ -147,10 +156,11 @@ impl Store {
             }
         };
         let mut report = AuditReport::default();
-        let complaints =
-            sqlx::query("SELECT id, reference, state, last_hash FROM complaints ORDER BY id")
-                .fetch_all(&mut *tx)
-                .await?;
+        let complaints = sqlx::query(
+            "SELECT id, reference, state, last_hash, erased_at FROM complaints ORDER BY id",
+        )
+        .fetch_all(&mut *tx)
+        .await?;
         for row in complaints {
             report.complaints += 1;
             let id: i64 = row.try_get("id")?;
@@ -159,7 +169,13 @@ impl Store {
             let last_hash: String = row.try_get("last_hash")?;
             let events = stored_events(&mut tx, id).await?;
             report.events += events.len() as u64;
-            let parsed = check_chain(&mut report, &reference, &events);
+            let erased_at: Option<i64> = row.try_get("erased_at")?;
+            let erased = match erased_at {
+                Some(_) => erased_events(&mut tx, id).await?,
+                None => BTreeMap::new(),
+            };
+            let parsed = check_chain(&mut report, &reference, &events, &erased);
+            check_erasure(&mut report, &reference, &parsed, &erased);
             if events.last().map_or(GENESIS_HASH, |e| e.hash.as_str()) != last_hash {
                 report.complaint(
                     &reference,
@@ -200,7 +216,80 @@ impl Store {
     }
 }
 
-async fn stored_events(tx: &mut Tx, id: i64) -> Result<Vec<Stored>, StoreError> {
+/// What an erasure kept of one event: the digests of its payload as it was and as kept, and
+/// whether the chain covers the first (rows written before migration 0013 hashed the payload
+/// itself, so only their link can be checked once it is gone).
+struct ErasedRow {
+    payload_sha256: String,
+    kept_sha256: String,
+    chained: bool,
+}
+
+async fn erased_events(tx: &mut Tx, id: i64) -> Result<BTreeMap<i64, ErasedRow>, StoreError> {
+    let rows = sqlx::query(
+        "SELECT sequence, payload_sha256, kept_sha256, chained FROM erased_events \
+         WHERE complaint_id = $1 ORDER BY sequence",
+    )
+    .bind(id)
+    .fetch_all(&mut **tx)
+    .await?;
+    rows.iter()
+        .map(|r| {
+            Ok((
+                r.try_get("sequence")?,
+                ErasedRow {
+                    payload_sha256: r.try_get("payload_sha256")?,
+                    kept_sha256: r.try_get("kept_sha256")?,
+                    chained: r.try_get::<i64, _>("chained")? != 0,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// The erasure event must vouch for exactly the events blanked: their number and the digest
+/// of their list; and events are blanked only by an erasure on record.
+fn check_erasure(
+    report: &mut AuditReport,
+    reference: &str,
+    parsed: &[Event],
+    erased: &BTreeMap<i64, ErasedRow>,
+) {
+    let erasure = parsed.iter().find_map(|e| match &e.kind {
+        redress_core::EventKind::PersonalDataErased {
+            events,
+            redactions_sha256,
+            ..
+        } => Some((*events, redactions_sha256.as_str())),
+        _ => None,
+    });
+    let list: String = erased
+        .iter()
+        .map(|(sequence, row)| {
+            super::erasure::redaction_line(*sequence, &row.payload_sha256, &row.kept_sha256)
+        })
+        .collect();
+    match erasure {
+        None if erased.is_empty() => {}
+        None => report.complaint(
+            reference,
+            None,
+            format!("{reference}: events were blanked with no erasure on record"),
+        ),
+        Some((count, digest)) => {
+            if count as usize != erased.len() || digest != super::erasure::redactions_digest(&list)
+            {
+                report.complaint(
+                    reference,
+                    None,
+                    format!("{reference}: the events blanked are not those its erasure recorded"),
+                );
+            }
+        }
+    }
+}
+
+pub(super) async fn stored_events(tx: &mut Tx, id: i64) -> Result<Vec<Stored>, StoreError> {
     let rows = sqlx::query(
         "SELECT sequence, kind, payload, actor, occurred_at, recorded_at, due_at, prev_hash, hash \
              FROM events WHERE complaint_id = $1 ORDER BY sequence",
@@ -560,7 +649,12 @@ fn single_slots(sealed: &[(i64, i64, String)]) -> Vec<(i64, &str, &str)> {
 
 /// Each event must follow the one before it (sequence and link) and match its own hash.
 /// Returns the events that could be read, for the fold.
-fn check_chain(report: &mut AuditReport, reference: &str, events: &[Stored]) -> Vec<Event> {
+fn check_chain(
+    report: &mut AuditReport,
+    reference: &str,
+    events: &[Stored],
+    erased: &BTreeMap<i64, ErasedRow>,
+) -> Vec<Event> {
     let mut parsed = Vec::with_capacity(events.len());
     let (mut expected, mut prev) = (1_i64, GENESIS_HASH);
     for e in events {
@@ -593,7 +687,28 @@ fn check_chain(report: &mut AuditReport, reference: &str, events: &[Stored]) -> 
                 ),
             );
         }
-        if e.hash_as(reference, sequence, &e.prev_hash) != e.hash {
+        let matches = match erased.get(&sequence) {
+            // Blanked: what is left must be what the erasure kept, and the chain covers the
+            // payload as it was by its digest.
+            Some(row) => {
+                if payload_digest(&e.payload) != row.kept_sha256 {
+                    report.complaint(
+                        reference,
+                        Some(sequence),
+                        format!("event {sequence} of {reference} was altered after its erasure"),
+                    );
+                }
+                !row.chained
+                    || e.link(reference, sequence, &e.prev_hash)
+                        .hash_with_digest(&row.payload_sha256)
+                        == e.hash
+            }
+            None => {
+                let link = e.link(reference, sequence, &e.prev_hash);
+                link.hash() == e.hash || link.legacy_hash() == e.hash
+            }
+        };
+        if !matches {
             report.complaint(
                 reference,
                 Some(sequence),

@@ -1,5 +1,11 @@
 //! The hash chain of a complaint's events: what each row's hash covers. Pure, and below both
 //! the writers (`write.rs`, `intake.rs`, `rows.rs`) and the checkers (`audit.rs`, `ledger.rs`).
+//!
+//! A row's hash covers the SHA-256 of its payload, not the payload itself, so that personal
+//! data can be erased from a payload while the chain still verifies: the erasure keeps the
+//! payload's digest (`erased_events`) and the chain is checked against it. Rows written before
+//! migration 0013 hashed the payload itself ([`EventLink::legacy_hash`]); the audit accepts
+//! either, each a commitment to the same payload.
 
 use sha2::{Digest, Sha256};
 
@@ -19,9 +25,34 @@ pub struct EventLink<'a> {
     pub due_at: Option<i64>,
 }
 
+/// The SHA-256 of a payload, as lower-case hex: what the chain covers of it.
+pub fn payload_digest(payload: &str) -> String {
+    hex(&Sha256::digest(payload.as_bytes()))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
 impl EventLink<'_> {
-    /// SHA-256 over the fields, each followed by a unit separator, as lower-case hex.
+    /// SHA-256 over the fields (the payload by its digest), each followed by a unit
+    /// separator, as lower-case hex.
     pub fn hash(&self) -> String {
+        self.hash_with_digest(&payload_digest(self.payload))
+    }
+
+    /// The hash of a row whose payload's digest is `digest` (the payload itself may have been
+    /// erased since).
+    pub fn hash_with_digest(&self, digest: &str) -> String {
+        self.hash_over(digest)
+    }
+
+    /// The hash as rows written before migration 0013 have it: over the payload itself.
+    pub fn legacy_hash(&self) -> String {
+        self.hash_over(self.payload)
+    }
+
+    fn hash_over(&self, payload: &str) -> String {
         let mut hasher = Sha256::new();
         let numbers = [
             self.sequence.to_string(),
@@ -34,7 +65,7 @@ impl EventLink<'_> {
             self.reference,
             &numbers[0],
             self.kind,
-            self.payload,
+            payload,
             self.actor,
             &numbers[1],
             &numbers[2],
@@ -43,10 +74,6 @@ impl EventLink<'_> {
             hasher.update(part.as_bytes());
             hasher.update([0x1f]);
         }
-        hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect()
+        hex(&hasher.finalize())
     }
 }

@@ -17,6 +17,7 @@ mod bulk;
 mod chain;
 mod counts;
 mod dashboard;
+mod erasure;
 mod firing;
 mod inbound;
 mod intake;
@@ -45,6 +46,7 @@ pub use audit::{AuditProblem, AuditReport, Signatures, VerifyWith};
 pub use bulk::{Change, Delivery, History, Prepared, prepare};
 pub use counts::Count;
 pub use dashboard::{QueueEntry, StageFigures};
+pub use erasure::RetentionCandidate;
 pub use inbound::{InboundRecord, NewQuarantine, QuarantineRow, Resolution, Resolved, Resolving};
 pub use intake::MAX_BATCH;
 pub use ledger::{Anchor, Block, Entry as LedgerEntry, MAX_BLOCK_ENTRIES, block_hash};
@@ -187,6 +189,9 @@ impl Store {
                             conn.execute("PRAGMA foreign_keys = ON").await?;
                             conn.execute("PRAGMA busy_timeout = 10000").await?;
                             conn.execute(synchronous.1).await?;
+                            // Deleted and overwritten content is zeroed in the file, so
+                            // erased personal data does not linger in free space.
+                            conn.execute("PRAGMA secure_delete = ON").await?;
                             // Checkpoints run beside the writers (`checkpoint_wal`), not
                             // inside whichever commit fills the log.
                             conn.execute("PRAGMA wal_autocheckpoint = 0").await?;

@@ -45,6 +45,11 @@ pub struct OutboxItem {
 }
 
 impl OutboxItem {
+    /// The complaint's personal data was erased: the letter's words and PDF are gone.
+    pub fn erased(&self) -> bool {
+        self.payload.get("erased") == Some(&serde_json::Value::Bool(true))
+    }
+
     /// `customer` or `third_party`, as written in the payload.
     pub fn recipient(&self) -> &str {
         self.payload

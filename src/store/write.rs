@@ -5,7 +5,7 @@
 //! `firing.rs`.
 
 use jiff::Timestamp;
-use redress_core::{Command, Complaint, Event, Procedure, Reference, Refusal, execute};
+use redress_core::{Command, Complaint, Event, EventKind, Procedure, Reference, Refusal, execute};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use sqlx::any::Any;
@@ -301,17 +301,60 @@ impl Store {
             .lock_complaint(tx, reference)
             .await?
             .ok_or(StoreError::NotFound)?;
-        let outcome = execute(complaint.clone(), command, now, &self.procedure);
-        let after = append(
-            tx,
-            self.backend,
-            id,
-            complaint,
-            &outcome.events,
-            now,
-            &self.procedure,
-        )
-        .await?;
+        let mut outcome = execute(complaint.clone(), command, now, &self.procedure);
+        let after = match outcome.events.split_last_mut() {
+            // An erasure: what came due first, then the blanking, then the erasure's event
+            // with how many events it blanked and the digest of their list.
+            Some((
+                Event {
+                    kind:
+                        EventKind::PersonalDataErased {
+                            events,
+                            redactions_sha256,
+                            ..
+                        },
+                    ..
+                },
+                earlier,
+            )) if outcome.refusal.is_none() => {
+                let before = append(
+                    tx,
+                    self.backend,
+                    id,
+                    complaint,
+                    earlier,
+                    now,
+                    &self.procedure,
+                )
+                .await?;
+                let blanked = super::erasure::blank(tx, id, reference, &before, now).await?;
+                *events = blanked.events;
+                *redactions_sha256 = blanked.digest;
+                let last = outcome.events.len() - 1;
+                append(
+                    tx,
+                    self.backend,
+                    id,
+                    before,
+                    &outcome.events[last..],
+                    now,
+                    &self.procedure,
+                )
+                .await?
+            }
+            _ => {
+                append(
+                    tx,
+                    self.backend,
+                    id,
+                    complaint,
+                    &outcome.events,
+                    now,
+                    &self.procedure,
+                )
+                .await?
+            }
+        };
         if outcome.refusal.is_none() {
             let at = micros(now);
             let rows: Vec<_> = attachments.iter().map(|a| (id, at, a)).collect();

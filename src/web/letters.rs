@@ -60,6 +60,11 @@ pub async fn find(
     let Some(kind) = LetterKind::parse(&item.kind) else {
         return Ok(None);
     };
+    if item.erased() {
+        return Err(error_page(&PageError::Conflict(
+            crate::retention::ERASED_LETTER.into(),
+        )));
+    }
     let recipient = match item.recipient() {
         "third_party" => Recipient::ThirdParty,
         _ => Recipient::Customer,

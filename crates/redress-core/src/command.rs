@@ -191,6 +191,22 @@ pub enum Action {
         #[serde(default, alias = "text")]
         reason: Option<String>,
     },
+    /// Keeps the complaint's personal data past its retention period until released
+    /// (compliance only).
+    PlaceLegalHold {
+        #[serde(alias = "text")]
+        reason: String,
+    },
+    ReleaseLegalHold {
+        #[serde(alias = "text")]
+        reason: String,
+    },
+    /// Erases the customer's personal data at once, on their request (compliance only; the
+    /// complaint must be closed and nothing may hold it).
+    ErasePersonalData {
+        #[serde(alias = "text")]
+        reason: String,
+    },
 }
 
 /// Who normally asks for a command.

@@ -83,6 +83,13 @@ impl OmbudsmanDecision {
     }
 }
 
+/// A legal hold on the complaint's personal data.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LegalHold {
+    pub reason: String,
+    pub since: Timestamp,
+}
+
 /// A complaint as it stands after its events.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Complaint {
@@ -124,6 +131,12 @@ pub struct Complaint {
     pub closed_at: Option<Timestamp>,
     pub reopened_count: u32,
     pub notes: u32,
+    /// Held past its retention period by compliance (absent from states stored before holds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub legal_hold: Option<LegalHold>,
+    /// When its personal data was erased; what is left serves reports only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<Timestamp>,
     /// How many events have been applied (the next event's sequence number is this + 1).
     pub version: u64,
     pub last_event_at: Timestamp,
@@ -180,6 +193,8 @@ impl Complaint {
             closed_at: None,
             reopened_count: 0,
             notes: 0,
+            legal_hold: None,
+            erased_at: None,
             version: 1,
             last_event_at: event.at,
         })
@@ -363,6 +378,26 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
         EventKind::LetterSent { .. }
         | EventKind::CaseFileGenerated { .. }
         | EventKind::SubjectAccessExported { .. } => c.last_event_at = previous,
+        EventKind::LegalHoldReleased { .. } => {
+            c.legal_hold = None;
+            c.last_event_at = previous;
+        }
+        EventKind::LegalHoldPlaced { reason } => {
+            c.legal_hold = Some(LegalHold {
+                reason: reason.clone(),
+                since: at,
+            });
+            c.last_event_at = previous;
+        }
+        EventKind::PersonalDataErased { .. } => {
+            c.customer = crate::erasure::erased_customer(&c.customer);
+            c.summary = crate::erasure::ERASED.to_owned();
+            for offer in &mut c.offers {
+                offer.text = crate::erasure::ERASED.to_owned();
+            }
+            c.erased_at = Some(at);
+            c.last_event_at = previous;
+        }
         EventKind::CompensationWithdrawn { offer, .. } => {
             if let Some(o) = c.compensation.iter_mut().find(|o| o.id == *offer) {
                 o.withdrawn = true;

@@ -285,6 +285,24 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// Compliance holds the complaint's personal data past its retention period (litigation,
+    /// a regulator's inquiry), until released.
+    LegalHoldPlaced {
+        reason: String,
+    },
+    LegalHoldReleased {
+        reason: String,
+    },
+    /// The complaint's personal data was erased: at the end of its retention period, or at
+    /// once on the customer's request (`on_request`). `events` earlier events were blanked;
+    /// `redactions_sha256` is the SHA-256 of their list (sequence, digest of the event as it
+    /// was, digest of the event as kept), so the chain vouches for what is left of them.
+    PersonalDataErased {
+        reason: String,
+        on_request: bool,
+        events: u32,
+        redactions_sha256: String,
+    },
 }
 
 impl EventKind {
@@ -330,6 +348,9 @@ impl EventKind {
             EventKind::RemedyOverdue { .. } => "remedy_overdue",
             EventKind::Closed { .. } => "closed",
             EventKind::Reopened { .. } => "reopened",
+            EventKind::LegalHoldPlaced { .. } => "legal_hold_placed",
+            EventKind::LegalHoldReleased { .. } => "legal_hold_released",
+            EventKind::PersonalDataErased { .. } => "personal_data_erased",
         }
     }
 

@@ -15,6 +15,7 @@ pub mod complaint;
 pub mod correspondence;
 pub mod deadline;
 pub mod decide;
+pub mod erasure;
 pub mod event;
 pub mod letters;
 pub mod model;

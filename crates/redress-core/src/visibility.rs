@@ -141,7 +141,8 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::Closed { .. }
         | EventKind::Reopened { .. }
         // Their own details.
-        | EventKind::CustomerUpdated { .. } => true,
+        | EventKind::CustomerUpdated { .. }
+        | EventKind::PersonalDataErased { .. } => true,
         EventKind::EvidenceRequested { from, .. } => *from == EvidenceSource::Customer,
         EventKind::CompensationOffered { approved, .. } => *approved,
         EventKind::CompensationWithdrawn {
@@ -159,7 +160,9 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         // Their letters are listed to them on their own.
         | EventKind::LetterSent { .. }
         | EventKind::CaseFileGenerated { .. }
-        | EventKind::SubjectAccessExported { .. } => false,
+        | EventKind::SubjectAccessExported { .. }
+        | EventKind::LegalHoldPlaced { .. }
+        | EventKind::LegalHoldReleased { .. } => false,
     }
 }
 

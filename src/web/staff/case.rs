@@ -886,6 +886,12 @@ pub async fn command(
         Err(StoreError::NotFound) => return no_such_complaint(),
         Err(error) => return error_page(&error.into()),
     };
+    if crate::retention::erased_now(&outcome)
+        && let Err(error) =
+            crate::retention::finish_erasures(&state.store, &state.web.folders(), true).await
+    {
+        return error_page(&error.into());
+    }
     match outcome.refusal {
         None => Redirect::to(&format!("/staff/complaints/{reference}?done={}", spec.name))
             .into_response(),
@@ -1032,6 +1038,7 @@ pub async fn case_file(
         Ok(made) => crate::casefile::download(&reference, made.zip),
         Err(crate::casefile::CaseFileError::NotFound) => no_such_complaint(),
         Err(crate::casefile::CaseFileError::Store(error)) => error_page(&error.into()),
+        Err(crate::casefile::CaseFileError::Erased(why)) => error_page(&PageError::Conflict(why)),
         Err(crate::casefile::CaseFileError::Other(error)) => {
             error_page(&PageError::Internal(error))
         }

@@ -124,6 +124,7 @@ pub async fn export(
             StatusCode::NOT_FOUND,
         ),
         Err(CaseFileError::Store(error)) => error_page(&error.into()),
+        Err(CaseFileError::Erased(why)) => error_page(&PageError::Conflict(why)),
         Err(CaseFileError::Other(error)) => error_page(&PageError::Internal(error)),
     }
 }

@@ -63,6 +63,9 @@ pub enum ActionKind {
     CompleteRemedy,
     Close,
     Reopen,
+    PlaceLegalHold,
+    ReleaseLegalHold,
+    ErasePersonalData,
 }
 
 /// Everything known about one command apart from its values.
@@ -102,6 +105,9 @@ pub struct Who {
     pub asker: Asker,
     /// Compliance staff may take it (they read complaints and add notes, nothing else).
     pub compliance: bool,
+    /// Only compliance staff may take it (what is done with the record: legal holds,
+    /// erasure), never the complaint's handlers or the customer.
+    pub only_compliance: bool,
     /// Besides the department that owns the complaint's stage, the department owning this
     /// stage may take it: the customer may ask that department directly (telephone the
     /// Escalation Team, write to the Customer Resolution Manager, the ombudsman's referral).
@@ -222,8 +228,8 @@ pub fn in_procedure(words: &str, procedure: &Procedure) -> String {
 
 impl ActionKind {
     /// Every kind, in the order of the ladder.
-    pub const ALL: [ActionKind; 29] = {
-        let mut all = [ActionKind::Acknowledge; 29];
+    pub const ALL: [ActionKind; 32] = {
+        let mut all = [ActionKind::Acknowledge; 32];
         let mut i = 0;
         while i < TABLE.len() {
             all[i] = TABLE[i].kind;
@@ -268,8 +274,8 @@ impl FromStr for ActionKind {
 
 impl Action {
     /// Every command name, in the order of the ladder: `receive`, then the table's.
-    pub const NAMES: [&'static str; 30] = {
-        let mut names = [RECEIVE; 30];
+    pub const NAMES: [&'static str; 33] = {
+        let mut names = [RECEIVE; 33];
         let mut i = 0;
         while i < TABLE.len() {
             names[i + 1] = TABLE[i].name;
@@ -310,6 +316,9 @@ impl Action {
             Action::CompleteRemedy { .. } => ActionKind::CompleteRemedy,
             Action::Close { .. } => ActionKind::Close,
             Action::Reopen { .. } => ActionKind::Reopen,
+            Action::PlaceLegalHold { .. } => ActionKind::PlaceLegalHold,
+            Action::ReleaseLegalHold { .. } => ActionKind::ReleaseLegalHold,
+            Action::ErasePersonalData { .. } => ActionKind::ErasePersonalData,
         }
     }
 

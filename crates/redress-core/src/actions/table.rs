@@ -13,8 +13,15 @@ use super::{ActionInfo, ActionKind, FieldInfo, FieldKind, Item, Limit, Who};
 const STAFF: Who = Who {
     asker: Asker::Staff,
     compliance: false,
+    only_compliance: false,
     also_stage: None,
     manager_at_any_stage: false,
+};
+
+const COMPLIANCE_ONLY: Who = Who {
+    compliance: true,
+    only_compliance: true,
+    ..STAFF
 };
 
 const CUSTOMER: Who = Who {
@@ -135,7 +142,7 @@ const fn on_portal(info: ActionInfo) -> ActionInfo {
     }
 }
 
-pub(super) const TABLE: [ActionInfo; 29] = [
+pub(super) const TABLE: [ActionInfo; 32] = [
     entry(
         ActionKind::Acknowledge,
         "acknowledge",
@@ -735,4 +742,65 @@ pub(super) const TABLE: [ActionInfo; 29] = [
         &[reason("Why it is being reopened (optional)")],
         Some(|| Action::Reopen { reason: None }),
     ),
+    ActionInfo {
+        who: COMPLIANCE_ONLY,
+        ..entry(
+            ActionKind::PlaceLegalHold,
+            "place_legal_hold",
+            "Place a legal hold",
+            "place a legal hold",
+            "Place the hold",
+            "A legal hold was placed: the complaint's personal data is kept until it is released.",
+            &[required(
+                "reason",
+                FieldKind::LongText,
+                "the reason",
+                "Why the record must be kept (litigation, a regulator's inquiry)",
+            )],
+            Some(|| Action::PlaceLegalHold {
+                reason: "Litigation".into(),
+            }),
+        )
+    },
+    ActionInfo {
+        who: COMPLIANCE_ONLY,
+        ..entry(
+            ActionKind::ReleaseLegalHold,
+            "release_legal_hold",
+            "Release the legal hold",
+            "release the legal hold",
+            "Release the hold",
+            "The legal hold was released.",
+            &[required(
+                "reason",
+                FieldKind::LongText,
+                "the reason",
+                "Why the hold is no longer needed",
+            )],
+            Some(|| Action::ReleaseLegalHold {
+                reason: "Proceedings ended".into(),
+            }),
+        )
+    },
+    ActionInfo {
+        who: COMPLIANCE_ONLY,
+        warning: true,
+        ..entry(
+            ActionKind::ErasePersonalData,
+            "erase_personal_data",
+            "Erase the customer's personal data",
+            "erase the customer's personal data",
+            "Erase the personal data",
+            "The customer's personal data was erased; what reports need is kept.",
+            &[required(
+                "reason",
+                FieldKind::LongText,
+                "the reason",
+                "Why (the customer's request, and when it was made)",
+            )],
+            Some(|| Action::ErasePersonalData {
+                reason: "The customer asked".into(),
+            }),
+        )
+    },
 ];

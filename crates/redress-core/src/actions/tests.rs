@@ -89,6 +89,9 @@ fn the_command_names_are_the_published_ones() {
             "complete_remedy",
             "close",
             "reopen",
+            "place_legal_hold",
+            "release_legal_hold",
+            "erase_personal_data",
         ]
     );
 }

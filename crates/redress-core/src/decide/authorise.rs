@@ -28,6 +28,10 @@ pub fn authorise(
             "administrators manage users and the procedure; they cannot act on complaints",
         ),
         Role::Compliance if who.compliance => Ok(()),
+        _ if who.only_compliance => refuse(
+            RefusalCode::NotPermitted,
+            format!("only compliance staff can {words}"),
+        ),
         Role::Compliance => refuse(
             RefusalCode::NotPermitted,
             "compliance staff can read complaints and add notes, but cannot act on them",
@@ -91,7 +95,22 @@ mod tests {
         match by.role {
             Role::System => true,
             Role::Administrator => false,
-            Role::Compliance => matches!(action, Action::AddNote { .. }),
+            Role::Compliance => matches!(
+                action,
+                Action::AddNote { .. }
+                    | Action::PlaceLegalHold { .. }
+                    | Action::ReleaseLegalHold { .. }
+                    | Action::ErasePersonalData { .. }
+            ),
+            _ if matches!(
+                action,
+                Action::PlaceLegalHold { .. }
+                    | Action::ReleaseLegalHold { .. }
+                    | Action::ErasePersonalData { .. }
+            ) =>
+            {
+                false
+            }
             Role::Customer => matches!(
                 action,
                 Action::AcceptResolution {}

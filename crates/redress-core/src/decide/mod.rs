@@ -8,7 +8,7 @@
 //! the command to the file for its area of the ladder: `intake` (a new complaint and its
 //! acknowledgement), `resolution` (stages 1 and 2), `investigation` (stage 3),
 //! `compensation`, `review` (stage 4 and deadlock), `ombudsman` (stage 5) and `lifecycle`
-//! (what may happen at any stage). Those files depend only on `context` and `refusal`, never
+//! (what may happen at any stage), `record` (legal holds and erasure). Those files depend only on `context` and `refusal`, never
 //! on each other or on this one. `execute` sits on top: [`execute`] and [`available`] run
 //! `decide` as every shell must.
 
@@ -20,6 +20,7 @@ mod intake;
 mod investigation;
 mod lifecycle;
 mod ombudsman;
+mod record;
 mod refusal;
 mod resolution;
 mod review;
@@ -143,14 +144,29 @@ pub fn decide(
         Action::CompleteRemedy { text } => ombudsman::complete_remedy(&cx, text),
         Action::Close { reason } => lifecycle::close(&cx, reason),
         Action::Reopen { reason } => lifecycle::reopen(&cx, reason),
+        Action::PlaceLegalHold { reason } => record::place_legal_hold(&cx, reason),
+        Action::ReleaseLegalHold { reason } => record::release_legal_hold(&cx, reason),
+        Action::ErasePersonalData { reason } => record::erase_personal_data(&cx, reason),
     }
 }
 
 /// Refusals that depend only on the complaint's status and stage, shared by many commands.
 fn guard_status(c: &Complaint, action: &Action, procedure: &Procedure) -> Result<(), Refusal> {
+    if let Some(erased) = c.erased_at {
+        return refuse(
+            RefusalCode::WrongStatus,
+            format!(
+                "this complaint's personal data was erased on {}; what is left is kept for reports and cannot be changed",
+                crate::clock::local_date(procedure.time_zone(), erased)
+            ),
+        );
+    }
     let closed_ok = matches!(
         action,
-        Action::AddNote { .. }
+        Action::PlaceLegalHold { .. }
+            | Action::ReleaseLegalHold { .. }
+            | Action::ErasePersonalData { .. }
+            | Action::AddNote { .. }
             | Action::RecordCall { .. }
             | Action::ReceiveEvidence { .. }
             | Action::ReferToOmbudsman { .. }

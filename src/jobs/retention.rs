@@ -1,0 +1,48 @@
+//! Retention inside `serve`: the retention run (`crate::retention::run`) once at start and then
+//! once a day, as of the service's clock. Several nodes may run it: each erasure is a command
+//! under the complaint's lock, so a complaint another node erased first is simply refused.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::watch;
+
+use crate::clock::Clock;
+use crate::retention::Folders;
+use crate::store::Store;
+
+/// How often the retention run runs.
+pub const INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Runs until `stop` turns true.
+pub async fn run(
+    store: Store,
+    clock: Arc<dyn Clock>,
+    folders: Folders,
+    mut stop: watch::Receiver<bool>,
+) {
+    loop {
+        let as_of = clock.now();
+        let running = crate::retention::run(&store, &folders, as_of, false);
+        match crate::store::via::through(crate::store::via::SCHEDULER, running).await {
+            Ok(report) => tracing::info!(
+                looked_at = report.looked_at,
+                erased = report.erased.len(),
+                held = report.held.len(),
+                files_deleted = report.files_deleted,
+                "retention run"
+            ),
+            Err(error) => {
+                tracing::error!(%error, "the retention run failed; it runs again tomorrow")
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(INTERVAL) => {}
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+        }
+    }
+}
