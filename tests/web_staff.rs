@@ -550,11 +550,11 @@ async fn the_case_page_offers_only_what_the_core_allows(db: Db) {
         page.body
             .contains("There is nothing you can do on this complaint now")
     );
-    // Compliance may add notes only.
+    // Compliance may add notes and hold the record (erasure waits for the complaint to close).
     let mut audit = Browser::signed_in_staff(&app, "audit@example.com").await;
     assert_eq!(
         audit.case(&reference).await.commands(),
-        BTreeSet::from(["add_note".to_owned()])
+        BTreeSet::from(["add_note".to_owned(), "place_legal_hold".to_owned()])
     );
 
     // At stage 3 the Customer Resolution department may issue a deadlock letter.

@@ -360,7 +360,7 @@ mod tests {
                 vulnerabilities: vec!["Recently bereaved".into()],
             },
             summary: "Broadband down for a week".into(),
-            category: Some("broadband".into()),
+            category: Some("faults_service_provision".into()),
             received_at: None,
             staff_concerned: Vec::new(),
             by: Actor::staff(Role::Handler, "customer_services", Some("h1")),
@@ -466,7 +466,7 @@ mod tests {
         let EventKind::Received(r) = &erased(&events[0]).kind else {
             panic!("the first event is received")
         };
-        assert_eq!(r.category.as_deref(), Some("broadband"));
+        assert_eq!(r.category.as_deref(), Some("faults_service_provision"));
         assert_eq!(r.customer.vulnerabilities.len(), 1);
         assert_eq!(r.channel, Channel::Email);
     }

@@ -9,6 +9,7 @@
 //! [`execute`] and [`open`] combine them in the order the procedure requires.
 
 pub mod actions;
+pub mod automatic;
 pub mod clock;
 pub mod command;
 pub mod complaint;
@@ -17,10 +18,12 @@ pub mod deadline;
 pub mod decide;
 pub mod erasure;
 pub mod event;
+pub mod holidays;
 pub mod letters;
 pub mod model;
 pub mod owed;
 pub mod procedure;
+pub mod regulation;
 pub mod staffing;
 pub mod visibility;
 

@@ -279,6 +279,13 @@ pub struct Procedure {
     /// Which complaints the system acknowledges itself (`[acknowledgement]`; optional).
     #[serde(default)]
     pub acknowledgement: Acknowledgement,
+    /// Ofcom's automatic compensation amounts by effective date (`[[automatic_compensation]]`;
+    /// the built-in table when the file has none), earliest first.
+    #[serde(default = "crate::automatic::built_in_rates")]
+    pub automatic_compensation: Vec<crate::automatic::Rates>,
+    /// Bank holidays beyond the built-in lists (`[[bank_holidays]]`; optional).
+    #[serde(default)]
+    pub bank_holidays: Vec<crate::holidays::ExtraHoliday>,
     /// Letter kinds the file had no template for: they use the built-in wording.
     #[serde(skip)]
     pub defaulted_letters: Vec<crate::letters::LetterKind>,
@@ -359,6 +366,14 @@ impl Procedure {
 
     pub fn time_zone(&self) -> &TimeZone {
         &self.tz
+    }
+
+    /// The working-day calendar of a nation: its bank holidays and the procedure's extra.
+    pub fn calendar(&self, nation: crate::holidays::Nation) -> crate::holidays::Calendar<'_> {
+        crate::holidays::Calendar {
+            nation,
+            extra: &self.bank_holidays,
+        }
     }
 
     /// The rules in force for a complaint first received on `date` (London). A date before

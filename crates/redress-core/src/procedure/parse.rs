@@ -153,7 +153,7 @@ impl Checker<'_> {
     }
 }
 
-const TOP_LEVEL_KEYS: [&str; 12] = [
+const TOP_LEVEL_KEYS: [&str; 14] = [
     "version",
     "time_zone",
     "reference_prefix",
@@ -166,6 +166,8 @@ const TOP_LEVEL_KEYS: [&str; 12] = [
     "letters",
     "access",
     "acknowledgement",
+    "automatic_compensation",
+    "bank_holidays",
 ];
 
 impl Procedure {
@@ -294,6 +296,15 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
         None => Some(Acknowledgement::default()),
     };
 
+    let automatic_compensation = match get("automatic_compensation") {
+        Some(v) => read_array::<crate::automatic::Rates>(checker, "automatic_compensation", v),
+        None => Some(crate::automatic::built_in_rates()),
+    };
+    let bank_holidays = match get("bank_holidays") {
+        Some(v) => read_array::<crate::holidays::ExtraHoliday>(checker, "bank_holidays", v),
+        None => Some(Vec::new()),
+    };
+
     let tz = match &time_zone {
         Some(name) => match TimeZone::get(name) {
             Ok(tz) => Some(tz),
@@ -326,6 +337,12 @@ fn read_sections(checker: &mut Checker<'_>, table: &DeTable<'_>) -> Option<Proce
         letters: letters?,
         access: access?,
         acknowledgement: acknowledgement?,
+        automatic_compensation: {
+            let mut rates = automatic_compensation?;
+            rates.sort_by_key(|r| r.effective_from);
+            rates
+        },
+        bank_holidays: bank_holidays?,
         defaulted_letters: checker.defaulted_letters.clone(),
         tz: tz?,
     })
