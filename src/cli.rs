@@ -285,6 +285,11 @@ pub enum Commands {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Ofcom's automatic compensation scheme.
+    Compensation {
+        #[command(subcommand)]
+        command: CompensationCommand,
+    },
     /// Retention: erase the personal data of complaints closed longer than the procedure's
     /// retention_months, unless something holds them (also run daily by `serve`).
     Retention {
@@ -391,6 +396,43 @@ pub enum UserCommand {
         department: Option<String>,
         #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
         procedure: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum CompensationCommand {
+    /// The amount Ofcom's automatic compensation scheme pays, in pounds, and how it was worked
+    /// out: `--kind delayed_repair --reported RFC3339 --restored RFC3339 [--nation N]`,
+    /// `--kind missed_appointment --date DATE`, `--kind delayed_provision --due DATE --started DATE`.
+    Quote {
+        /// delayed_repair, missed_appointment or delayed_provision.
+        #[arg(long)]
+        kind: String,
+        /// delayed_repair: when the total loss of service was reported.
+        #[arg(long)]
+        reported: Option<jiff::Timestamp>,
+        /// delayed_repair: when the service was restored.
+        #[arg(long)]
+        restored: Option<jiff::Timestamp>,
+        /// delayed_repair: whose bank holidays count: england_and_wales, scotland or
+        /// northern_ireland.
+        #[arg(long, default_value = "england_and_wales")]
+        nation: String,
+        /// missed_appointment: the appointment's date.
+        #[arg(long)]
+        date: Option<jiff::civil::Date>,
+        /// delayed_provision: the date the service was due to start.
+        #[arg(long)]
+        due: Option<jiff::civil::Date>,
+        /// delayed_provision: the date it started.
+        #[arg(long)]
+        started: Option<jiff::civil::Date>,
+        /// Whose rates and extra bank holidays: `default` or a procedure file.
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+        /// Print the quote as JSON.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -673,6 +715,14 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
             }
             let procedure = Arc::new(load_procedure(&procedure)?);
+            for warning in redress_core::regulation::check(&procedure) {
+                tracing::warn!(
+                    rule = warning.rule,
+                    source = warning.source,
+                    "{}",
+                    warning.message
+                );
+            }
             let clock: Arc<dyn Clock> = match clock_start {
                 Some(start) => {
                     tracing::warn!(%start, "running on a shifted clock: deadlines follow it, not the real time");
@@ -790,6 +840,47 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 );
                 Ok(ExitCode::SUCCESS)
             })
+        }
+        Commands::Compensation {
+            command:
+                CompensationCommand::Quote {
+                    kind,
+                    reported,
+                    restored,
+                    nation,
+                    date,
+                    due,
+                    started,
+                    procedure,
+                    json,
+                },
+        } => {
+            let procedure = load_procedure(&procedure)?;
+            let asked = crate::words::QuoteAsked {
+                kind: &kind,
+                reported,
+                restored,
+                nation: &nation,
+                date,
+                due,
+                started,
+            };
+            let quote = crate::words::quote(&procedure, &asked).map_err(anyhow::Error::msg)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&quote)?);
+            } else {
+                println!("Amount: {}", redress_core::Money(quote.amount_pence));
+                println!("Automatic compensation for {}", quote.kind.in_words());
+                for line in &quote.working {
+                    println!("  {line}");
+                }
+                if !quote.rates_confirmed {
+                    println!(
+                        "  Note: a rate used is not yet confirmed against Ofcom's own publication; check it before paying"
+                    );
+                }
+            }
+            Ok(ExitCode::SUCCESS)
         }
         Commands::Retention {
             command:
@@ -1221,6 +1312,9 @@ fn check(file: &str) -> anyhow::Result<ExitCode> {
                 if p.rules.len() == 1 { "" } else { "s" }
             );
             for warning in p.warnings() {
+                println!("warning: {warning}");
+            }
+            for warning in redress_core::regulation::check(&p) {
                 println!("warning: {warning}");
             }
             Ok(ExitCode::SUCCESS)

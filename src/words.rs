@@ -120,6 +120,11 @@ pub fn event_sentence(event: &Event, procedure: &Procedure, for_customer: bool) 
         EventKind::SubjectAccessExported { .. } => {
             format!("{by} exported everything held about the customer, at their request")
         }
+        EventKind::AutomaticCompensationPaid { kind, amount_pence } => format!(
+            "{by} recorded {} of automatic compensation paid for {}",
+            Money(*amount_pence),
+            kind.in_words()
+        ),
         EventKind::LegalHoldPlaced { reason } => {
             format!("{by} placed a legal hold on the record: {reason}")
         }
@@ -388,5 +393,64 @@ mod tests {
             instant("2026-04-07T13:05:00Z".parse().expect("instant"), &tz),
             "7 April 2026 at 14:05"
         );
+    }
+}
+
+/// What `redress compensation quote` and the case page's calculator ask: the kind and the
+/// fields that kind needs, as given.
+#[derive(Debug, Clone, Default)]
+pub struct QuoteAsked<'a> {
+    pub kind: &'a str,
+    pub reported: Option<jiff::Timestamp>,
+    pub restored: Option<jiff::Timestamp>,
+    pub nation: &'a str,
+    pub date: Option<jiff::civil::Date>,
+    pub due: Option<jiff::civil::Date>,
+    pub started: Option<jiff::civil::Date>,
+}
+
+/// Works out an automatic compensation amount with the procedure's rates and bank holidays,
+/// or says in a sentence what is missing or wrong.
+pub fn quote(
+    procedure: &Procedure,
+    asked: &QuoteAsked<'_>,
+) -> Result<redress_core::automatic::Quote, String> {
+    use redress_core::automatic::{self, AutoKind};
+    let kind = AutoKind::parse(asked.kind).ok_or_else(|| {
+        format!(
+            "'{}' is not a kind of automatic compensation; the kinds are delayed_repair, missed_appointment, delayed_provision",
+            asked.kind.chars().take(40).collect::<String>()
+        )
+    })?;
+    let rates = &procedure.automatic_compensation;
+    let need = |what: &str| format!("{} needs {what}", kind.as_str());
+    match kind {
+        AutoKind::DelayedRepair => {
+            let reported = asked
+                .reported
+                .ok_or_else(|| need("--reported (RFC 3339)"))?;
+            let restored = asked
+                .restored
+                .ok_or_else(|| need("--restored (RFC 3339)"))?;
+            let nation: redress_core::holidays::Nation = asked.nation.parse()?;
+            automatic::delayed_repair(
+                rates,
+                procedure.calendar(nation),
+                procedure.time_zone(),
+                reported,
+                restored,
+            )
+        }
+        AutoKind::MissedAppointment => {
+            let date = asked.date.ok_or_else(|| need("--date (YYYY-MM-DD)"))?;
+            automatic::missed_appointment(rates, date)
+        }
+        AutoKind::DelayedProvision => {
+            let due = asked.due.ok_or_else(|| need("--due (YYYY-MM-DD)"))?;
+            let started = asked
+                .started
+                .ok_or_else(|| need("--started (YYYY-MM-DD)"))?;
+            automatic::delayed_provision(rates, due, started)
+        }
     }
 }

@@ -524,6 +524,12 @@ fn command_cases() -> Vec<CommandCase> {
             [200, 200, 200, 200, 200],
         ),
         case("reopen", json!({}), [409, 409, 409, 409, 409]),
+        // Automatic compensation needs no fault finding and no approval, at any stage.
+        case(
+            "record_automatic_compensation",
+            json!({"kind": "missed_appointment", "amount_pence": 3231}),
+            [200, 200, 200, 200, 200],
+        ),
         // What is done with the record itself is compliance's alone (see `compliance_gets`).
         case(
             "place_legal_hold",

@@ -271,6 +271,122 @@ fn a_relative_procedure_path_is_read_beside_the_scenario() {
 // ---------------------------------------------------------------------------------------------
 
 #[test]
+fn procedure_check_warns_where_the_procedure_differs_from_the_rules_in_force() {
+    // The seed as published: the 8-week ADR point past 8 April 2026, the scheme's old name,
+    // General Conditions 22 and 23. Warnings, each with its source; the check still passes.
+    let output = redress(&["procedure", "check", "default"], None);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    for words in [
+        "warning: from 2026-04-08 Ofcom requires the ADR letter at 6 weeks; rules version 1 of this procedure (in force from 2018-10-01) says 8 weeks",
+        "now trades as the Communications Ombudsman",
+        "General Conditions 22 and 23, now C7 and C8",
+        "(source: Ofcom, Review of ADR in the telecoms sector",
+    ] {
+        assert!(out.contains(words), "{words}: {out}");
+    }
+    // The 2026 example brings it up to date: no warning at all.
+    let example = Path::new(env!("CARGO_MANIFEST_DIR")).join("examples/procedure-kinex-2026.toml");
+    let output = redress(
+        &["procedure", "check", example.to_str().expect("a path")],
+        None,
+    );
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(out.contains("valid procedure 'kinex-2026-2'"), "{out}");
+    assert!(!out.contains("warning"), "{out}");
+}
+
+#[test]
+fn compensation_quote_prints_the_amount_and_how_it_was_worked_out() {
+    let quote = |args: &[&str]| {
+        let mut all = vec!["compensation", "quote"];
+        all.extend_from_slice(args);
+        redress(&all, None)
+    };
+    // Reported on the May bank holiday 2026: Tuesday and Wednesday are the two full working
+    // days; restored on Saturday: Thursday, Friday and Saturday at £10.34.
+    let output = quote(&[
+        "--kind",
+        "delayed_repair",
+        "--reported",
+        "2026-05-04T09:00:00Z",
+        "--restored",
+        "2026-05-09T14:00:00Z",
+    ]);
+    assert!(output.status.success(), "{}", text(&output.stderr));
+    let out = text(&output.stdout);
+    assert!(out.starts_with("Amount: £31.02\n"), "{out}");
+    assert!(out.contains("Tue 5 May 2026 and Wed 6 May 2026"), "{out}");
+    assert!(out.contains("not yet confirmed"), "{out}");
+    // In Scotland 2 January is a holiday too (January 2026: the April 2024 rate, £9.76).
+    let args = [
+        "--kind",
+        "delayed_repair",
+        "--reported",
+        "2025-12-31T12:00:00Z",
+        "--restored",
+        "2026-01-08T12:00:00Z",
+    ];
+    let england = text(&quote(&args).stdout);
+    let mut scottish = args.to_vec();
+    scottish.extend_from_slice(&["--nation", "scotland"]);
+    let scotland = text(&quote(&scottish).stdout);
+    assert!(england.starts_with("Amount: £29.28"), "{england}");
+    assert!(scotland.starts_with("Amount: £19.52"), "{scotland}");
+    let output = quote(&[
+        "--kind",
+        "missed_appointment",
+        "--date",
+        "2019-06-01",
+        "--json",
+    ]);
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["amount_pence"], 2500);
+    assert_eq!(json["rates_confirmed"], true);
+    let output = quote(&[
+        "--kind",
+        "delayed_provision",
+        "--due",
+        "2026-03-30",
+        "--started",
+        "2026-04-03",
+    ]);
+    assert!(
+        text(&output.stdout).starts_with("Amount: £25.12"),
+        "{}",
+        text(&output.stdout)
+    );
+    // What is missing is said, and nothing is printed as an amount.
+    let output = quote(&[
+        "--kind",
+        "delayed_repair",
+        "--reported",
+        "2026-05-04T09:00:00Z",
+    ]);
+    assert!(!output.status.success());
+    assert!(
+        text(&output.stderr).contains("delayed_repair needs --restored"),
+        "{}",
+        text(&output.stderr)
+    );
+    let output = quote(&["--kind", "flood", "--date", "2026-01-01"]);
+    assert!(!output.status.success());
+    assert!(text(&output.stderr).contains("not a kind of automatic compensation"));
+    let output = quote(&[
+        "--kind",
+        "delayed_repair",
+        "--reported",
+        "2026-05-04T09:00:00Z",
+        "--restored",
+        "2026-05-09T14:00:00Z",
+        "--nation",
+        "wales",
+    ]);
+    assert!(!output.status.success());
+}
+
+#[test]
 fn procedure_check_default_exits_zero() {
     let output = redress(&["procedure", "check", "default"], None);
     assert!(output.status.success(), "{}", text(&output.stderr));

@@ -191,6 +191,12 @@ pub enum Action {
         #[serde(default, alias = "text")]
         reason: Option<String>,
     },
+    /// Records a payment of Ofcom's automatic compensation (no fault finding or approval: the
+    /// scheme pays it automatically), worked out by `redress compensation quote`.
+    RecordAutomaticCompensation {
+        kind: crate::automatic::AutoKind,
+        amount_pence: i64,
+    },
     /// Keeps the complaint's personal data past its retention period until released
     /// (compliance only).
     PlaceLegalHold {

@@ -83,6 +83,14 @@ impl OmbudsmanDecision {
     }
 }
 
+/// A payment of Ofcom's automatic compensation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AutomaticPayment {
+    pub kind: crate::automatic::AutoKind,
+    pub amount_pence: i64,
+    pub at: Timestamp,
+}
+
 /// A legal hold on the complaint's personal data.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LegalHold {
@@ -131,6 +139,9 @@ pub struct Complaint {
     pub closed_at: Option<Timestamp>,
     pub reopened_count: u32,
     pub notes: u32,
+    /// Ofcom's automatic compensation paid, oldest first (absent from states stored before it).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub automatic_compensation: Vec<AutomaticPayment>,
     /// Held past its retention period by compliance (absent from states stored before holds).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub legal_hold: Option<LegalHold>,
@@ -193,6 +204,7 @@ impl Complaint {
             closed_at: None,
             reopened_count: 0,
             notes: 0,
+            automatic_compensation: Vec::new(),
             legal_hold: None,
             erased_at: None,
             version: 1,
@@ -378,6 +390,14 @@ pub fn apply(mut c: Complaint, event: &Event) -> Complaint {
         EventKind::LetterSent { .. }
         | EventKind::CaseFileGenerated { .. }
         | EventKind::SubjectAccessExported { .. } => c.last_event_at = previous,
+        EventKind::AutomaticCompensationPaid { kind, amount_pence } => {
+            c.automatic_compensation.push(AutomaticPayment {
+                kind: *kind,
+                amount_pence: *amount_pence,
+                at,
+            });
+            c.last_event_at = previous;
+        }
         EventKind::LegalHoldReleased { .. } => {
             c.legal_hold = None;
             c.last_event_at = previous;

@@ -219,6 +219,7 @@ pub fn erased(event: &Event) -> Event {
         | K::AdrEligible { .. }
         | K::AdrNoticeSent { .. }
         | K::RemedyOverdue { .. }
+        | K::AutomaticCompensationPaid { .. }
         | K::LegalHoldPlaced { .. }
         | K::LegalHoldReleased { .. }
         | K::PersonalDataErased { .. } => event.kind.clone(),

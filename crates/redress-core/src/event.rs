@@ -285,6 +285,11 @@ pub enum EventKind {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         reason: Option<String>,
     },
+    /// A payment of Ofcom's automatic compensation was recorded.
+    AutomaticCompensationPaid {
+        kind: crate::automatic::AutoKind,
+        amount_pence: i64,
+    },
     /// Compliance holds the complaint's personal data past its retention period (litigation,
     /// a regulator's inquiry), until released.
     LegalHoldPlaced {
@@ -348,6 +353,7 @@ impl EventKind {
             EventKind::RemedyOverdue { .. } => "remedy_overdue",
             EventKind::Closed { .. } => "closed",
             EventKind::Reopened { .. } => "reopened",
+            EventKind::AutomaticCompensationPaid { .. } => "automatic_compensation_paid",
             EventKind::LegalHoldPlaced { .. } => "legal_hold_placed",
             EventKind::LegalHoldReleased { .. } => "legal_hold_released",
             EventKind::PersonalDataErased { .. } => "personal_data_erased",

@@ -163,6 +163,7 @@ mod tests {
         let text = include_str!("../../../examples/procedure-kinex-2026.toml");
         let p = Procedure::from_toml(text).expect("a valid procedure");
         assert_eq!(check(&p), Vec::new());
+        assert_eq!(p.warnings(), Vec::<String>::new());
         assert_eq!(p.rules.len(), 2);
         assert_eq!(p.rules[1].adr_after_weeks, 6);
     }

@@ -142,7 +142,8 @@ pub fn customer_sees(kind: &EventKind) -> bool {
         | EventKind::Reopened { .. }
         // Their own details.
         | EventKind::CustomerUpdated { .. }
-        | EventKind::PersonalDataErased { .. } => true,
+        | EventKind::PersonalDataErased { .. }
+        | EventKind::AutomaticCompensationPaid { .. } => true,
         EventKind::EvidenceRequested { from, .. } => *from == EvidenceSource::Customer,
         EventKind::CompensationOffered { approved, .. } => *approved,
         EventKind::CompensationWithdrawn {

@@ -102,6 +102,9 @@ struct DashboardPage {
     rows: Vec<FigureRow>,
     totals: FigureRow,
     charts: Vec<Chart>,
+    /// Where the procedure differs from the regulatory rules in force (managers and
+    /// compliance only).
+    rule_warnings: Vec<redress_core::regulation::RuleWarning>,
 }
 
 pub async fn dashboard(State(state): State<AppState>, staff: StaffSession) -> Response {
@@ -148,7 +151,18 @@ pub async fn dashboard(State(state): State<AppState>, staff: StaffSession) -> Re
         ("ADR-eligible".to_owned(), totals.adr_eligible, "#5b21b6"),
     ];
     let last = redress_core::clock::add_days(today, 6);
+    let rule_warnings = if matches!(
+        staff.user.role,
+        redress_core::Role::TeamManager
+            | redress_core::Role::CustomerResolutionManager
+            | redress_core::Role::Compliance
+    ) {
+        redress_core::regulation::check(procedure)
+    } else {
+        Vec::new()
+    };
     let page = DashboardPage {
+        rule_warnings,
         chrome: chrome(&state, &staff),
         week: format!("{} to {}", words::date(today), words::date(last)),
         rows,

@@ -63,6 +63,7 @@ pub enum ActionKind {
     CompleteRemedy,
     Close,
     Reopen,
+    RecordAutomaticCompensation,
     PlaceLegalHold,
     ReleaseLegalHold,
     ErasePersonalData,
@@ -228,8 +229,8 @@ pub fn in_procedure(words: &str, procedure: &Procedure) -> String {
 
 impl ActionKind {
     /// Every kind, in the order of the ladder.
-    pub const ALL: [ActionKind; 32] = {
-        let mut all = [ActionKind::Acknowledge; 32];
+    pub const ALL: [ActionKind; 33] = {
+        let mut all = [ActionKind::Acknowledge; 33];
         let mut i = 0;
         while i < TABLE.len() {
             all[i] = TABLE[i].kind;
@@ -274,8 +275,8 @@ impl FromStr for ActionKind {
 
 impl Action {
     /// Every command name, in the order of the ladder: `receive`, then the table's.
-    pub const NAMES: [&'static str; 33] = {
-        let mut names = [RECEIVE; 33];
+    pub const NAMES: [&'static str; 34] = {
+        let mut names = [RECEIVE; 34];
         let mut i = 0;
         while i < TABLE.len() {
             names[i + 1] = TABLE[i].name;
@@ -316,6 +317,7 @@ impl Action {
             Action::CompleteRemedy { .. } => ActionKind::CompleteRemedy,
             Action::Close { .. } => ActionKind::Close,
             Action::Reopen { .. } => ActionKind::Reopen,
+            Action::RecordAutomaticCompensation { .. } => ActionKind::RecordAutomaticCompensation,
             Action::PlaceLegalHold { .. } => ActionKind::PlaceLegalHold,
             Action::ReleaseLegalHold { .. } => ActionKind::ReleaseLegalHold,
             Action::ErasePersonalData { .. } => ActionKind::ErasePersonalData,

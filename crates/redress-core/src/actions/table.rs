@@ -38,6 +38,13 @@ const CHANNELS: &[(&str, &str)] = &[
     ("textphone", "Textphone or text relay"),
 ];
 
+/// The kinds of Ofcom's automatic compensation (`AutoKind`), with the words the pages use.
+const AUTOMATIC_KINDS: &[(&str, &str)] = &[
+    ("delayed_repair", "A delayed repair"),
+    ("missed_appointment", "A missed engineer appointment"),
+    ("delayed_provision", "A delayed start of a new service"),
+];
+
 /// How a customer may ask to be contacted (`Channel`, as the portal offers it).
 const CONTACT_CHANNELS: &[(&str, &str)] = &[
     ("email", "Email"),
@@ -142,7 +149,7 @@ const fn on_portal(info: ActionInfo) -> ActionInfo {
     }
 }
 
-pub(super) const TABLE: [ActionInfo; 32] = [
+pub(super) const TABLE: [ActionInfo; 33] = [
     entry(
         ActionKind::Acknowledge,
         "acknowledge",
@@ -742,6 +749,41 @@ pub(super) const TABLE: [ActionInfo; 32] = [
         &[reason("Why it is being reopened (optional)")],
         Some(|| Action::Reopen { reason: None }),
     ),
+    ActionInfo {
+        who: Who {
+            manager_at_any_stage: true,
+            ..STAFF
+        },
+        ..entry(
+            ActionKind::RecordAutomaticCompensation,
+            "record_automatic_compensation",
+            "Record automatic compensation paid",
+            "record automatic compensation",
+            "Record the payment",
+            "The automatic compensation paid was recorded.",
+            &[
+                required(
+                    "kind",
+                    FieldKind::Choice(AUTOMATIC_KINDS),
+                    "the kind",
+                    "What it is paid for (Ofcom's automatic compensation scheme)",
+                ),
+                required(
+                    "amount_pence",
+                    FieldKind::MoneyPence {
+                        min: 1,
+                        max: Limit::CompensationMaxPence,
+                    },
+                    "the amount",
+                    "Amount paid in pounds (as the calculator works it out)",
+                ),
+            ],
+            Some(|| Action::RecordAutomaticCompensation {
+                kind: crate::automatic::AutoKind::MissedAppointment,
+                amount_pence: 3231,
+            }),
+        )
+    },
     ActionInfo {
         who: COMPLIANCE_ONLY,
         ..entry(

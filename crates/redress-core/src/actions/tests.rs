@@ -89,6 +89,7 @@ fn the_command_names_are_the_published_ones() {
             "complete_remedy",
             "close",
             "reopen",
+            "record_automatic_compensation",
             "place_legal_hold",
             "release_legal_hold",
             "erase_personal_data",

@@ -143,7 +143,11 @@ mod tests {
                     || also == Some(department)
                     || (by.role == Role::CustomerResolutionManager
                         && (c.stage >= Stage::CUSTOMER_RESOLUTION
-                            || matches!(action, Action::ApproveCompensation { .. })))
+                            || matches!(
+                                action,
+                                Action::ApproveCompensation { .. }
+                                    | Action::RecordAutomaticCompensation { .. }
+                            )))
             }
         }
     }

@@ -184,3 +184,23 @@ pub(super) fn withdraw_offer(
         made_to_customer: o.approved,
     })
 }
+
+/// A payment of Ofcom's automatic compensation: no fault finding, no approval (the scheme pays
+/// it automatically); the amount within the complaint's compensation limit.
+pub(super) fn record_automatic_compensation(
+    cx: &Context<'_>,
+    kind: crate::automatic::AutoKind,
+    amount_pence: i64,
+) -> Result<Vec<Event>, Refusal> {
+    let max = cx.rules().compensation_max_pence;
+    if amount_pence <= 0 || amount_pence > max {
+        return refuse(
+            RefusalCode::InvalidInput,
+            format!(
+                "the amount must be more than £0.00 and at most {}",
+                crate::model::Money(max)
+            ),
+        );
+    }
+    cx.one(EventKind::AutomaticCompensationPaid { kind, amount_pence })
+}

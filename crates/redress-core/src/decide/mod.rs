@@ -144,6 +144,9 @@ pub fn decide(
         Action::CompleteRemedy { text } => ombudsman::complete_remedy(&cx, text),
         Action::Close { reason } => lifecycle::close(&cx, reason),
         Action::Reopen { reason } => lifecycle::reopen(&cx, reason),
+        Action::RecordAutomaticCompensation { kind, amount_pence } => {
+            compensation::record_automatic_compensation(&cx, kind, amount_pence)
+        }
         Action::PlaceLegalHold { reason } => record::place_legal_hold(&cx, reason),
         Action::ReleaseLegalHold { reason } => record::release_legal_hold(&cx, reason),
         Action::ErasePersonalData { reason } => record::erase_personal_data(&cx, reason),
@@ -166,6 +169,7 @@ fn guard_status(c: &Complaint, action: &Action, procedure: &Procedure) -> Result
         Action::PlaceLegalHold { .. }
             | Action::ReleaseLegalHold { .. }
             | Action::ErasePersonalData { .. }
+            | Action::RecordAutomaticCompensation { .. }
             | Action::AddNote { .. }
             | Action::RecordCall { .. }
             | Action::ReceiveEvidence { .. }
