@@ -14,6 +14,9 @@ use support::browser::{Browser, PASSWORD, hidden};
 use support::{Db, TestApp, complaint_body, spawn_app, ts};
 
 both_backends! {
+    the_case_page_works_out_automatic_compensation_and_records_it =>
+        sqlite_the_case_page_works_out_automatic_compensation_and_records_it,
+        postgres_the_case_page_works_out_automatic_compensation_and_records_it;
     the_customers_details_are_updated_from_the_case_page =>
         sqlite_the_customers_details_are_updated_from_the_case_page,
         postgres_the_customers_details_are_updated_from_the_case_page;
@@ -1825,5 +1828,54 @@ async fn the_customers_details_are_updated_from_the_case_page(db: Db) {
         complaint["customer"]["vulnerabilities"],
         json!(["Recently bereaved"])
     );
+    app.stop().await;
+}
+
+async fn the_case_page_works_out_automatic_compensation_and_records_it(db: Db) {
+    let Some(app) = spawn_app(db).await else {
+        return;
+    };
+    app.staff_account("cs.hal@example.com", Role::Handler, Some(CS))
+        .await;
+    let reference = create(&app, &complaint_body("ACC-9", "Ada Lovelace")).await;
+    let mut cs = Browser::signed_in_staff(&app, "cs.hal@example.com").await;
+    // Reported at 10:00 on the May bank holiday 2026 (London), restored on Saturday at 15:00.
+    let page = cs
+        .get(&format!(
+            "/staff/complaints/{reference}?quote_kind=delayed_repair&quote_reported=2026-05-04T10%3A00&quote_restored=2026-05-09T15%3A00&quote_nation=england_and_wales"
+        ))
+        .await;
+    page.expect(200);
+    assert!(page.body.contains("Amount: £31.02"), "{}", page.body);
+    assert!(page.body.contains("Tue 5 May 2026 and Wed 6 May 2026"));
+    // A question missing a field is answered with what is missing, not an amount.
+    let page = cs
+        .get(&format!(
+            "/staff/complaints/{reference}?quote_kind=missed_appointment"
+        ))
+        .await;
+    page.expect(200);
+    assert!(
+        page.body.contains("Missed_appointment needs date"),
+        "{}",
+        page.body
+    );
+    assert!(!page.body.contains("Amount: £"));
+    // The payment is recorded from the usual form: no fault finding, no approval.
+    let page = cs
+        .command(
+            &reference,
+            "record_automatic_compensation",
+            &[("kind", "delayed_repair"), ("amount", "31.02")],
+        )
+        .await;
+    page.expect(303);
+    let view = app
+        .store
+        .get_complaint(&redress_core::Reference::parse(&reference).expect("a reference"))
+        .await
+        .expect("the complaint");
+    assert_eq!(view.complaint.automatic_compensation.len(), 1);
+    assert_eq!(view.complaint.automatic_compensation[0].amount_pence, 3102);
     app.stop().await;
 }

@@ -259,8 +259,8 @@ impl Store {
     ) -> Result<Vec<Reference>, StoreError> {
         let email = email.map(|e| e.trim().to_lowercase()).unwrap_or_default();
         let rows = sqlx::query(
-            "SELECT reference FROM complaints WHERE customer_account = $1 \
-             UNION SELECT reference FROM complaints WHERE customer_email = $2",
+            "SELECT reference FROM complaints WHERE customer_account = $1 AND erased_at IS NULL \
+             UNION SELECT reference FROM complaints WHERE customer_email = $2 AND erased_at IS NULL",
         )
         .bind(account.trim())
         .bind(email)

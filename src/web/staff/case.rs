@@ -68,6 +68,7 @@ pub struct AttachmentView {
 #[derive(Template)]
 #[template(path = "staff_case.html")]
 struct CasePage {
+    calculator: Calculator,
     chrome: Chrome,
     reference: String,
     customer_name: String,
@@ -135,6 +136,87 @@ struct Posted<'a> {
     history: History,
     /// The letters the posted form's command would send, when staff asked to see them first.
     preview: Vec<forms::PreviewLetter>,
+    /// The automatic compensation calculator's inputs and answer (`?quote_kind=...`).
+    calculator: Calculator,
+}
+
+/// The case page's automatic compensation calculator: what was asked (as typed) and the answer
+/// or what was wrong with the question.
+#[derive(Debug, Clone, Default)]
+struct Calculator {
+    asked: HashMap<String, String>,
+    amount: Option<String>,
+    working: Vec<String>,
+    unconfirmed: bool,
+    problem: Option<String>,
+}
+
+impl Calculator {
+    /// Works out the quote the query asks for, if it asks; times are London's, as typed.
+    fn from_query(
+        query: &HashMap<String, String>,
+        procedure: &redress_core::Procedure,
+    ) -> Calculator {
+        let asked: HashMap<String, String> = query
+            .iter()
+            .filter(|(k, _)| k.starts_with("quote_"))
+            .map(|(k, v)| (k.clone(), v.chars().take(40).collect()))
+            .collect();
+        let Some(kind) = asked.get("quote_kind").cloned() else {
+            return Calculator::default();
+        };
+        let get = |name: &str| asked.get(name).map(|v| v.trim()).filter(|v| !v.is_empty());
+        let tz = procedure.time_zone();
+        let instant = |name: &str| -> Result<Option<jiff::Timestamp>, String> {
+            get(name)
+                .map(|v| {
+                    v.parse::<jiff::civil::DateTime>()
+                        .ok()
+                        .and_then(|dt| tz.to_ambiguous_zoned_datetime(dt).compatible().ok())
+                        .map(|z| z.timestamp())
+                        .ok_or_else(|| format!("'{v}' is not a date and time"))
+                })
+                .transpose()
+        };
+        let date = |name: &str| -> Result<Option<jiff::civil::Date>, String> {
+            get(name)
+                .map(|v| v.parse().map_err(|_| format!("'{v}' is not a date")))
+                .transpose()
+        };
+        let nation = get("quote_nation")
+            .unwrap_or("england_and_wales")
+            .to_owned();
+        let answer = (|| {
+            let asked = crate::words::QuoteAsked {
+                kind: &kind,
+                reported: instant("quote_reported")?,
+                restored: instant("quote_restored")?,
+                nation: &nation,
+                date: date("quote_date")?,
+                due: date("quote_due")?,
+                started: date("quote_started")?,
+            };
+            crate::words::quote(procedure, &asked)
+        })();
+        match answer {
+            Ok(quote) => Calculator {
+                amount: Some(redress_core::Money(quote.amount_pence).to_string()),
+                working: quote.working,
+                unconfirmed: !quote.rates_confirmed,
+                asked,
+                problem: None,
+            },
+            Err(problem) => Calculator {
+                asked,
+                problem: Some(sentence(&problem.replace("--", ""))),
+                ..Calculator::default()
+            },
+        }
+    }
+
+    fn value(&self, name: &str) -> String {
+        self.asked.get(name).cloned().unwrap_or_default()
+    }
 }
 
 /// The parts of a complaint's history a member of staff may look at alone.
@@ -590,6 +672,7 @@ async fn show(
         forms,
         nothing_to_do,
         case_file: redress_core::visibility::may_make_case_file(user.role),
+        calculator: posted.calculator.clone(),
         audit,
         timeline,
         history: History::ALL
@@ -672,6 +755,7 @@ pub async fn case_page(
             "recorded" => Some("The complaint is recorded. Its clocks have started.".to_owned()),
             _ => forms::done_sentence(&done, state.store.procedure()),
         });
+    let calculator = Calculator::from_query(&query, state.store.procedure());
     show(
         &state,
         &staff,
@@ -680,6 +764,7 @@ pub async fn case_page(
         Posted {
             flash,
             history,
+            calculator,
             ..Default::default()
         },
     )

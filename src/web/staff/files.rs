@@ -51,6 +51,11 @@ pub async fn file(
     if file.sha256.len() != 64 || !file.sha256.bytes().all(|b| b.is_ascii_hexdigit()) {
         return not_found();
     }
+    if file.filename == redress_core::erasure::ERASED {
+        return error_page(&PageError::Conflict(
+            "the customer's personal data was erased, and this file with it; the record keeps that it was attached".into(),
+        ));
+    }
     let stored = state.web.files_dir.join(&file.sha256);
     let bytes = match tokio::fs::read(&stored).await {
         Ok(bytes) => bytes,
