@@ -49,6 +49,7 @@ fn every_form_makes_its_command() {
             "outcome" => "partly_upheld",
             "customer_accepted" => "yes",
             "restricted" => "yes",
+            "kind" => "missed_appointment",
             _ => return None,
         })
     };
