@@ -285,6 +285,35 @@ pub enum Commands {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// The complaint report for a period: received (by month, category and channel), open at
+    /// the end, timeliness, outcomes, compensation, vulnerable customers.
+    Report {
+        /// The first London date of the period (YYYY-MM-DD); default the first complaint's.
+        #[arg(long)]
+        from: Option<jiff::civil::Date>,
+        /// The last London date of the period; default today.
+        #[arg(long)]
+        to: Option<jiff::civil::Date>,
+        /// json (the default), csv, or table (for people).
+        #[arg(long, default_value = "json")]
+        format: String,
+        /// Customers served, for complaints per 100,000 customers.
+        #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1_000_000_000))]
+        customers: Option<u64>,
+        /// Only complaints of this category.
+        #[arg(long)]
+        category: Option<String>,
+        /// Only complaints received by this channel.
+        #[arg(long)]
+        channel: Option<String>,
+        /// Write it to this file instead of standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        db: DatabaseArgs,
+        #[arg(long, env = "REDRESS_PROCEDURE", default_value = "default")]
+        procedure: String,
+    },
     /// Ofcom's automatic compensation scheme.
     Compensation {
         #[command(subcommand)]
@@ -838,6 +867,53 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     made.manifest.files.len() + 1,
                     made.zip.len()
                 );
+                Ok(ExitCode::SUCCESS)
+            })
+        }
+        Commands::Report {
+            from,
+            to,
+            format,
+            customers,
+            category,
+            channel,
+            out,
+            db,
+            procedure,
+        } => {
+            if !matches!(format.as_str(), "json" | "csv" | "table") {
+                anyhow::bail!("--format must be json, csv or table (got '{format}')");
+            }
+            if let (Some(from), Some(to)) = (from, to)
+                && from > to
+            {
+                anyhow::bail!("--from ({from}) is after --to ({to})");
+            }
+            runtime()?.block_on(async {
+                let procedure = Arc::new(load_procedure(&procedure)?);
+                let store = Store::connect(&db.database, procedure).await?;
+                store.migrate().await?;
+                let ask = crate::store::ReportAsk {
+                    from,
+                    to,
+                    customers,
+                    category: category.filter(|c| !c.trim().is_empty()),
+                    channel: channel.filter(|c| !c.trim().is_empty()),
+                };
+                let report = store
+                    .complaint_report(&ask, SystemClock.now())
+                    .await
+                    .context("cannot make the report")?;
+                let text = match format.as_str() {
+                    "csv" => crate::reports::csv(&report),
+                    "table" => crate::reports::table(&report),
+                    _ => serde_json::to_string_pretty(&report)? + "\n",
+                };
+                match out {
+                    Some(path) => crate::durable::write_whole(&path, text.as_bytes())
+                        .with_context(|| format!("cannot write {}", path.display()))?,
+                    None => print!("{text}"),
+                }
                 Ok(ExitCode::SUCCESS)
             })
         }

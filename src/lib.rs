@@ -11,6 +11,7 @@ pub mod jobs;
 pub mod json;
 pub mod keys;
 pub mod mail;
+pub mod reports;
 pub mod retention;
 pub mod seed;
 pub mod simulate;

@@ -9,6 +9,7 @@ pub mod inbound;
 pub mod letters;
 pub mod metrics;
 pub mod openapi;
+pub mod reports;
 pub mod server;
 
 use std::time::Duration;
@@ -49,6 +50,7 @@ pub fn router() -> Router<AppState> {
         .route("/api/v1/openapi.json", get(openapi::document))
         .merge(inbound::router())
         .merge(letters::router())
+        .merge(reports::router())
         // What the API records came through it (filed email says so itself).
         .layer(axum::middleware::from_fn(
             |request: axum::extract::Request, next: axum::middleware::Next| {

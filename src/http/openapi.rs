@@ -11,16 +11,18 @@ use super::complaints;
 use super::error::Problem;
 use super::inbound;
 use super::letters;
+use super::reports;
 
 #[derive(OpenApi)]
 #[openapi(
     info(title = "Redress API", description = "Complaints handling for UK communications providers. Errors are RFC 9457 problem documents with a stable snake_case `code`."),
     paths(complaints::create, complaints::get, complaints::list, complaints::command,
         letters::list, letters::pdf, letters::case_file, letters::print_queue, letters::printed,
-        inbound::email, inbound::quarantine, inbound::letter),
+        inbound::email, inbound::quarantine, inbound::letter, reports::complaints),
     components(schemas(Problem, complaints::NewComplaint, complaints::CustomerInput)),
     modifiers(&BearerAuth, &LayerResponses),
     tags((name = "complaints", description = "Complaints, their timelines, clocks and commands"),
+        (name = "reports", description = "Figures across complaints, for Ofcom and the ombudsman"),
         (name = "letters", description = "Letters and emails to customers, as PDFs, and the print queue for post"),
         (name = "inbound", description = "Email in (filed to a complaint, a new complaint or the quarantine) and letters received by post"))
 )]

@@ -26,6 +26,7 @@ mod letters;
 mod outbox;
 mod people;
 mod read;
+mod report;
 mod rows;
 mod search;
 mod tokens;
@@ -61,6 +62,7 @@ pub use people::{
 pub use read::{
     ComplaintFilter, ComplaintPage, ComplaintSummary, ComplaintView, DeadlineRow, EventRow,
 };
+pub use report::{Report, ReportAsk};
 pub use rows::ASSIGNMENT_NOTICE;
 pub use rows::NewAttachment;
 pub use tokens::{TOKEN_CACHE_SECONDS, TokenInfo, TokenListing};

@@ -67,6 +67,8 @@ pub(crate) struct EventInsert {
     pub hash: String,
     /// Through what it came (`store::via`), beside the hash.
     pub via: Option<&'static str>,
+    /// What reports count of it (`report_facts`), if anything.
+    pub fact: Option<redress_core::report::Fact>,
 }
 
 /// One `deadlines` row: a clock that fired (with `fired_at`) or one still running.
@@ -202,6 +204,7 @@ pub(crate) fn plan(
     let mut outbox = Vec::new();
     for event in events {
         sequence += 1;
+        let before = state.as_ref().map(redress_core::report::Before::of);
         let next = match state.take() {
             Some(c) => apply(c, event),
             None => Complaint::start(event).ok_or_else(not_received)?,
@@ -277,6 +280,7 @@ pub(crate) fn plan(
             prev_hash: std::mem::replace(&mut prev_hash, hash.clone()),
             hash,
             via: super::via::current(),
+            fact: redress_core::report::fact(before.as_ref(), event, &next, procedure),
         });
         state = Some(next);
     }
@@ -477,6 +481,36 @@ pub(crate) async fn insert_events(
                 .bind(e.prev_hash.clone())
                 .bind(e.hash.clone())
                 .bind(e.via)
+        },
+    )
+    .await?;
+    let facts: Vec<(i64, i64, &redress_core::report::Fact)> = rows
+        .iter()
+        .filter_map(|(id, e)| e.fact.as_ref().map(|f| (*id, e.sequence, f)))
+        .collect();
+    insert_many(
+        tx,
+        backend,
+        "INSERT INTO report_facts (complaint_id, sequence, kind, at, stage, category, channel, vulnerable, \
+         amount_pence, measure, on_time, due, detail)",
+        13,
+        "",
+        &facts,
+        |(_, _, f)| f.category.as_ref().map_or(0, String::len) + 200,
+        |q, (id, sequence, f)| {
+            q.bind(*id)
+                .bind(*sequence)
+                .bind(f.kind)
+                .bind(micros(f.at))
+                .bind(i64::from(f.stage))
+                .bind(f.category.clone())
+                .bind(f.channel)
+                .bind(i64::from(f.vulnerable))
+                .bind(f.amount_pence)
+                .bind(f.measure)
+                .bind(f.on_time.map(i64::from))
+                .bind(f.due.map(|d| d.to_string()))
+                .bind(f.detail.clone())
         },
     )
     .await

@@ -172,6 +172,18 @@ pub async fn spawn_app_on(db: Db, database: String) -> TestApp {
     start(database, Some(dir), Procedure::default_procedure(), |_| {}).await
 }
 
+/// Starts the application on an existing SQLite file (one `redress seed-data` filled).
+pub async fn spawn_app_at(database: &str) -> TestApp {
+    let dir = tempfile::tempdir().expect("a temporary directory");
+    start(
+        database.to_owned(),
+        Some(dir),
+        Procedure::default_procedure(),
+        |_| {},
+    )
+    .await
+}
+
 /// A second application on `app`'s database (another node), with the configuration changed by
 /// `adjust`; its files, letters and clock are its own.
 pub async fn spawn_app_beside(app: &TestApp, adjust: impl FnOnce(&mut Config)) -> TestApp {

@@ -24,6 +24,7 @@ pub mod model;
 pub mod owed;
 pub mod procedure;
 pub mod regulation;
+pub mod report;
 pub mod staffing;
 pub mod visibility;
 

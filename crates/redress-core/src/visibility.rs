@@ -176,6 +176,15 @@ pub fn may_make_case_file(role: Role) -> bool {
     )
 }
 
+/// Who may read the complaint reports (figures across all complaints, nothing personal beyond
+/// references of late ones): compliance staff, team managers and the Customer Resolution Manager.
+pub fn may_read_reports(role: Role) -> bool {
+    matches!(
+        role,
+        Role::Compliance | Role::TeamManager | Role::CustomerResolutionManager
+    )
+}
+
 /// Who may export everything held about a customer (a subject access request): compliance.
 pub fn may_export_subject_access(role: Role) -> bool {
     role == Role::Compliance
