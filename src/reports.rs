@@ -2,7 +2,53 @@
 //! `text/csv`, the staff page's download). The figures themselves are the store's
 //! (`Store::complaint_report`); this only lays them out.
 
-use crate::store::Report;
+use crate::store::{Report, ReportAsk};
+
+/// Reads `from`, `to` (YYYY-MM-DD), `customers`, `category` and `channel`; names what is wrong.
+pub fn ask_from_query(query: Option<&str>) -> Result<ReportAsk, String> {
+    let mut ask = ReportAsk::default();
+    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
+        let value = value.trim().to_owned();
+        if value.is_empty() {
+            continue;
+        }
+        let date = |v: &str| {
+            v.parse::<jiff::civil::Date>().map_err(|_| {
+                format!(
+                    "{key} must be a date, YYYY-MM-DD (got '{}')",
+                    v.chars().take(20).collect::<String>()
+                )
+            })
+        };
+        match key.as_ref() {
+            "from" => ask.from = Some(date(&value)?),
+            "to" => ask.to = Some(date(&value)?),
+            "customers" => {
+                ask.customers = Some(
+                    value
+                        .parse::<u64>()
+                        .ok()
+                        .filter(|n| *n > 0 && *n <= 1_000_000_000)
+                        .ok_or("customers must be a whole number from 1 to 1,000,000,000")?,
+                )
+            }
+            "category" => ask.category = Some(value.chars().take(100).collect()),
+            "channel" => ask.channel = Some(value.chars().take(40).collect()),
+            _ => {
+                return Err(format!(
+                    "'{}' is not a report parameter; they are from, to, customers, category, channel",
+                    key.chars().take(40).collect::<String>()
+                ));
+            }
+        }
+    }
+    if let (Some(from), Some(to)) = (ask.from, ask.to)
+        && from > to
+    {
+        return Err(format!("from ({from}) is after to ({to})"));
+    }
+    Ok(ask)
+}
 
 /// Where a figure's value goes: one row each of `section,figure,key,value`.
 fn row(out: &mut String, section: &str, figure: &str, key: &str, value: impl std::fmt::Display) {
@@ -335,4 +381,17 @@ pub fn table(r: &Report) -> String {
         r.vulnerable.received.to_string(),
     );
     lines.join("\n") + "\n"
+}
+
+/// A problem as a sentence: a capital first, a full stop last.
+pub fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = match chars.next() {
+        Some(first) => first.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    };
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }

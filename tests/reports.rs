@@ -347,5 +347,41 @@ async fn every_figure_matches_a_count_over_the_events(db: Db) {
     let cli: Value = serde_json::from_slice(&out.stdout).expect("JSON");
     assert_eq!(cli["received"]["total"], received);
     assert_eq!(cli["outcomes"]["referrals"], expected.referrals);
+
+    // The staff page: compliance and managers; the same figures, charts, and the CSV.
+    app.staff_account("audit@example.com", Role::Compliance, None)
+        .await;
+    app.staff_account("cs@example.com", Role::Handler, Some("customer_services"))
+        .await;
+    let mut handler_page = support::browser::Browser::signed_in_staff(&app, "cs@example.com").await;
+    handler_page.get("/staff/reports").await.expect(403);
+    let mut audit = support::browser::Browser::signed_in_staff(&app, "audit@example.com").await;
+    let page = audit
+        .get(&format!(
+            "/staff/reports?from={first}&to={middle}&customers=50000"
+        ))
+        .await;
+    page.expect(200);
+    assert!(
+        page.body.contains(&format!(
+            "<tr><th scope=\"row\">Received</th><td>{received}</td></tr>"
+        )),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("<svg"), "charts");
+    assert!(page.body.contains("Download this report as CSV"));
+    let page = audit
+        .get(&format!("/staff/reports.csv?from={first}&to={middle}"))
+        .await;
+    page.expect(200);
+    assert!(
+        page.body.contains(&format!("received,total,,{received}\n")),
+        "{}",
+        page.body
+    );
+    let page = audit.get("/staff/reports?from=2026-13-01").await;
+    page.expect(400);
+    assert!(page.body.contains("From must be a date"), "{}", page.body);
     app.stop().await;
 }

@@ -10,56 +10,9 @@ use axum::routing::get;
 use super::AppState;
 use super::auth::Caller;
 use super::error::ApiError;
-use crate::store::ReportAsk;
 
 pub fn router() -> Router<AppState> {
     Router::new().route("/api/v1/reports/complaints", get(complaints))
-}
-
-/// Reads `from`, `to` (YYYY-MM-DD), `customers`, `category` and `channel`; names what is wrong.
-pub fn ask_from_query(query: Option<&str>) -> Result<ReportAsk, String> {
-    let mut ask = ReportAsk::default();
-    for (key, value) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        let value = value.trim().to_owned();
-        if value.is_empty() {
-            continue;
-        }
-        let date = |v: &str| {
-            v.parse::<jiff::civil::Date>().map_err(|_| {
-                format!(
-                    "{key} must be a date, YYYY-MM-DD (got '{}')",
-                    v.chars().take(20).collect::<String>()
-                )
-            })
-        };
-        match key.as_ref() {
-            "from" => ask.from = Some(date(&value)?),
-            "to" => ask.to = Some(date(&value)?),
-            "customers" => {
-                ask.customers = Some(
-                    value
-                        .parse::<u64>()
-                        .ok()
-                        .filter(|n| *n > 0 && *n <= 1_000_000_000)
-                        .ok_or("customers must be a whole number from 1 to 1,000,000,000")?,
-                )
-            }
-            "category" => ask.category = Some(value.chars().take(100).collect()),
-            "channel" => ask.channel = Some(value.chars().take(40).collect()),
-            _ => {
-                return Err(format!(
-                    "'{}' is not a report parameter; they are from, to, customers, category, channel",
-                    key.chars().take(40).collect::<String>()
-                ));
-            }
-        }
-    }
-    if let (Some(from), Some(to)) = (ask.from, ask.to)
-        && from > to
-    {
-        return Err(format!("from ({from}) is after to ({to})"));
-    }
-    Ok(ask)
 }
 
 #[utoipa::path(get, path = "/api/v1/reports/complaints", tag = "reports",
@@ -88,8 +41,8 @@ pub async fn complaints(
                 .into(),
         ));
     }
-    let ask =
-        ask_from_query(query.as_deref()).map_err(|e| ApiError::bad_request("invalid_input", e))?;
+    let ask = crate::reports::ask_from_query(query.as_deref())
+        .map_err(|e| ApiError::bad_request("invalid_input", e))?;
     let report = state
         .store
         .complaint_report(&ask, state.clock.now())

@@ -51,6 +51,8 @@ pub struct Chrome {
     pub standalone: bool,
     /// The signed-in member of staff answers subject access requests (the navigation says so).
     pub subject_access: bool,
+    /// The member of staff reads the complaint reports (compliance and managers).
+    pub reports: bool,
 }
 
 impl Chrome {
@@ -63,6 +65,7 @@ impl Chrome {
             flash: None,
             standalone: false,
             subject_access: false,
+            reports: false,
         }
     }
 
@@ -76,6 +79,7 @@ impl Chrome {
             flash: None,
             standalone: true,
             subject_access: false,
+            reports: false,
         }
     }
 
@@ -125,6 +129,7 @@ fn error_chrome(organisation: String) -> Chrome {
         flash: None,
         standalone: false,
         subject_access: false,
+        reports: false,
     }
 }
 

@@ -14,6 +14,7 @@ mod print_queue;
 mod quarantine;
 mod queue;
 mod record;
+mod reports;
 mod subject_access;
 
 use std::collections::HashMap;
@@ -58,6 +59,8 @@ pub fn router() -> Router<AppState> {
             get(subject_access::form).post(subject_access::export),
         )
         .route("/staff/dashboard", get(dashboard::dashboard))
+        .route("/staff/reports", get(reports::page))
+        .route("/staff/reports.csv", get(reports::csv))
         .route("/staff/complaints/new", get(record::form))
         .route(
             "/staff/complaints",
@@ -109,6 +112,7 @@ fn chrome(state: &AppState, session: &StaffSession) -> Chrome {
         session.csrf.clone(),
     );
     chrome.subject_access = redress_core::visibility::may_export_subject_access(session.user.role);
+    chrome.reports = redress_core::visibility::may_read_reports(session.user.role);
     chrome
 }
 

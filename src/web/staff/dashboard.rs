@@ -52,7 +52,7 @@ const BAR_SPACE: i64 = 380;
 const ROW: i64 = 40;
 const BAR_HEIGHT: i64 = 26;
 
-fn chart(id: &str, title: &str, bars: Vec<(String, i64, &'static str)>) -> Chart {
+pub(super) fn chart(id: &str, title: &str, bars: Vec<(String, i64, &'static str)>) -> Chart {
     let max = bars.iter().map(|b| b.1).max().unwrap_or(0).max(1);
     let description = bars
         .iter()
