@@ -20,3 +20,9 @@ CREATE TABLE report_facts (
     PRIMARY KEY (complaint_id, sequence)
 );
 CREATE INDEX report_facts_kind_at ON report_facts (kind, at);
+
+-- Complaints recorded before this migration get their facts from their events once, on the
+-- first start after it (`Store::backfill_report_facts`); a database with no complaints yet
+-- has nothing to rebuild.
+CREATE TABLE report_facts_backfilled (done_at BIGINT NOT NULL);
+INSERT INTO report_facts_backfilled (done_at) SELECT 0 WHERE NOT EXISTS (SELECT 1 FROM complaints);

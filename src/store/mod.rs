@@ -258,6 +258,8 @@ impl Store {
                     .await?
             }
         }
+        // Complaints recorded before the reports' facts were kept get theirs, once.
+        self.backfill_report_facts().await?;
         Ok(())
     }
 

@@ -362,6 +362,78 @@ async fn money(
 }
 
 impl Store {
+    /// Builds the report facts of complaints recorded before migration 0014 from their events,
+    /// once (then marks it done); returns how many complaints it rebuilt.
+    pub async fn backfill_report_facts(&self) -> Result<u64, StoreError> {
+        let done = sqlx::query("SELECT 1 FROM report_facts_backfilled LIMIT 1")
+            .fetch_optional(&self.pool)
+            .await?;
+        if done.is_some() {
+            return Ok(0);
+        }
+        let procedure = self.procedure().clone();
+        let (mut after, mut rebuilt) = (0_i64, 0_u64);
+        loop {
+            let ids: Vec<i64> = sqlx::query(
+                "SELECT c.id FROM complaints c WHERE c.id > $1 AND NOT EXISTS \
+                 (SELECT 1 FROM report_facts f WHERE f.complaint_id = c.id) ORDER BY c.id LIMIT 500",
+            )
+            .bind(after)
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| r.try_get("id"))
+            .collect::<Result<_, _>>()?;
+            let Some(last) = ids.last() else { break };
+            after = *last;
+            let mut w = self.begin_write().await?;
+            for id in ids {
+                let rows = sqlx::query(
+                    "SELECT sequence, payload FROM events WHERE complaint_id = $1 ORDER BY sequence",
+                )
+                .bind(id)
+                .fetch_all(&mut *w.tx)
+                .await?;
+                let mut state: Option<redress_core::Complaint> = None;
+                let mut facts = Vec::new();
+                for row in rows {
+                    let sequence: i64 = row.try_get("sequence")?;
+                    let payload: String = row.try_get("payload")?;
+                    let event: redress_core::Event =
+                        serde_json::from_str(&payload).map_err(|e| {
+                            StoreError::Corrupt(format!("event {sequence} of complaint {id}: {e}"))
+                        })?;
+                    let before = state.as_ref().map(rules::Before::of);
+                    let next = match state.take() {
+                        Some(c) => redress_core::apply(c, &event),
+                        None => match redress_core::Complaint::start(&event) {
+                            Some(c) => c,
+                            None => break,
+                        },
+                    };
+                    if let Some(fact) = rules::fact(before.as_ref(), &event, &next, &procedure) {
+                        facts.push((id, sequence, fact));
+                    }
+                    state = Some(next);
+                }
+                let refs: Vec<(i64, i64, &rules::Fact)> =
+                    facts.iter().map(|(i, s, f)| (*i, *s, f)).collect();
+                super::rows::insert_facts(&mut w.tx, self.backend, &refs).await?;
+                rebuilt += 1;
+            }
+            w.tx.commit().await?;
+        }
+        // Marked with the newest event's instant: what the rebuild covered.
+        self.write_one(sqlx::query(
+            "INSERT INTO report_facts_backfilled (done_at) SELECT COALESCE(MAX(recorded_at), 0) FROM events",
+        ))
+        .await?;
+        if rebuilt > 0 {
+            tracing::info!(complaints = rebuilt, "report facts rebuilt from the events");
+        }
+        Ok(rebuilt)
+    }
+
     /// The complaint report for the asked period (by default, everything up to today).
     pub async fn complaint_report(
         &self,

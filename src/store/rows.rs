@@ -488,6 +488,15 @@ pub(crate) async fn insert_events(
         .iter()
         .filter_map(|(id, e)| e.fact.as_ref().map(|f| (*id, e.sequence, f)))
         .collect();
+    insert_facts(tx, backend, &facts).await
+}
+
+/// Writes report facts: (complaint id, the event's sequence, the fact).
+pub(crate) async fn insert_facts(
+    tx: &mut Transaction<'static, Any>,
+    backend: Backend,
+    facts: &[(i64, i64, &redress_core::report::Fact)],
+) -> Result<(), StoreError> {
     insert_many(
         tx,
         backend,
@@ -495,7 +504,7 @@ pub(crate) async fn insert_events(
          amount_pence, measure, on_time, due, detail)",
         13,
         "",
-        &facts,
+        facts,
         |(_, _, f)| f.category.as_ref().map_or(0, String::len) + 200,
         |q, (id, sequence, f)| {
             q.bind(*id)
