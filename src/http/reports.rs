@@ -26,7 +26,9 @@ pub fn router() -> Router<AppState> {
     responses(
         (status = 200, description = "The report: JSON, or CSV (section,figure,key,value) with Accept: text/csv"),
         (status = 400, description = "A parameter is wrong", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 401, description = "No bearer token, or not a valid one", body = super::error::Problem, content_type = "application/problem+json"),
         (status = 403, description = "Only compliance, team managers and the Customer Resolution Manager read reports", body = super::error::Problem, content_type = "application/problem+json"),
+        (status = 500, description = "A fault on our side", body = super::error::Problem, content_type = "application/problem+json"),
     ),
     security(("bearer" = [])))]
 pub async fn complaints(
