@@ -913,6 +913,7 @@ async fn a_complaint_deleted_outright_is_named(db: Db) {
             format!("DELETE FROM deadlines WHERE complaint_id = {id}"),
             format!("DELETE FROM outbox WHERE complaint_id = {id}"),
             format!("DELETE FROM ledger_pending WHERE complaint_id = {id}"),
+            format!("DELETE FROM report_facts WHERE complaint_id = {id}"),
             format!("DELETE FROM complaints WHERE id = {id}"),
         ] {
             case.exec(&sql).await.expect(&sql);
