@@ -57,6 +57,10 @@ struct Counted {
     deadlocks: u64,
     resolved_by_stage: BTreeMap<u8, u64>,
     ack_minutes: Vec<i64>,
+    /// Open at the end: (stage, age band) counts.
+    open_bands: BTreeMap<(u8, String), u64>,
+    vulnerable_received: u64,
+    remedies: (u64, u64),
 }
 
 async fn count_over_events(store: &Store, from: Date, to: Date) -> Counted {
@@ -97,15 +101,36 @@ async fn count_over_events(store: &Store, from: Date, to: Date) -> Counted {
             };
             if !settled {
                 *c.open_by_stage.entry(stage).or_default() += 1;
+                let last_day = redress_core::clock::add_days(day(end), -1);
+                let age = i64::from((last_day - day(received.received_at)).get_days());
+                let band = match age {
+                    ..=13 => "under 2 weeks",
+                    14..=27 => "2 to 4 weeks",
+                    28..=55 => "4 to 8 weeks",
+                    _ => "8 weeks or more",
+                };
+                *c.open_bands.entry((stage, band.to_owned())).or_default() += 1;
             }
         }
+        let vulnerable_ever = !received.customer.vulnerabilities.is_empty()
+            || events.iter().any(|e| {
+                e.at < end
+                    && matches!(&e.kind, EventKind::CustomerUpdated { customer, .. } if !customer.vulnerabilities.is_empty())
+            });
+        if within(received.received_at) && vulnerable_ever {
+            c.vulnerable_received += 1;
+        }
         let mut due_by = None;
+        let mut remedy_due = None;
         let mut state: Option<Complaint> = None;
         for e in &events {
             let next = match state.take() {
                 Some(s) => redress_core::apply(s, e),
                 None => Complaint::start(e).expect("starts"),
             };
+            if let EventKind::OmbudsmanDecided { remedy_due_by, .. } = &e.kind {
+                remedy_due = *remedy_due_by;
+            }
             match &e.kind {
                 EventKind::Transferred {
                     response_due_by, ..
@@ -138,6 +163,12 @@ async fn count_over_events(store: &Store, from: Date, to: Date) -> Counted {
                     c.accepted.1 += amount_pence;
                 }
                 EventKind::DeadlockIssued { .. } if within(e.at) => c.deadlocks += 1,
+                EventKind::RemedyCompleted { .. } if within(e.at) => {
+                    c.remedies.0 += 1;
+                    if remedy_due.is_some_and(|d| day(e.at) <= d) {
+                        c.remedies.1 += 1;
+                    }
+                }
                 EventKind::ResolutionAccepted {} if within(e.at) => {
                     *c.resolved_by_stage.entry(next.stage.number()).or_default() += 1;
                 }
@@ -185,7 +216,17 @@ fn reported(report: &redress::store::Report) -> Counted {
     }
     for s in &report.open_at_end.by_stage {
         c.open_by_stage.insert(s.stage, s.total);
+        for (band, n) in &s.bands {
+            if *n > 0 {
+                c.open_bands.insert((s.stage, band.clone()), *n);
+            }
+        }
     }
+    c.vulnerable_received = report.vulnerable.received;
+    c.remedies = (
+        report.outcomes.remedies.count,
+        report.outcomes.remedies.on_time,
+    );
     let t = &report.timeliness;
     c.formal = (t.formal_responses.count, t.formal_responses.on_time);
     c.adr = (t.adr_letters.count, t.adr_letters.on_time);
@@ -294,6 +335,12 @@ async fn every_figure_matches_a_count_over_the_events(db: Db) {
         assert_eq!(got.accepted, expected.accepted);
         assert_eq!(got.deadlocks, expected.deadlocks);
         assert_eq!(got.resolved_by_stage, expected.resolved_by_stage);
+        assert_eq!(got.open_bands, expected.open_bands, "open by stage and age");
+        assert_eq!(
+            got.vulnerable_received, expected.vulnerable_received,
+            "vulnerable"
+        );
+        assert_eq!(got.remedies, expected.remedies, "remedies within 28 days");
         let ack = std::mem::take(&mut expected.ack_minutes);
         assert_eq!(
             report.timeliness.acknowledgement_minutes.median,

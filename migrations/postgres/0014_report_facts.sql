@@ -19,7 +19,11 @@ CREATE TABLE report_facts (
     detail       TEXT,
     PRIMARY KEY (complaint_id, sequence)
 );
-CREATE INDEX report_facts_kind_at ON report_facts (kind, at);
+-- Each kind's facts by instant, with every column a report reads (index-only scans).
+CREATE INDEX report_facts_kind_at ON report_facts (kind, at)
+    INCLUDE (stage, category, channel, vulnerable, amount_pence, measure, on_time, detail);
+CREATE INDEX report_facts_complaint ON report_facts (complaint_id, kind);
+CREATE INDEX complaints_open_age ON complaints (status, stage, first_received_at);
 
 -- Complaints recorded before this migration get their facts from their events once, on the
 -- first start after it (`Store::backfill_report_facts`); a database with no complaints yet

@@ -592,14 +592,18 @@ impl Store {
             automatic: money(self, &scope, "automatic_compensation_paid", "f.detail").await?,
             awards: money(self, &scope, "ombudsman_decided", "f.detail").await?,
         };
+        // Vulnerable at intake, and those whose vulnerabilities were recorded later (few:
+        // found from their own facts, not by probing every complaint's).
         let vulnerable_received = count(
+            &facts(self, &scope, "received", "COUNT(*)", " AND f.vulnerable = 1", "").await?,
+        )? + count(
             &facts(
                 self,
                 &scope,
                 "received",
                 "COUNT(*)",
-                " AND (f.vulnerable = 1 OR EXISTS (SELECT 1 FROM report_facts v \
-                 WHERE v.complaint_id = f.complaint_id AND v.kind = 'vulnerability_recorded' AND v.at < $3))",
+                " AND f.vulnerable = 0 AND f.complaint_id IN (SELECT v.complaint_id FROM report_facts v \
+                 WHERE v.kind = 'vulnerability_recorded' AND v.at < $3)",
                 "",
             )
             .await?,
