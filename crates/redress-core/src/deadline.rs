@@ -13,7 +13,7 @@ use crate::clock;
 use crate::complaint::{Complaint, apply};
 use crate::event::{AdrReason, Event, EventKind};
 use crate::model::{Actor, Status};
-use crate::procedure::Procedure;
+use crate::procedure::{Period, Procedure};
 
 /// What a deadline is for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
@@ -74,7 +74,12 @@ pub fn deadlines(c: &Complaint, procedure: &Procedure) -> Vec<Deadline> {
     let rules = &c.rules;
     let mut out = Vec::new();
     let period = |kind, request, from: Timestamp, days: i64| {
-        let due_by = clock::period_last_day(tz, from, days);
+        let counted = match kind {
+            DeadlineKind::Acknowledgement => Period::Acknowledgement,
+            DeadlineKind::Remedy => Period::Remedy,
+            _ => Period::FormalResponse,
+        };
+        let due_by = rules.period_last_day(counted, procedure, from, days);
         Deadline {
             kind,
             request,

@@ -16,7 +16,7 @@ use crate::clock;
 use crate::complaint::Complaint;
 use crate::deadline::DeadlineKind;
 use crate::model::Status;
-use crate::procedure::{Procedure, Rules};
+use crate::procedure::{Period, Procedure, Rules};
 
 /// How something owed stands.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -84,7 +84,12 @@ pub fn owed(c: &Complaint, procedure: &Procedure, now: Timestamp) -> Vec<Owed> {
         && c.acknowledged_at.is_none()
         && !c.is_settled()
     {
-        let due_by = clock::period_last_day(tz, c.first_received_at, days);
+        let due_by = r.period_last_day(
+            Period::Acknowledgement,
+            procedure,
+            c.first_received_at,
+            days,
+        );
         push(
             DeadlineKind::Acknowledgement,
             None,
@@ -112,7 +117,12 @@ pub fn owed(c: &Complaint, procedure: &Procedure, now: Timestamp) -> Vec<Owed> {
             && c.formal_response_at.is_none()
             && (!response_stopped || c.response_overdue_at.is_some())
         {
-            let due_by = clock::period_last_day(tz, transferred, r.formal_response_days);
+            let due_by = r.period_last_day(
+                Period::FormalResponse,
+                procedure,
+                transferred,
+                r.formal_response_days,
+            );
             push(
                 DeadlineKind::FormalResponse,
                 None,
@@ -123,7 +133,7 @@ pub fn owed(c: &Complaint, procedure: &Procedure, now: Timestamp) -> Vec<Owed> {
         }
     }
     if let Some(d) = c.ombudsman.as_ref().filter(|_| c.remedy_outstanding()) {
-        let due_by = clock::period_last_day(tz, d.decided_at, r.remedy_days);
+        let due_by = r.period_last_day(Period::Remedy, procedure, d.decided_at, r.remedy_days);
         push(
             DeadlineKind::Remedy,
             None,
@@ -205,14 +215,14 @@ impl Rules {
         plural(self.adr_after_weeks, "week")
     }
 
-    /// The formal response period in words: "28 days".
+    /// The formal response period in words: "28 days", "20 working days".
     pub fn formal_response_in_words(&self) -> String {
-        plural(self.formal_response_days, "day")
+        plural(self.formal_response_days, self.unit(Period::FormalResponse))
     }
 
-    /// The remedy period in words: "28 days".
+    /// The remedy period in words: "28 days", "20 working days".
     pub fn remedy_in_words(&self) -> String {
-        plural(self.remedy_days, "day")
+        plural(self.remedy_days, self.unit(Period::Remedy))
     }
 }
 

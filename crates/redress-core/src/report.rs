@@ -100,7 +100,12 @@ pub fn fact(
         },
         EventKind::FormalResponseIssued { .. } => {
             let transferred = before.and_then(|c| c.transferred_at)?;
-            let due = clock::period_last_day(tz, transferred, after.rules.formal_response_days);
+            let due = after.rules.period_last_day(
+                crate::procedure::Period::FormalResponse,
+                procedure,
+                transferred,
+                after.rules.formal_response_days,
+            );
             Fact {
                 measure: Some(london_days(tz, transferred, event.at)),
                 on_time: Some(clock::local_date(tz, event.at) <= due),
@@ -147,7 +152,12 @@ pub fn fact(
         },
         EventKind::RemedyCompleted { .. } => {
             let decided = before.and_then(|c| c.decided_at)?;
-            let due = clock::period_last_day(tz, decided, after.rules.remedy_days);
+            let due = after.rules.period_last_day(
+                crate::procedure::Period::Remedy,
+                procedure,
+                decided,
+                after.rules.remedy_days,
+            );
             Fact {
                 on_time: Some(clock::local_date(tz, event.at) <= due),
                 due: Some(due),

@@ -2769,3 +2769,81 @@ fn the_customers_details_are_updated_field_by_field_and_checked_as_at_intake() {
     let refusal = case.refused(at(RECEIVED), customer(), action);
     assert_eq!(refusal.code, RefusalCode::NotPermitted);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Clocks counted in working days
+// ---------------------------------------------------------------------------------------------
+
+/// The default procedure with its formal response counted in 20 working days of a nation.
+fn procedure_with_working_days(nation: &str) -> Procedure {
+    procedure_with(
+        "retention_months = 15\n",
+        &format!(
+            "retention_months = 15\n\n[rules.working_days]\nnation = \"{nation}\"\nformal_response = true\nremedy = true\n"
+        ),
+    )
+}
+
+#[test]
+fn a_formal_response_counted_in_working_days_skips_weekends_and_bank_holidays() {
+    // 28 working days from Thursday 10 December 2026 in England and Wales: 25 and 28 December
+    // and 1 January are bank holidays, weekends skipped.
+    let p = procedure_with_working_days("england_and_wales");
+    let mut case = Case::open_with(p.clone(), receive_command(None), at("2026-12-08T10:00:00Z"));
+    case.escalate(at("2026-12-08T10:00:00Z"));
+    case.run(at("2026-12-10T10:00:00Z"), handler(2), transfer());
+    let due = deadlines(&case.c, &case.p)
+        .into_iter()
+        .find(|d| d.kind == DeadlineKind::FormalResponse)
+        .expect("the formal response clock runs");
+    // Dec: 11, 14-18, 21-24, 29-31 = 13; Jan: 4-8, 11-15, 18-22 = 15 more: the 28th is 22 Jan.
+    assert_eq!(due.due_by, date(2027, 1, 22));
+    assert_eq!(case.c.rules.formal_response_in_words(), "28 working days");
+    let EventKind::Transferred {
+        response_due_by, ..
+    } = &case.log.last().expect("an event").kind
+    else {
+        panic!("the transfer is recorded")
+    };
+    assert_eq!(*response_due_by, date(2027, 1, 22));
+    // The same in calendar days (the seed): 10 December + 28 = 7 January.
+    let mut calendar = Case::open(RECEIVED_DEC);
+    calendar.escalate(at(RECEIVED_DEC));
+    calendar.run(at("2026-12-10T10:00:00Z"), handler(2), transfer());
+    let due = deadlines(&calendar.c, &calendar.p)
+        .into_iter()
+        .find(|d| d.kind == DeadlineKind::FormalResponse)
+        .expect("the formal response clock runs");
+    assert_eq!(due.due_by, date(2027, 1, 7));
+}
+
+const RECEIVED_DEC: &str = "2026-12-08T10:00:00Z";
+
+#[test]
+fn working_days_are_the_nations_own() {
+    // From Tuesday 29 December 2026, 3 working days: 30 and 31 December, then 4 January in
+    // England and Wales; in Scotland 4 January stands in for 2 January, so 5 January.
+    let ew = procedure_with_working_days("england_and_wales");
+    let sc = procedure_with_working_days("scotland");
+    let from = at("2026-12-29T10:00:00Z");
+    let rules = ew.rules_for(date(2026, 12, 29));
+    assert_eq!(
+        rules.period_last_day(redress_core::procedure::Period::Remedy, &ew, from, 3),
+        date(2027, 1, 4)
+    );
+    let rules = sc.rules_for(date(2026, 12, 29));
+    assert_eq!(
+        rules.period_last_day(redress_core::procedure::Period::Remedy, &sc, from, 3),
+        date(2027, 1, 5)
+    );
+    // Clocks the rules do not name stay in calendar days.
+    assert_eq!(
+        rules.period_last_day(
+            redress_core::procedure::Period::Acknowledgement,
+            &sc,
+            from,
+            3
+        ),
+        date(2027, 1, 1)
+    );
+}

@@ -38,7 +38,12 @@ pub(super) fn transfer_to_resolution(
     cx.one(EventKind::Transferred {
         to_stage,
         to_department: cx.procedure.department_of(to_stage).to_owned(),
-        response_due_by: clock::period_last_day(cx.tz(), cx.now, cx.rules().formal_response_days),
+        response_due_by: cx.rules().period_last_day(
+            crate::procedure::Period::FormalResponse,
+            cx.procedure,
+            cx.now,
+            cx.rules().formal_response_days,
+        ),
         reason,
     })
 }

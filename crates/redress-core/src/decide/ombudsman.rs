@@ -92,8 +92,14 @@ pub(super) fn record_ombudsman_decision(
     }
     let remedy = optional_text("the remedy", remedy)?;
     // The remedy's clock runs only once the customer accepts a decision that needs one.
-    let remedy_due_by = (customer_accepted && outcome.requires_remedy())
-        .then(|| clock::period_last_day(cx.tz(), cx.now, cx.rules().remedy_days));
+    let remedy_due_by = (customer_accepted && outcome.requires_remedy()).then(|| {
+        cx.rules().period_last_day(
+            crate::procedure::Period::Remedy,
+            cx.procedure,
+            cx.now,
+            cx.rules().remedy_days,
+        )
+    });
     cx.one(EventKind::OmbudsmanDecided {
         outcome,
         customer_accepted,

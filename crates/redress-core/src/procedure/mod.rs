@@ -22,6 +22,7 @@ mod validate;
 use std::collections::BTreeMap;
 use std::fmt;
 
+use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
@@ -251,9 +252,73 @@ pub struct Rules {
     pub approval_limits_pence: ApprovalLimits,
     /// How long complaint records are kept after closing.
     pub retention_months: i64,
+    /// Clocks counted in working days of a nation instead of calendar days (the default, as
+    /// the seed): `[rules.working_days]` with `nation` and the clocks it applies to.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub working_days: Option<WorkingDays>,
+}
+
+/// Which of a rule version's clocks count working days, and whose.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkingDays {
+    #[serde(default)]
+    pub nation: crate::holidays::Nation,
+    #[serde(default)]
+    pub formal_response: bool,
+    #[serde(default)]
+    pub remedy: bool,
+    #[serde(default)]
+    pub acknowledgement: bool,
+}
+
+/// The clocks a rule version may count in working days.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Period {
+    Acknowledgement,
+    FormalResponse,
+    Remedy,
 }
 
 impl Rules {
+    /// Whether `period` counts working days, and whose.
+    pub fn working_days_for(&self, period: Period) -> Option<crate::holidays::Nation> {
+        let w = self.working_days?;
+        let on = match period {
+            Period::Acknowledgement => w.acknowledgement,
+            Period::FormalResponse => w.formal_response,
+            Period::Remedy => w.remedy,
+        };
+        on.then_some(w.nation)
+    }
+
+    /// The last London date of `days` of `period` from `from`: `date(from) + days` in calendar
+    /// days, or the `days`th working day after `date(from)` where the rules count working days.
+    pub fn period_last_day(
+        &self,
+        period: Period,
+        procedure: &Procedure,
+        from: Timestamp,
+        days: i64,
+    ) -> Date {
+        let tz = procedure.time_zone();
+        match self.working_days_for(period) {
+            Some(nation) => procedure
+                .calendar(nation)
+                .add_working_days(crate::clock::local_date(tz, from), days),
+            None => crate::clock::period_last_day(tz, from, days),
+        }
+    }
+
+    /// The unit a period is counted in, for words: "day" or "working day".
+    pub fn unit(&self, period: Period) -> &'static str {
+        if self.working_days_for(period).is_some() {
+            "working day"
+        } else {
+            "day"
+        }
+    }
+
     pub fn adr_after_days(&self) -> i64 {
         self.adr_after_weeks * 7
     }
@@ -425,5 +490,6 @@ fn unreachable_rules() -> Rules {
             customer_resolution_manager: 0,
         },
         retention_months: 15,
+        working_days: None,
     }
 }
