@@ -472,6 +472,7 @@ impl Store {
 
         // Received, by London month, category and channel: one grouped query a month.
         let mut by_month = Vec::new();
+        let mut vulnerable_at_intake = 0_u64;
         let mut month = from.first_of_month();
         while month <= to {
             let next = month.saturating_add(jiff::Span::new().months(1));
@@ -489,13 +490,15 @@ impl Store {
                 self,
                 &sub,
                 "received",
-                "f.category AS category, f.channel AS channel, COUNT(*) AS n",
+                "f.category AS category, f.channel AS channel, COUNT(*) AS n, \
+                 CAST(COALESCE(SUM(f.vulnerable), 0) AS BIGINT) AS v",
                 "",
                 "GROUP BY f.category, f.channel ORDER BY f.category, f.channel",
             )
             .await?;
             for r in rows {
                 let n = r.try_get::<i64, _>("n")?.max(0) as u64;
+                vulnerable_at_intake += r.try_get::<i64, _>("v")?.max(0) as u64;
                 by_month.push(MonthCount {
                     month: month.strftime("%Y-%m").to_string(),
                     category: r.try_get("category")?,
@@ -511,8 +514,39 @@ impl Store {
         let open_at_end = self.open_at_end(&scope, end, micros(now), &tz).await?;
 
         let vulnerable_only = " AND f.vulnerable = 1";
+        // Acknowledgement times, all and the vulnerable customers' apart, in one pass.
+        let (mut ack_all, mut ack_vulnerable) = (Vec::new(), Vec::new());
+        for r in facts(
+            self,
+            &scope,
+            "acknowledged",
+            "f.vulnerable AS v, f.measure AS m, COUNT(*) AS n",
+            " AND f.measure IS NOT NULL",
+            "GROUP BY f.vulnerable, f.measure",
+        )
+        .await?
+        {
+            let entry = (
+                r.try_get::<i64, _>("m")?,
+                r.try_get::<i64, _>("n")?.max(0) as u64,
+            );
+            if r.try_get::<i64, _>("v")? != 0 {
+                ack_vulnerable.push(entry);
+            }
+            ack_all.push(entry);
+        }
+        // The same minute may come from both groups: a histogram adds them up.
+        let merged = |h: Vec<(i64, u64)>| {
+            let mut m: BTreeMap<i64, u64> = BTreeMap::new();
+            for (v, n) in h {
+                *m.entry(v).or_default() += n;
+            }
+            m.into_iter().collect::<Vec<_>>()
+        };
+        let (ack_all, ack_vulnerable) = (merged(ack_all), merged(ack_vulnerable));
+        let mut resolved_by_stage = Vec::new();
         let timeliness = Timeliness {
-            acknowledgement_minutes: spread(&histogram(self, &scope, "acknowledged", "").await?),
+            acknowledgement_minutes: spread(&ack_all),
             formal_responses: on_time(self, &scope, "formal_response_issued", "").await?,
             adr_letters: on_time(self, &scope, "adr_notice_sent", "").await?,
             resolution_days: {
@@ -521,7 +555,7 @@ impl Store {
                     &scope,
                     "resolution_accepted",
                     "f.stage AS s, f.measure AS m, COUNT(*) AS n",
-                    " AND f.measure IS NOT NULL",
+                    "",
                     "GROUP BY f.stage, f.measure",
                 )
                 .await?;
@@ -533,31 +567,15 @@ impl Store {
                         .push((r.try_get("m")?, r.try_get::<i64, _>("n")?.max(0) as u64));
                 }
                 per.into_iter()
-                    .map(|(stage, h)| StageSpread {
-                        stage,
-                        days: spread(&h),
+                    .map(|(stage, h)| {
+                        let days = spread(&h);
+                        resolved_by_stage.push((stage, days.count));
+                        StageSpread { stage, days }
                     })
                     .collect()
             },
         };
 
-        let resolved_by_stage = facts(
-            self,
-            &scope,
-            "resolution_accepted",
-            "f.stage AS s, COUNT(*) AS n",
-            "",
-            "GROUP BY f.stage ORDER BY f.stage",
-        )
-        .await?
-        .iter()
-        .map(|r| {
-            Ok((
-                u8::try_from(r.try_get::<i64, _>("s")?).unwrap_or(0),
-                r.try_get::<i64, _>("n")?.max(0) as u64,
-            ))
-        })
-        .collect::<Result<Vec<_>, StoreError>>()?;
         let counted = |kind: &'static str| facts(self, &scope, kind, "COUNT(*)", "", "");
         let referrals = count(&counted("referred_to_ombudsman").await?)?;
         let mut decisions = BTreeMap::new();
@@ -594,25 +612,10 @@ impl Store {
         };
         // Vulnerable at intake, and those whose vulnerabilities were recorded later (few:
         // found from their own facts, not by probing every complaint's).
-        let vulnerable_received = count(
-            &facts(self, &scope, "received", "COUNT(*)", " AND f.vulnerable = 1", "").await?,
-        )? + count(
-            &facts(
-                self,
-                &scope,
-                "received",
-                "COUNT(*)",
-                " AND f.vulnerable = 0 AND f.complaint_id IN (SELECT v.complaint_id FROM report_facts v \
-                 WHERE v.kind = 'vulnerability_recorded' AND v.at < $3)",
-                "",
-            )
-            .await?,
-        )?;
+        let vulnerable_received = vulnerable_at_intake + self.vulnerable_later(&scope).await?;
         let vulnerable = Vulnerable {
             received: vulnerable_received,
-            acknowledgement_minutes: spread(
-                &histogram(self, &scope, "acknowledged", vulnerable_only).await?,
-            ),
+            acknowledgement_minutes: spread(&ack_vulnerable),
             formal_responses: on_time(self, &scope, "formal_response_issued", vulnerable_only)
                 .await?,
         };
@@ -634,6 +637,30 @@ impl Store {
             compensation,
             vulnerable,
         })
+    }
+
+    /// Complaints received in the period, not vulnerable at intake, whose customer's
+    /// vulnerabilities were recorded before its end: found from those records (few), each
+    /// looked up by its complaint.
+    async fn vulnerable_later(&self, scope: &Scope<'_>) -> Result<u64, StoreError> {
+        let sql = format!(
+            "SELECT COUNT(DISTINCT f.complaint_id) FROM report_facts v CROSS JOIN report_facts f \
+             WHERE v.kind = 'vulnerability_recorded' AND v.at < $3 \
+             AND f.complaint_id = v.complaint_id AND f.kind = $1 AND f.at >= $2 AND f.at < $3 \
+             AND f.vulnerable = 0{}",
+            scope.sql(4)
+        );
+        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
+            .bind("received")
+            .bind(scope.start)
+            .bind(scope.end);
+        if let Some(c) = scope.category {
+            query = query.bind(c.to_owned());
+        }
+        if let Some(c) = scope.channel {
+            query = query.bind(c.to_owned());
+        }
+        count(&query.fetch_all(&self.pool).await?)
     }
 
     /// Complaints received before `end` and not resolved or closed at `end`, by the stage they
@@ -667,7 +694,8 @@ impl Store {
                 .replace(" AND channel", " AND f.channel");
             format!(
                 "SELECT MAX(f.stage) AS s, MIN(CASE WHEN f.kind = 'received' THEN f.at END) AS r FROM report_facts f \
-                 WHERE f.at < $1{filters} GROUP BY f.complaint_id \
+                 WHERE f.kind IN ('received', 'stage_moved', 'resolution_accepted', 'closed', 'reopened', \
+                 'referred_to_ombudsman') AND f.at < $1{filters} GROUP BY f.complaint_id \
                  HAVING MIN(CASE WHEN f.kind = 'received' THEN f.at END) IS NOT NULL \
                  AND (MAX(CASE WHEN f.kind IN ('resolution_accepted', 'closed') THEN f.sequence END) IS NULL \
                    OR MAX(CASE WHEN f.kind IN ('reopened', 'referred_to_ombudsman') THEN f.sequence END) \

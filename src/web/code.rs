@@ -26,6 +26,8 @@ pub struct CodeView {
     pub organisation_address: Vec<String>,
     pub stages: Vec<StageView>,
     pub formal_response_days: i64,
+    /// "28 days", or "20 working days" where the rules count working days.
+    pub formal_response_period: String,
     pub adr_after_weeks: i64,
     pub referral_window_months: i64,
     pub deadlock_stages: String,
@@ -80,6 +82,7 @@ impl CodeView {
             organisation_address: procedure.organisation.address.clone(),
             stages,
             formal_response_days: rules.formal_response_days,
+            formal_response_period: rules.formal_response_in_words(),
             adr_after_weeks: rules.adr_after_weeks,
             referral_window_months: rules.adr_referral_window_months,
             deadlock_stages: rules.deadlock_stages.in_words(),

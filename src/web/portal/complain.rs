@@ -563,10 +563,10 @@ pub(crate) fn next_steps(procedure: &Procedure, complaint: &Complaint) -> Vec<St
         Step {
             heading: third.clone(),
             text: format!(
-                "If {} cannot resolve your complaint, they pass it to {}, who will look into it in detail and send you a formal written response within {} days of taking it on.",
+                "If {} cannot resolve your complaint, they pass it to {}, who will look into it in detail and send you a formal written response within {} of taking it on.",
                 mid(&second),
                 mid(&third),
-                rules.formal_response_days
+                rules.formal_response_in_words()
             ),
         },
         Step {

@@ -436,9 +436,9 @@ fn intro(kind: ActionKind, c: &Complaint, procedure: &Procedure, role: Role) -> 
         }
         ActionKind::TransferToResolution => format!(
             "For a detailed investigation (stage {}). The formal written response is due within \
-             {} days of the transfer.",
+             {} of the transfer.",
             Stage::CUSTOMER_RESOLUTION.number(),
-            c.rules.formal_response_days
+            c.rules.formal_response_in_words()
         ),
         ActionKind::EstablishFault => {
             "Compensation can be offered once genuine fault is established.".to_owned()
