@@ -352,7 +352,17 @@ test('compliance: the audit trail, the record check, and a subject access reques
   [response] = await Promise.all([compliance.waitForNavigation(), compliance.keyboard.press('Enter')]);
   await compliance.getByRole('link', { name: "Enter the customer's account number" }).waitFor();
   await check(compliance, 'staff-subject-access-error', { status: 422, response });
-  for (const path of ['/staff/audit', '/staff/subject-access']) {
+  // The complaint report: its form, figures, charts and tables; and a bad date's message.
+  response = await compliance.goto(`${server.url}/staff/reports`);
+  await compliance.getByRole('heading', { name: 'Complaints report' }).waitFor();
+  await check(compliance, 'staff-reports', { status: 200, response });
+  response = await compliance.goto(`${server.url}/staff/reports?from=2026-13-01`);
+  await check(compliance, 'staff-reports-error', { status: 400, response });
+  // The case page's automatic compensation calculator, answered.
+  response = await compliance.goto(`${server.url}/staff/complaints/${reference}?quote_kind=missed_appointment&quote_date=2026-04-01#calculator-heading`);
+  await compliance.getByText('Amount: £32.31').waitFor();
+  await check(compliance, 'staff-case-calculator', { status: 200, response });
+  for (const path of ['/staff/audit', '/staff/subject-access', '/staff/reports']) {
     await compliance.setViewportSize({ width: 320, height: 640 });
     await compliance.goto(`${server.url}${path}`);
     const width = await compliance.evaluate(() => document.documentElement.scrollWidth);
