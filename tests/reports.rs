@@ -61,6 +61,10 @@ struct Counted {
     open_bands: BTreeMap<(u8, String), u64>,
     vulnerable_received: u64,
     remedies: (u64, u64),
+    /// London days: from the transfer to each formal response; from first receipt to each
+    /// accepted resolution, by the stage that resolved it.
+    formal_days: Vec<i64>,
+    resolution_days: BTreeMap<u8, Vec<i64>>,
 }
 
 async fn count_over_events(store: &Store, from: Date, to: Date) -> Counted {
@@ -136,6 +140,10 @@ async fn count_over_events(store: &Store, from: Date, to: Date) -> Counted {
                     response_due_by, ..
                 } => due_by = Some(*response_due_by),
                 EventKind::FormalResponseIssued { .. } if within(e.at) => {
+                    if let Some(t) = next.transferred_at {
+                        c.formal_days
+                            .push(i64::from((day(e.at) - day(t)).get_days()));
+                    }
                     c.formal.0 += 1;
                     if due_by.is_some_and(|d| day(e.at) <= d) {
                         c.formal.1 += 1;
@@ -171,6 +179,12 @@ async fn count_over_events(store: &Store, from: Date, to: Date) -> Counted {
                 }
                 EventKind::ResolutionAccepted {} if within(e.at) => {
                     *c.resolved_by_stage.entry(next.stage.number()).or_default() += 1;
+                    c.resolution_days
+                        .entry(next.stage.number())
+                        .or_default()
+                        .push(i64::from(
+                            (day(e.at) - day(next.first_received_at)).get_days(),
+                        ));
                 }
                 EventKind::Acknowledged { .. } if within(e.at) => c
                     .ack_minutes
@@ -341,6 +355,36 @@ async fn every_figure_matches_a_count_over_the_events(db: Db) {
             "vulnerable"
         );
         assert_eq!(got.remedies, expected.remedies, "remedies within 28 days");
+        let mut formal_days = std::mem::take(&mut expected.formal_days);
+        formal_days.sort();
+        assert_eq!(
+            report.timeliness.formal_responses.days.median,
+            redress_core::report::median(&formal_days),
+            "the median days to a formal response"
+        );
+        for s in &report.timeliness.resolution_days {
+            let mut days = expected
+                .resolution_days
+                .remove(&s.stage)
+                .unwrap_or_default();
+            days.sort();
+            assert_eq!(
+                s.days.median,
+                redress_core::report::median(&days),
+                "stage {}",
+                s.stage
+            );
+            assert_eq!(
+                s.days.p90,
+                redress_core::report::percentile(&days, 90),
+                "stage {}",
+                s.stage
+            );
+        }
+        assert!(
+            expected.resolution_days.is_empty(),
+            "every resolving stage is reported"
+        );
         let ack = std::mem::take(&mut expected.ack_minutes);
         assert_eq!(
             report.timeliness.acknowledgement_minutes.median,
