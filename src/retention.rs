@@ -81,35 +81,27 @@ pub async fn run(
         let batch = store.retention_candidates(as_of, after, BATCH).await?;
         let Some(last) = batch.last() else { break };
         after = last.id;
+        // When each is looked at again, written for the whole batch at once.
+        let mut later = Vec::with_capacity(batch.len());
         for candidate in batch {
             report.looked_at += 1;
             let c = &candidate.complaint;
             match erasure::retention(c, as_of, &procedure) {
-                Retention::NotApplicable => {
-                    if !dry_run {
-                        store.retention_check_at(candidate.id, None).await?;
-                    }
-                }
+                Retention::NotApplicable => later.push((candidate.id, None)),
                 Retention::Kept { until } => {
                     report.kept += 1;
-                    if !dry_run {
-                        store.retention_check_at(candidate.id, Some(until)).await?;
-                    }
+                    later.push((candidate.id, Some(until)));
                 }
                 Retention::Held { holds } => {
                     report.held.push(Held {
                         reference: candidate.reference.to_string(),
                         holds: holds.iter().map(erasure::Hold::in_words).collect(),
                     });
-                    if !dry_run {
-                        // Looked at again tomorrow: a hold may be released any day.
-                        let tomorrow = as_of
-                            .checked_add(jiff::SignedDuration::from_hours(24))
-                            .unwrap_or(as_of);
-                        store
-                            .retention_check_at(candidate.id, Some(tomorrow))
-                            .await?;
-                    }
+                    // Looked at again tomorrow: a hold may be released any day.
+                    let tomorrow = as_of
+                        .checked_add(jiff::SignedDuration::from_hours(24))
+                        .unwrap_or(as_of);
+                    later.push((candidate.id, Some(tomorrow)));
                 }
                 Retention::Erase => {
                     let ended = erasure::retention_ends(c, &procedure).unwrap_or(as_of);
@@ -130,6 +122,9 @@ pub async fn run(
                     });
                 }
             }
+        }
+        if !dry_run {
+            store.retention_check_at_many(&later).await?;
         }
     }
     if !dry_run {

@@ -1,5 +1,6 @@
-//! Retention inside `serve`: the retention run (`crate::retention::run`) once at start and then
-//! once a day, as of the service's clock. Several nodes may run it: each erasure is a command
+//! Retention inside `serve`: the retention run (`crate::retention::run`) an hour after start
+//! and then once a day, as of the service's clock (an hour in, so that a server started on a
+//! freshly seeded or restored database serves first). Several nodes may run it: each erasure is a command
 //! under the complaint's lock, so a complaint another node erased first is simply refused.
 
 use std::sync::Arc;
@@ -14,6 +15,9 @@ use crate::store::Store;
 /// How often the retention run runs.
 pub const INTERVAL: Duration = Duration::from_secs(24 * 60 * 60);
 
+/// How long after start the first run waits.
+pub const FIRST_RUN_AFTER: Duration = Duration::from_secs(60 * 60);
+
 /// Runs until `stop` turns true.
 pub async fn run(
     store: Store,
@@ -21,7 +25,17 @@ pub async fn run(
     folders: Folders,
     mut stop: watch::Receiver<bool>,
 ) {
+    let mut wait = FIRST_RUN_AFTER;
     loop {
+        tokio::select! {
+            _ = tokio::time::sleep(wait) => {}
+            changed = stop.changed() => {
+                if changed.is_err() || *stop.borrow() {
+                    break;
+                }
+            }
+        }
+        wait = INTERVAL;
         let as_of = clock.now();
         let running = crate::retention::run(&store, &folders, as_of, false);
         match crate::store::via::through(crate::store::via::SCHEDULER, running).await {

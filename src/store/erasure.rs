@@ -283,22 +283,34 @@ impl Store {
             .collect()
     }
 
-    /// When the retention run should look at a complaint again; `None` takes it off the
-    /// queue (reopened, or erased).
-    pub async fn retention_check_at(
+    /// When the retention run should look at complaints again, in one transaction: `None`
+    /// takes one off the queue (reopened, or erased).
+    pub async fn retention_check_at_many(
         &self,
-        id: i64,
-        check_at: Option<Timestamp>,
+        checks: &[(i64, Option<Timestamp>)],
     ) -> Result<(), StoreError> {
-        let statement = match check_at {
-            Some(at) => {
-                sqlx::query("UPDATE retention_queue SET check_at = $1 WHERE complaint_id = $2")
-                    .bind(micros(at))
-                    .bind(id)
-            }
-            None => sqlx::query("DELETE FROM retention_queue WHERE complaint_id = $1").bind(id),
-        };
-        self.write_one(statement).await?;
+        if checks.is_empty() {
+            return Ok(());
+        }
+        let mut w = self.begin_write().await?;
+        for (id, check_at) in checks {
+            match check_at {
+                Some(at) => {
+                    sqlx::query("UPDATE retention_queue SET check_at = $1 WHERE complaint_id = $2")
+                        .bind(micros(*at))
+                        .bind(*id)
+                        .execute(&mut *w.tx)
+                        .await?
+                }
+                None => {
+                    sqlx::query("DELETE FROM retention_queue WHERE complaint_id = $1")
+                        .bind(*id)
+                        .execute(&mut *w.tx)
+                        .await?
+                }
+            };
+        }
+        w.tx.commit().await?;
         Ok(())
     }
 
