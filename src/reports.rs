@@ -382,16 +382,3 @@ pub fn table(r: &Report) -> String {
     );
     lines.join("\n") + "\n"
 }
-
-/// A problem as a sentence: a capital first, a full stop last.
-pub fn sentence(text: &str) -> String {
-    let mut chars = text.trim().chars();
-    let mut out: String = match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
-    };
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
-}

@@ -54,13 +54,22 @@ pub struct Held {
 /// How many complaints are read at a time.
 const BATCH: i64 = 200;
 
-/// Whether a command's outcome erased personal data (its files and free space then follow).
-pub fn erased_now(outcome: &CommandOutcome) -> bool {
-    outcome.refusal.is_none()
+/// After a command from a page or the API: when it erased personal data, the files it left
+/// go and the database's free space is cleared, before the answer is given.
+pub async fn after_command(
+    store: &Store,
+    folders: &Folders,
+    outcome: &CommandOutcome,
+) -> Result<(), StoreError> {
+    let erased = outcome.refusal.is_none()
         && outcome
             .events
             .iter()
-            .any(|e| matches!(e.kind, EventKind::PersonalDataErased { .. }))
+            .any(|e| matches!(e.kind, EventKind::PersonalDataErased { .. }));
+    if erased {
+        finish_erasures(store, folders, true).await?;
+    }
+    Ok(())
 }
 
 /// Runs retention as of `as_of`.

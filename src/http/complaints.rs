@@ -471,10 +471,8 @@ pub async fn command(
         }
         None => Keyed::First(state.store.run_command(&reference, command, now).await?),
     };
-    if let Keyed::First(outcome) = &result
-        && crate::retention::erased_now(outcome)
-    {
-        crate::retention::finish_erasures(&state.store, &state.web.folders(), true).await?;
+    if let Keyed::First(outcome) = &result {
+        crate::retention::after_command(&state.store, &state.web.folders(), outcome).await?;
     }
     match result {
         Keyed::First(CommandOutcome {

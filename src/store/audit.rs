@@ -277,8 +277,7 @@ fn check_erasure(
             format!("{reference}: events were blanked with no erasure on record"),
         ),
         Some((count, digest)) => {
-            if count as usize != erased.len() || digest != super::erasure::redactions_digest(&list)
-            {
+            if count as usize != erased.len() || digest != payload_digest(&list) {
                 report.complaint(
                     reference,
                     None,

@@ -14,7 +14,6 @@
 use jiff::Timestamp;
 use redress_core::erasure::{ERASED, erased};
 use redress_core::{Complaint, Event, Reference};
-use sha2::{Digest, Sha256};
 use sqlx::any::Any;
 use sqlx::{Row, Transaction};
 
@@ -83,20 +82,13 @@ pub(crate) async fn blank(
     blank_around(tx, id, reference, before, at).await?;
     Ok(Blanked {
         events,
-        digest: redactions_digest(&list),
+        digest: payload_digest(&list),
     })
 }
 
 /// One line of the list an erasure event's digest covers.
 pub(crate) fn redaction_line(sequence: i64, was: &str, kept: &str) -> String {
     format!("{sequence} {was} {kept}\n")
-}
-
-pub(crate) fn redactions_digest(list: &str) -> String {
-    Sha256::digest(list.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
 }
 
 /// Everything beside the events that holds the customer's words or details.
@@ -350,18 +342,14 @@ impl Store {
         Ok(())
     }
 
-    /// Clears erased values from the database's files: on SQLite (whose deletes zero their
-    /// space, `secure_delete`), the full-text index is merged and the write-ahead log
-    /// checkpointed and truncated; on PostgreSQL the tables an erasure changes are vacuumed.
+    /// Clears erased values from the database's files: on SQLite, whose deletes zero their
+    /// space (`secure_delete`) and whose full-text index drops a row's words at once (FTS5
+    /// `secure-delete`, migration 0013), the write-ahead log is checkpointed and truncated; on
+    /// PostgreSQL the tables an erasure changes are vacuumed.
     pub async fn compact(&self) -> Result<(), StoreError> {
         match self.backend {
             Backend::Sqlite => {
                 let _turn = super::writer_turn(self.write_lock.as_ref()).await;
-                sqlx::query(
-                    "INSERT INTO complaints_search (complaints_search) VALUES ('optimize')",
-                )
-                .execute(&self.pool)
-                .await?;
                 sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
                     .fetch_all(&self.pool)
                     .await?;

@@ -181,16 +181,25 @@ struct Scope<'a> {
 impl Scope<'_> {
     /// ` AND ...` for the filters, numbering parameters from `next`.
     fn sql(&self, next: usize) -> String {
+        self.sql_on("f.", next)
+    }
+
+    /// The same over the columns of `table.` (`f.` for facts, empty for `complaints`).
+    fn sql_on(&self, table: &str, next: usize) -> String {
         let mut out = String::new();
         let mut n = next;
-        if self.category.is_some() {
-            out.push_str(&format!(" AND f.category = ${n}"));
-            n += 1;
-        }
-        if self.channel.is_some() {
-            out.push_str(&format!(" AND f.channel = ${n}"));
+        for (column, value) in [("category", self.category), ("channel", self.channel)] {
+            if value.is_some() {
+                out.push_str(&format!(" AND {table}{column} = ${n}"));
+                n += 1;
+            }
         }
         out
+    }
+
+    /// The filters' values, in the order `sql` numbers them.
+    fn filters(&self) -> impl Iterator<Item = &str> {
+        [self.category, self.channel].into_iter().flatten()
     }
 }
 
@@ -208,17 +217,30 @@ async fn facts(
         "SELECT {select} FROM report_facts f WHERE f.kind = $1 AND f.at >= $2 AND f.at < $3{and}{} {tail}",
         scope.sql(4)
     );
+    fetch(store, scope, kind, sql).await
+}
+
+/// Runs a statement over facts whose parameters are `$1` the kind, `$2` and `$3` the period,
+/// then the scope's filters (as `Scope::sql(4)` numbers them).
+async fn fetch(
+    store: &Store,
+    scope: &Scope<'_>,
+    kind: &str,
+    sql: String,
+) -> Result<Vec<sqlx::any::AnyRow>, StoreError> {
     let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
         .bind(kind.to_owned())
         .bind(scope.start)
         .bind(scope.end);
-    if let Some(c) = scope.category {
-        query = query.bind(c.to_owned());
-    }
-    if let Some(c) = scope.channel {
-        query = query.bind(c.to_owned());
+    for filter in scope.filters() {
+        query = query.bind(filter.to_owned());
     }
     Ok(query.fetch_all(&store.pool).await?)
+}
+
+/// A count column as a count (a database never gives a negative one; 0 if it did).
+fn unsigned(row: &sqlx::any::AnyRow, column: &str) -> Result<u64, StoreError> {
+    Ok(row.try_get::<i64, _>(column)?.max(0) as u64)
 }
 
 fn count(rows: &[sqlx::any::AnyRow]) -> Result<u64, StoreError> {
@@ -272,12 +294,7 @@ async fn histogram(
     )
     .await?;
     rows.iter()
-        .map(|r| {
-            Ok((
-                r.try_get::<i64, _>("m")?,
-                r.try_get::<i64, _>("n")?.max(0) as u64,
-            ))
-        })
+        .map(|r| Ok((r.try_get::<i64, _>("m")?, unsigned(r, "n")?)))
         .collect()
 }
 
@@ -297,10 +314,7 @@ async fn on_time(
     )
     .await?;
     let (n, ok) = match rows.first() {
-        Some(r) => (
-            r.try_get::<i64, _>("n")?.max(0) as u64,
-            r.try_get::<i64, _>("ok")?.max(0) as u64,
-        ),
+        Some(r) => (unsigned(r, "n")?, unsigned(r, "ok")?),
         None => (0, 0),
     };
     let late = facts(
@@ -351,7 +365,7 @@ async fn money(
     let mut out = Money::default();
     for r in rows {
         let key: Option<String> = r.try_get("k")?;
-        let n = r.try_get::<i64, _>("n")?.max(0) as u64;
+        let n = unsigned(&r, "n")?;
         let total: i64 = r.try_get("total")?;
         out.count += n;
         out.total_pence += total;
@@ -497,8 +511,8 @@ impl Store {
             )
             .await?;
             for r in rows {
-                let n = r.try_get::<i64, _>("n")?.max(0) as u64;
-                vulnerable_at_intake += r.try_get::<i64, _>("v")?.max(0) as u64;
+                let n = unsigned(&r, "n")?;
+                vulnerable_at_intake += unsigned(&r, "v")?;
                 by_month.push(MonthCount {
                     month: month.strftime("%Y-%m").to_string(),
                     category: r.try_get("category")?,
@@ -526,10 +540,7 @@ impl Store {
         )
         .await?
         {
-            let entry = (
-                r.try_get::<i64, _>("m")?,
-                r.try_get::<i64, _>("n")?.max(0) as u64,
-            );
+            let entry = (r.try_get::<i64, _>("m")?, unsigned(&r, "n")?);
             if r.try_get::<i64, _>("v")? != 0 {
                 ack_vulnerable.push(entry);
             }
@@ -564,7 +575,7 @@ impl Store {
                     let stage = u8::try_from(r.try_get::<i64, _>("s")?).unwrap_or(0);
                     per.entry(stage)
                         .or_default()
-                        .push((r.try_get("m")?, r.try_get::<i64, _>("n")?.max(0) as u64));
+                        .push((r.try_get("m")?, unsigned(&r, "n")?));
                 }
                 per.into_iter()
                     .map(|(stage, h)| {
@@ -590,10 +601,7 @@ impl Store {
         .await?
         {
             let d: Option<String> = r.try_get("d")?;
-            decisions.insert(
-                d.unwrap_or_default(),
-                r.try_get::<i64, _>("n")?.max(0) as u64,
-            );
+            decisions.insert(d.unwrap_or_default(), unsigned(&r, "n")?);
         }
         let outcomes = Outcomes {
             resolved_by_stage,
@@ -650,17 +658,7 @@ impl Store {
              AND f.vulnerable = 0{}",
             scope.sql(4)
         );
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql))
-            .bind("received")
-            .bind(scope.start)
-            .bind(scope.end);
-        if let Some(c) = scope.category {
-            query = query.bind(c.to_owned());
-        }
-        if let Some(c) = scope.channel {
-            query = query.bind(c.to_owned());
-        }
-        count(&query.fetch_all(&self.pool).await?)
+        count(&fetch(self, scope, "received", sql).await?)
     }
 
     /// Complaints received before `end` and not resolved or closed at `end`, by the stage they
@@ -672,26 +670,15 @@ impl Store {
         now: i64,
         tz: &jiff::tz::TimeZone,
     ) -> Result<OpenAtEnd, StoreError> {
-        let mut filters = String::new();
-        let mut binds: Vec<String> = Vec::new();
-        let mut n = 2;
-        for (column, value) in [("category", scope.category), ("channel", scope.channel)] {
-            if let Some(v) = value {
-                filters.push_str(&format!(" AND {column} = ${n}"));
-                binds.push(v.to_owned());
-                n += 1;
-            }
-        }
         // A period reaching now: the projection is the state at its end.
         let sql = if end >= now {
+            let filters = scope.sql_on("", 2);
             format!(
                 "SELECT stage AS s, first_received_at AS r FROM complaints \
                  WHERE status NOT IN ('resolved', 'closed') AND first_received_at < $1{filters}"
             )
         } else {
-            let filters = filters
-                .replace(" AND category", " AND f.category")
-                .replace(" AND channel", " AND f.channel");
+            let filters = scope.sql_on("f.", 2);
             format!(
                 "SELECT MAX(f.stage) AS s, MIN(CASE WHEN f.kind = 'received' THEN f.at END) AS r FROM report_facts f \
                  WHERE f.kind IN ('received', 'stage_moved', 'resolution_accepted', 'closed', 'reopened', \
@@ -703,8 +690,8 @@ impl Store {
             )
         };
         let mut query = sqlx::query(sqlx::AssertSqlSafe(sql)).bind(end);
-        for b in binds {
-            query = query.bind(b);
+        for filter in scope.filters() {
+            query = query.bind(filter.to_owned());
         }
         let end_day = redress_core::clock::local_date(tz, super::from_micros(end)?);
         let end_day = redress_core::clock::add_days(end_day, -1);

@@ -24,7 +24,7 @@ use jiff::civil::Date;
 use crate::clock;
 use crate::complaint::Complaint;
 use crate::event::{Event, EventKind};
-use crate::procedure::Procedure;
+use crate::procedure::{Period, Procedure};
 
 /// One counted event.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -87,6 +87,16 @@ pub fn fact(
         detail: None,
     };
     let since_received = || Some(london_days(tz, after.first_received_at, event.at));
+    // Done within a period the rules set from `from`: on time by its last day, and how long.
+    let within = |kind, period, from: Timestamp, days| {
+        let due = after.rules.period_last_day(period, procedure, from, days);
+        Fact {
+            measure: Some(london_days(tz, from, event.at)),
+            on_time: Some(clock::local_date(tz, event.at) <= due),
+            due: Some(due),
+            ..base(kind)
+        }
+    };
     Some(match &event.kind {
         EventKind::Received(r) => Fact {
             at: r.received_at,
@@ -98,21 +108,12 @@ pub fn fact(
             ),
             ..base("acknowledged")
         },
-        EventKind::FormalResponseIssued { .. } => {
-            let transferred = before.and_then(|c| c.transferred_at)?;
-            let due = after.rules.period_last_day(
-                crate::procedure::Period::FormalResponse,
-                procedure,
-                transferred,
-                after.rules.formal_response_days,
-            );
-            Fact {
-                measure: Some(london_days(tz, transferred, event.at)),
-                on_time: Some(clock::local_date(tz, event.at) <= due),
-                due: Some(due),
-                ..base("formal_response_issued")
-            }
-        }
+        EventKind::FormalResponseIssued { .. } => within(
+            "formal_response_issued",
+            Period::FormalResponse,
+            before.and_then(|c| c.transferred_at)?,
+            after.rules.formal_response_days,
+        ),
         EventKind::AdrNoticeSent { due_at, .. } => {
             let due = clock::local_date(tz, *due_at);
             Fact {
@@ -150,21 +151,12 @@ pub fn fact(
             ),
             ..base("ombudsman_decided")
         },
-        EventKind::RemedyCompleted { .. } => {
-            let decided = before.and_then(|c| c.decided_at)?;
-            let due = after.rules.period_last_day(
-                crate::procedure::Period::Remedy,
-                procedure,
-                decided,
-                after.rules.remedy_days,
-            );
-            Fact {
-                on_time: Some(clock::local_date(tz, event.at) <= due),
-                due: Some(due),
-                measure: Some(london_days(tz, decided, event.at)),
-                ..base("remedy_completed")
-            }
-        }
+        EventKind::RemedyCompleted { .. } => within(
+            "remedy_completed",
+            Period::Remedy,
+            before.and_then(|c| c.decided_at)?,
+            after.rules.remedy_days,
+        ),
         EventKind::CompensationOffered { amount_pence, .. } => Fact {
             amount_pence: Some(*amount_pence),
             ..base("compensation_offered")

@@ -971,9 +971,8 @@ pub async fn command(
         Err(StoreError::NotFound) => return no_such_complaint(),
         Err(error) => return error_page(&error.into()),
     };
-    if crate::retention::erased_now(&outcome)
-        && let Err(error) =
-            crate::retention::finish_erasures(&state.store, &state.web.folders(), true).await
+    if let Err(error) =
+        crate::retention::after_command(&state.store, &state.web.folders(), &outcome).await
     {
         return error_page(&error.into());
     }

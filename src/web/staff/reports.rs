@@ -46,14 +46,6 @@ impl Page {
     }
 }
 
-const CHANNELS: &[(&str, &str)] = &[
-    ("telephone", "Telephone"),
-    ("email", "Email"),
-    ("letter", "Letter"),
-    ("web", "Web form"),
-    ("textphone", "Textphone or text relay"),
-];
-
 fn refuse(staff: &StaffSession) -> Option<Response> {
     (!redress_core::visibility::may_read_reports(staff.user.role)).then(|| {
         error_page(&PageError::Forbidden(
@@ -92,14 +84,14 @@ pub async fn page(
             .iter()
             .map(|c| (c.code.clone(), c.name.clone()))
             .collect(),
-        channels: CHANNELS.to_vec(),
+        channels: redress_core::actions::CHANNEL_WORDS.to_vec(),
         query: raw.chars().take(500).collect(),
         report: None,
         charts: Vec::new(),
     };
     let status = match crate::reports::ask_from_query(Some(&raw)) {
         Err(problem) => {
-            page.problem = Some(crate::reports::sentence(&problem));
+            page.problem = Some(crate::web::portal::sentence(&problem));
             StatusCode::BAD_REQUEST
         }
         Ok(ask) => match state.store.complaint_report(&ask, state.clock.now()).await {
@@ -138,28 +130,22 @@ fn charts(r: &Report) -> Vec<Chart> {
         .map(|s| (format!("Stage {}", s.stage), s.total as i64, "#b35900"))
         .collect();
     let t = &r.timeliness;
-    let timely = vec![
-        (
-            "Responses on time".to_owned(),
-            t.formal_responses.on_time as i64,
-            "#00703c",
-        ),
-        (
-            "Responses late".to_owned(),
-            (t.formal_responses.count - t.formal_responses.on_time) as i64,
-            "#b10e1e",
-        ),
-        (
-            "ADR letters on time".to_owned(),
-            t.adr_letters.on_time as i64,
-            "#00703c",
-        ),
-        (
-            "ADR letters late".to_owned(),
-            (t.adr_letters.count - t.adr_letters.on_time) as i64,
-            "#b10e1e",
-        ),
-    ];
+    let timely = [
+        ("Responses", &t.formal_responses),
+        ("ADR letters", &t.adr_letters),
+    ]
+    .into_iter()
+    .flat_map(|(what, o)| {
+        [
+            (format!("{what} on time"), o.on_time as i64, "#00703c"),
+            (
+                format!("{what} late"),
+                (o.count - o.on_time) as i64,
+                "#b10e1e",
+            ),
+        ]
+    })
+    .collect();
     vec![
         chart("chart-received", "Complaints received each month", received),
         chart(
@@ -187,7 +173,9 @@ pub async fn csv(
     let ask: ReportAsk = match crate::reports::ask_from_query(query.as_deref()) {
         Ok(ask) => ask,
         Err(problem) => {
-            return error_page(&PageError::BadRequest(crate::reports::sentence(&problem)));
+            return error_page(&PageError::BadRequest(crate::web::portal::sentence(
+                &problem,
+            )));
         }
     };
     match state.store.complaint_report(&ask, state.clock.now()).await {

@@ -31,6 +31,9 @@ pub const RECEIVE: &str = "receive";
 /// Every entry of the table, in the order of the ladder (the order of [`ActionKind::ALL`]).
 pub static ACTIONS: &[ActionInfo] = &TABLE;
 
+/// How a message reached us (`Channel`, by its name), in the words the staff pages use.
+pub static CHANNEL_WORDS: &[(&str, &str)] = table::CHANNELS;
+
 /// Which command, without its fields.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum ActionKind {

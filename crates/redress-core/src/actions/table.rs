@@ -30,7 +30,7 @@ const CUSTOMER: Who = Who {
 };
 
 /// How a message reached us (`Channel`), with the words the staff pages use.
-const CHANNELS: &[(&str, &str)] = &[
+pub(super) const CHANNELS: &[(&str, &str)] = &[
     ("telephone", "Telephone"),
     ("email", "Email"),
     ("letter", "Letter"),
